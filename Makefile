@@ -1,0 +1,31 @@
+# Every target that runs code depends on `install`, so each works alone on a fresh clone.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SPEC ?= models/etth1-gru.yaml
+BUNDLE ?= models/etth1-gru
+
+.PHONY: install demo test lint clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+demo: install
+	$(BIN)/forecast train $(SPEC)
+	$(BIN)/forecast predict $(BUNDLE) --out $(BUNDLE)/forecast.csv
+	@echo "bundle: $(BUNDLE)/  forecast: $(BUNDLE)/forecast.csv  metrics: $(BUNDLE)/metrics.json"
+
+test: install
+	$(BIN)/python -m pytest -q
+
+lint: install
+	$(BIN)/ruff check forecaster tests
+	$(BIN)/ruff format --check forecaster tests
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

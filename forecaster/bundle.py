@@ -1,0 +1,202 @@
+"""The bundle folder: save it atomically, load it only when it is whole and untouched.
+
+A bundle is written into a hidden sibling folder and swapped into place in one rename,
+so a crash, a kill or a full disk leaves either the previous bundle or the new one at
+``out_dir``, never a mix. The manifest records a SHA-256 of every other file, and
+``load_bundle`` refuses a folder whose files do not match.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+import yaml
+
+from forecaster.data import file_sha256
+from forecaster.errors import BundleError, InputError
+from forecaster.evaluate import to_json_ready
+from forecaster.predict import Forecaster, Preprocessing
+from forecaster.spec import Spec, parse_spec
+
+if TYPE_CHECKING:
+    import keras
+
+MODEL_FILE = "model.keras"
+SPEC_FILE = "spec.yaml"
+PREPROCESSING_FILE = "preprocessing.json"
+MANIFEST_FILE = "manifest.json"
+HISTORY_FILE = "history.csv"
+METRICS_FILE = "metrics.json"
+REQUIRED_FILES = (MODEL_FILE, SPEC_FILE, PREPROCESSING_FILE, MANIFEST_FILE)
+
+
+def save_bundle(
+    out_dir: str | Path,
+    model: keras.Model,
+    spec: Spec,
+    preprocessing: Preprocessing,
+    manifest: dict[str, Any],
+    history: pd.DataFrame,
+    metrics: dict[str, Any],
+    extras: Callable[[Path], None] | None = None,
+) -> Path:
+    """Write a complete bundle to ``out_dir``, replacing an existing bundle there atomically.
+
+    ``extras`` may add more files (reports, plots) to the folder before it is sealed.
+    """
+
+    def write(folder: Path) -> None:
+        model.save(folder / MODEL_FILE)
+        (folder / SPEC_FILE).write_text(spec.to_yaml(), encoding="utf-8")
+        write_json(folder / PREPROCESSING_FILE, preprocessing.to_dict())
+        history.to_csv(folder / HISTORY_FILE, index=False)
+        write_json(folder / METRICS_FILE, metrics)
+        if extras is not None:
+            extras(folder)
+
+    return write_folder_atomically(out_dir, write, manifest)
+
+
+def write_folder_atomically(
+    out_dir: str | Path, write: Callable[[Path], None], manifest: dict[str, Any]
+) -> Path:
+    """Fill a temporary sibling of ``out_dir`` with ``write``, seal it with a manifest of
+    checksums, then swap it into place."""
+    out_dir = Path(out_dir)
+    replaceable = not out_dir.exists() or is_bundle(out_dir) or _is_empty_folder(out_dir)
+    if not replaceable:
+        raise InputError(
+            f"{out_dir}: exists and is not a forecaster bundle; refusing to replace it; "
+            "fix: choose another --out folder"
+        )
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = out_dir.parent / f".{out_dir.name}.partial-{uuid.uuid4().hex[:8]}"
+    staging.mkdir()
+    try:
+        write(staging)
+        checksums = {
+            path.name: file_sha256(path)
+            for path in sorted(staging.iterdir())
+            if path.is_file() and path.name != MANIFEST_FILE
+        }
+        write_json(staging / MANIFEST_FILE, {**manifest, "files": checksums})
+        _sync_folder(staging)
+        _swap_into_place(staging, out_dir)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    return out_dir
+
+
+def _swap_into_place(staging: Path, out_dir: Path) -> None:
+    if not out_dir.exists():
+        os.rename(staging, out_dir)
+    elif not _exchange(staging, out_dir):
+        # No atomic exchange here (not Linux): the old bundle moves aside first, so the
+        # worst case after a crash is the previous bundle under a hidden name, never a mix.
+        aside = out_dir.parent / f".{out_dir.name}.previous-{uuid.uuid4().hex[:8]}"
+        os.rename(out_dir, aside)
+        os.rename(staging, out_dir)
+        shutil.rmtree(aside, ignore_errors=True)
+        return
+    # after the exchange, ``staging`` holds the previous bundle
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap two paths in one atomic step (Linux renameat2 RENAME_EXCHANGE)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    result = renameat2(at_fdcwd, os.fsencode(first), at_fdcwd, os.fsencode(second), rename_exchange)
+    return result == 0
+
+
+def _sync_folder(folder: Path) -> None:
+    for path in folder.iterdir():
+        if path.is_file():
+            with open(path, "rb") as handle:
+                os.fsync(handle.fileno())
+
+
+def _is_empty_folder(folder: Path) -> bool:
+    return folder.is_dir() and not any(folder.iterdir())
+
+
+def is_bundle(folder: Path) -> bool:
+    return folder.is_dir() and (folder / MANIFEST_FILE).is_file()
+
+
+def load_bundle(path: str | Path, verify: bool = True) -> Forecaster:
+    """Load a bundle; with ``verify`` (the default) refuse one whose files were altered."""
+    import keras
+
+    folder = Path(path)
+    if not folder.is_dir():
+        what = "is a file" if folder.exists() else "does not exist"
+        raise BundleError(
+            f"{folder}: bundle folder {what}; expected the folder `forecast train` wrote "
+            "(e.g. models/etth1-gru)"
+        )
+    missing = [name for name in REQUIRED_FILES if not (folder / name).is_file()]
+    if missing:
+        raise BundleError(
+            f"{folder}: not a complete bundle, missing {', '.join(missing)}; "
+            "fix: train it again with `forecast train`"
+        )
+    manifest = read_json(folder / MANIFEST_FILE)
+    if verify:
+        verify_bundle(folder, manifest)
+    try:
+        model = keras.models.load_model(folder / MODEL_FILE, safe_mode=True, compile=False)
+        spec = parse_spec(
+            yaml.safe_load((folder / SPEC_FILE).read_text(encoding="utf-8")),
+            source=str(folder / SPEC_FILE),
+        )
+        preprocessing = Preprocessing.from_dict(read_json(folder / PREPROCESSING_FILE))
+    except (ValueError, KeyError, TypeError, OSError, yaml.YAMLError) as error:
+        raise BundleError(
+            f"{folder}: bundle cannot be read ({type(error).__name__}: {error}); "
+            "fix: train it again"
+        ) from None
+    return Forecaster(model, spec, preprocessing, manifest, folder)
+
+
+def verify_bundle(folder: Path, manifest: dict[str, Any]) -> None:
+    checksums = manifest.get("files")
+    if not isinstance(checksums, dict) or not checksums:
+        raise BundleError(f"{folder}/{MANIFEST_FILE}: has no file checksums; fix: train again")
+    for name, expected in checksums.items():
+        file = folder / name
+        if not file.is_file():
+            raise BundleError(f"{folder}: {name} is missing; fix: train the bundle again")
+        if file_sha256(file) != expected:
+            raise BundleError(
+                f"{folder}: {name} does not match its checksum in {MANIFEST_FILE} (changed "
+                "or truncated after training); fix: train the bundle again"
+            )
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise BundleError(f"{path}: cannot be read as JSON ({error}); fix: train again") from None
+    if not isinstance(data, dict):
+        raise BundleError(f"{path}: expected a JSON object; fix: train again")
+    return data
+
+
+def write_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(to_json_ready(data), indent=2) + "\n", encoding="utf-8")

@@ -1,0 +1,362 @@
+"""Reading and validating time-series CSVs, and the calendar arithmetic around them.
+
+Every problem a user can fix is an ``InputError`` whose one-line message names the file, the
+column or line, what was found and expected, and how to fix it.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import hashlib
+import io
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from pandas.tseries import offsets
+from pandas.tseries.frequencies import to_offset
+
+from forecaster.errors import InputError
+
+MissingPolicy = Literal["error", "ffill", "interpolate"]
+_Where = Callable[[int], str]  # input row position -> "line 7" or "row position 5"
+
+_TIME_NAMES = ("date", "datetime", "time", "timestamp", "ds", "period", "month", "day")
+_MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+_SNIFF_CHARS = 8192
+_SPEC_FIX = "check data.targets / data.covariates in the spec"
+# Seasonal period of calendar offsets with n=1, by rule code without its anchor ("QE-DEC" -> "QE").
+_PER_CYCLE = {"B": 5, "W": 52, "MS": 12, "ME": 12, "BMS": 12, "BME": 12}
+_PER_CYCLE |= {"QS": 4, "QE": 4, "BQS": 4, "BQE": 4, "YS": 1, "YE": 1, "BYS": 1, "BYE": 1}
+
+
+def read_csv(
+    path: str | Path,
+    *,
+    time_column: str | None = None,
+    columns: Sequence[str] = (),
+    missing: MissingPolicy = "error",
+) -> pd.DataFrame:
+    """Read a CSV of timestamps and numbers into a float64 frame on a sorted DatetimeIndex."""
+    source = str(path)
+    text = _read_text(_existing_file(path), source)
+    sample = text[:_SNIFF_CHARS]
+    if len(text) > _SNIFF_CHARS and "\n" in sample:
+        sample = sample[: sample.rindex("\n")]  # a cut-off last line confuses the sniffer
+    try:
+        delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+    except csv.Error:
+        delimiter = ","
+    try:
+        with warnings.catch_warnings():
+            # A first row longer than the header would silently lose data (or become the index).
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            # All text, so that we decide what a bad value is; blank lines are kept (and dropped
+            # below) so that row positions still map to line numbers.
+            frame = pd.read_csv(
+                io.StringIO(text), sep=delimiter, dtype=str, skip_blank_lines=False, index_col=False
+            )
+    except (ValueError, pd.errors.ParserWarning) as exc:  # ParserError is a ValueError
+        detail = " ".join(str(exc).split())
+        if isinstance(exc, pd.errors.ParserWarning):
+            detail = "a data row has more fields than the header"
+        found = f"is not a valid CSV ({detail})"
+        raise _fail(source, found, "repair the file") from exc
+    frame.columns = [str(name).strip() for name in frame.columns]
+    lines = np.arange(2, len(frame) + 2)
+    blank = frame.isna().all(axis=1).to_numpy()
+    frame, lines = frame.loc[~blank].reset_index(drop=True), lines[~blank]
+    if frame.empty:
+        raise _fail(source, "has a header but no data rows", "point data.path at the full CSV")
+    return _prepare(frame, time_column, columns, missing, source, lambda i: f"line {lines[i]}")
+
+
+def prepare_frame(
+    frame: pd.DataFrame,
+    *,
+    time_column: str | None = None,
+    columns: Sequence[str] = (),
+    missing: MissingPolicy = "error",
+    source: str = "data frame",
+) -> pd.DataFrame:
+    """Validate a DataFrame whose time column is a column or its DatetimeIndex; input untouched."""
+    if frame.empty:
+        raise _fail(source, "has no rows", "pass a frame with one row per timestamp")
+    return _prepare(frame, time_column, columns, missing, source, lambda i: f"row position {i}")
+
+
+def infer_frequency(index: pd.DatetimeIndex, source: str = "data") -> str:
+    """The pandas offset alias of the series' step, e.g. 'h', 'D', 'MS', '15min'."""
+    if len(index) < 2:
+        found = f"has {len(index)} timestamp(s); at least 2 are needed to infer the frequency"
+        raise _fail(source, found, "provide a longer series")
+    if not (index.is_monotonic_increasing and index.is_unique):
+        found = "has unsorted or repeated timestamps; expected strictly increasing ones"
+        raise _fail(source, found, "load the data with read_csv or prepare_frame")
+    if len(index) >= 3:
+        with warnings.catch_warnings():
+            # pandas 3 warns that infer_freq will return an offset; to_offset takes either.
+            warnings.simplefilter("ignore")
+            inferred = pd.infer_freq(index)
+        if inferred is not None:
+            return to_offset(inferred).freqstr
+    return _frequency_from_steps(index)
+
+
+def season_length(frequency: str) -> int:
+    """Seasonal period m: steps per day below daily, else D 7, B 5, W 52, M 12, Q 4, Y 1."""
+    offset = _offset(frequency)
+    day = pd.Timedelta(days=1)
+    if isinstance(offset, offsets.Tick | offsets.Day):
+        step = pd.Timedelta(offset)  # Day is a calendar offset, not a Tick, in pandas 3
+        if step < day:
+            return int(day // step) if day % step == pd.Timedelta(0) else 1
+        return {day: 7, 7 * day: 52}.get(step, 1)
+    per_cycle = _PER_CYCLE.get(offset.rule_code.split("-")[0], 1)
+    return per_cycle // offset.n if offset.n >= 1 and per_cycle % offset.n == 0 else 1
+
+
+def future_index(
+    last: pd.Timestamp, frequency: str, horizon: int, name: str | None = None
+) -> pd.DatetimeIndex:
+    """The ``horizon`` timestamps after ``last``, continuing ``frequency``."""
+    if horizon < 1:
+        raise _fail("horizon", f"is {horizon}; expected at least 1", "ask for 1 or more steps")
+    offset = _offset(frequency)
+    # last + offset rolls onto the next anchor point even when last is off-anchor.
+    return pd.date_range(pd.Timestamp(last) + offset, periods=horizon, freq=offset, name=name)
+
+
+def file_sha256(path: str | Path) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with _existing_file(path).open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _fail(source: str, found: str, fix: str) -> InputError:
+    return InputError(f"{source}: {found}; fix: {fix}")
+
+
+def _existing_file(path: str | Path) -> Path:
+    file = Path(path)
+    if not file.exists():
+        found = f"file not found (working directory {Path.cwd()}); expected a CSV file"
+        raise _fail(str(path), found, "check data.path in the spec or the command line")
+    if file.is_dir():
+        raise _fail(str(path), "is a folder; expected a CSV file", "name the file inside it")
+    return file
+
+
+def _read_text(file: Path, source: str) -> str:
+    try:
+        text = file.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        found = f"is not a text CSV file (byte {exc.start} is not UTF-8)"
+        raise _fail(source, found, "export the data as a UTF-8 CSV") from exc
+    if "\x00" in text:
+        found = "is not a text CSV file (it contains NUL bytes)"
+        raise _fail(source, found, "export the data as a UTF-8 CSV")
+    if not text.strip():
+        raise _fail(source, "is empty; expected a header line and data rows", "check the file")
+    return text
+
+
+def _prepare(
+    frame: pd.DataFrame,
+    time_column: str | None,
+    columns: Sequence[str],
+    missing: MissingPolicy,
+    source: str,
+    where: _Where,
+) -> pd.DataFrame:
+    if missing not in ("error", "ffill", "interpolate"):
+        found = f"missing-value policy {missing!r} is unknown; expected error, ffill or interpolate"
+        raise _fail(source, found, "set data.missing to one of those")
+    names = [str(name) for name in frame.columns]
+    twice = [name for name in names if names.count(name) > 1]
+    if twice:
+        raise _fail(source, f"column {twice[0]!r} appears twice", "rename one of them")
+    time_name, raw_times = _find_time(frame, time_column, source)
+    times = _parse_times(raw_times, time_name, source, where)
+    available = [name for name in frame.columns if name != time_name]
+    wanted = list(columns) if columns else available
+    _check_columns(wanted, available, source)
+    values = {name: _parse_numbers(frame[name], name, source, where) for name in wanted}
+    out = pd.DataFrame(values, index=pd.DatetimeIndex(times, name=time_name), columns=wanted)
+    order = np.argsort(out.index.to_numpy(), kind="stable")  # sorted row -> input row
+    out = out.iloc[order]
+    repeated = out.index.duplicated()
+    if repeated.any():
+        first = out.index[repeated][0]
+        at = " and ".join(where(i) for i in order[out.index == first][:2])
+        found = f"timestamp {first} appears more than once ({at}); expected one row per time"
+        raise _fail(source, found, "remove or aggregate the duplicate rows")
+    return _fill_missing(out, missing, source, lambda i: where(order[i]))
+
+
+def _find_time(
+    frame: pd.DataFrame, time_column: str | None, source: str
+) -> tuple[str, pd.Series | pd.Index]:
+    on_index = isinstance(frame.index, pd.DatetimeIndex)
+    if time_column is not None:
+        if time_column in frame.columns:
+            return time_column, frame[time_column]
+        if on_index:  # whatever the index is called, the caller named the time column
+            return time_column, frame.index
+        found = f"time column {time_column!r} is missing; found columns: {_listing(frame.columns)}"
+        found += _suggest(time_column, frame.columns)
+        raise _fail(source, found, "set data.time_column to one of them")
+    if on_index:
+        return str(frame.index.name or "date"), frame.index
+    for name in frame.columns:
+        if str(name).strip().lower() in _TIME_NAMES:
+            return name, frame[name]
+    for name in frame.columns:
+        if _looks_like_dates(frame[name]):
+            return name, frame[name]
+    found = f"no time column found; found columns: {_listing(frame.columns)}; expected dates"
+    raise _fail(source, found, "set data.time_column in the spec")
+
+
+def _looks_like_dates(column: pd.Series) -> bool:
+    if pd.api.types.is_datetime64_any_dtype(column):
+        return True
+    sample = column.dropna().astype(str).str.strip().head(50)
+    if sample.empty or pd.to_numeric(sample, errors="coerce").notna().all():
+        return False
+    parsed = _to_datetime(sample)
+    return parsed is not None and parsed.notna().all()
+
+
+def _to_datetime(text: pd.Series) -> pd.Series | None:
+    """Parse with the strict ISO parser first, then looser ones; None when none fits."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "could not infer format" is expected on the way down
+        for kwargs in ({"format": "ISO8601"}, {}, {"format": "mixed"}):
+            try:
+                return pd.to_datetime(text, utc=True, **kwargs)
+            except (ValueError, TypeError, OverflowError):
+                continue
+    return None
+
+
+def _parse_times(raw: pd.Series | pd.Index, name: str, source: str, where: _Where) -> pd.Series:
+    series = pd.Series(raw).reset_index(drop=True)
+    text = series.astype(str).str.strip().where(series.notna(), "")
+    if pd.api.types.is_datetime64_any_dtype(series):
+        parsed = series
+    else:
+        parsed = _to_datetime(text)
+        if parsed is None:
+            parsed = pd.to_datetime(text, format="mixed", errors="coerce", utc=True)
+    bad = np.flatnonzero(parsed.isna().to_numpy())
+    if bad.size:
+        value = _show(text[bad[0]]) if text[bad[0]] else "an empty value"
+        found = f"time column {name!r} has {value} at {where(bad[0])}; expected a date like "
+        raise _fail(source, found + "2016-07-01 00:00:00", "correct or delete that row")
+    if parsed.dt.tz is not None:  # aware times become their UTC wall clock
+        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+    return parsed
+
+
+def _check_columns(wanted: list[str], available: list[str], source: str) -> None:
+    if not wanted:
+        found = "has no value columns besides the time column"
+        raise _fail(source, found, "add the numeric series to the CSV")
+    twice = [name for name in wanted if wanted.count(name) > 1]
+    if twice:
+        raise _fail(source, f"column {twice[0]!r} is requested twice", _SPEC_FIX)
+    lost = [name for name in wanted if name not in available]
+    if lost:
+        found = "column" + (f" {lost[0]!r} is" if len(lost) == 1 else f"s {lost} are")
+        found += f" missing; found columns: {_listing(available)}{_suggest(lost[0], available)}"
+        raise _fail(source, found, _SPEC_FIX)
+
+
+def _parse_numbers(raw: pd.Series, name: str, source: str, where: _Where) -> np.ndarray:
+    series = raw.reset_index(drop=True)
+    if pd.api.types.is_numeric_dtype(series):
+        numbers = series.to_numpy(dtype="float64", na_value=np.nan)
+    else:
+        text = series.astype(str).str.strip().where(series.notna(), "")
+        numbers = pd.to_numeric(text, errors="coerce").to_numpy(dtype="float64")
+        bad = np.flatnonzero(np.isnan(numbers) & (text != "").to_numpy())
+        if bad.size:
+            found = f"column {name!r} has {_show(text[bad[0]])} at {where(bad[0])}, not a number"
+            raise _fail(source, found, "correct that cell or leave it empty")
+    # inf is as useless to a model as a gap, so the missing-value policy handles it.
+    return np.where(np.isinf(numbers), np.nan, numbers)
+
+
+def _fill_missing(
+    frame: pd.DataFrame, missing: MissingPolicy, source: str, where: _Where
+) -> pd.DataFrame:
+    counts = frame.isna().sum()
+    for name, count in counts.items():
+        if count == len(frame):
+            found = f"column {name!r} has no values (all {count} cells are empty)"
+            raise _fail(source, found, "fill it in or drop it from the spec")
+    if missing == "error" and counts.any():
+        name = counts[counts > 0].index[0]
+        first = int(np.flatnonzero(frame[name].isna().to_numpy())[0])
+        found = f"column {name!r} has {counts[name]} missing or infinite value(s), the first at "
+        found += f"{frame.index[first]} ({where(first)}); expected a number in every row"
+        raise _fail(source, found, "fill them in, or set data.missing: ffill or interpolate")
+    if missing == "interpolate":
+        frame = frame.interpolate(method="time")
+    return frame.ffill().bfill()
+
+
+def _frequency_from_steps(index: pd.DatetimeIndex) -> str:
+    """Most common step, snapped to a calendar alias for month/quarter/year spacing."""
+    step = pd.Series(index[1:] - index[:-1]).mode().min()
+    days = step / pd.Timedelta(days=1)
+    first = index[0]
+    # Anchor quarters and years on the series' own months, e.g. QE-DEC for Mar/Jun/Sep/Dec.
+    phase, month = (first.month - 1) % 3, _MONTHS[first.month - 1]
+    calendar = (
+        ((28, 31), "MS", "ME"),
+        ((89, 92), f"QS-{_MONTHS[phase]}", f"QE-{_MONTHS[phase + 9]}"),
+        ((365, 366), f"YS-{month}", f"YE-{month}"),
+    )
+    for (low, high), starts, ends in calendar:
+        if low <= days <= high and index.is_month_start.all():
+            return to_offset(starts).freqstr
+        if low <= days <= high and index.is_month_end.all():
+            return to_offset(ends).freqstr
+    if days == 1 and (index.day_of_week < 5).all() and index[-1] - first >= pd.Timedelta(days=7):
+        return "B"  # weekdays only, with holiday gaps that stop infer_freq answering
+    if days == int(days):
+        return to_offset(f"{int(days)}D").freqstr  # "D", not the "24h" a Timedelta gives
+    return to_offset(step).freqstr
+
+
+def _offset(frequency: str) -> offsets.BaseOffset:
+    try:
+        return to_offset(frequency)
+    except (ValueError, TypeError) as exc:
+        found = f"{frequency!r} is not a pandas frequency; expected e.g. h, D, MS or 15min"
+        raise _fail("frequency", found, "use a pandas offset alias") from exc
+
+
+def _listing(names: Sequence[object], limit: int = 12) -> str:
+    shown = ", ".join(str(name) for name in list(names)[:limit])
+    return shown + (f", ... ({len(names) - limit} more)" if len(names) > limit else "")
+
+
+def _suggest(name: str, names: Sequence[object]) -> str:
+    lowered = {str(known).lower(): str(known) for known in names}  # so 'ot' finds 'OT'
+    close = difflib.get_close_matches(name.lower(), list(lowered), n=1)
+    return f"; did you mean {lowered[close[0]]!r}?" if close else ""
+
+
+def _show(value: object) -> str:
+    text = str(value)
+    return repr(text if len(text) <= 40 else text[:37] + "...")

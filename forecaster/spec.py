@@ -1,0 +1,232 @@
+"""The YAML spec: validated once, here, into immutable typed objects.
+
+Everything but ``data.path`` and ``data.targets`` has a default. Unknown keys are
+rejected so that a typo never silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+import difflib
+import warnings
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from forecaster.errors import InputError
+
+Cell = Literal["lstm", "gru"]
+Scaling = Literal["standard", "minmax", "robust", "none"]
+Normalization = Literal["instance", "none"]
+Loss = Literal["mse", "mae", "huber"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FractionSplit(_Strict):
+    """The last ``test`` share of rows is the test period, the ``val`` share before it
+    validation."""
+
+    val: float = Field(0.2, gt=0, lt=1)
+    test: float = Field(0.2, gt=0, lt=1)
+
+    @model_validator(mode="after")
+    def _leaves_training_rows(self) -> FractionSplit:
+        if self.val + self.test >= 1:
+            raise ValueError(
+                f"val + test must be below 1 to leave training rows, got {self.val} + {self.test}"
+            )
+        return self
+
+
+class DateSplit(_Strict):
+    """Training is everything before ``val_start``; ``end`` (exclusive) trims the series."""
+
+    val_start: datetime
+    test_start: datetime
+    end: datetime | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DateSplit:
+        if not self.val_start < self.test_start:
+            raise ValueError("val_start must come before test_start")
+        if self.end is not None and not self.test_start < self.end:
+            raise ValueError("test_start must come before end")
+        return self
+
+
+def _split_kind(value: Any) -> str:
+    keys = value.keys() if isinstance(value, dict) else vars(value)
+    return "dates" if {"val_start", "test_start", "end"} & set(keys) else "fractions"
+
+
+Split = Annotated[
+    Annotated[FractionSplit, Tag("fractions")] | Annotated[DateSplit, Tag("dates")],
+    Discriminator(_split_kind),
+]
+
+
+class DataSpec(_Strict):
+    path: Path
+    time_column: str | None = None
+    targets: list[str] = Field(min_length=1)
+    covariates: list[str] = []
+    missing: Literal["error", "ffill", "interpolate"] = "error"
+    split: Split = FractionSplit()
+
+    @model_validator(mode="after")
+    def _distinct_columns(self) -> DataSpec:
+        columns = [*self.targets, *self.covariates]
+        repeated = sorted({c for c in columns if columns.count(c) > 1})
+        if repeated:
+            raise ValueError(f"columns listed twice in targets/covariates: {', '.join(repeated)}")
+        return self
+
+    @property
+    def columns(self) -> list[str]:
+        """Model input columns: targets first, so target ``i`` is input feature ``i``."""
+        return [*self.targets, *self.covariates]
+
+
+class WindowSpec(_Strict):
+    lookback: int = Field(96, ge=1, le=100_000)
+    horizon: int = Field(24, ge=1, le=100_000)
+
+
+class ModelSpec(_Strict):
+    cell: Cell = "gru"
+    units: list[int] = Field(default=[64], min_length=1)
+    bidirectional: bool = False
+    dropout: float = Field(0.0, ge=0, lt=1)
+    recurrent_dropout: float = Field(0.0, ge=0, lt=1)
+    normalization: Normalization = "instance"
+
+    @field_validator("units")
+    @classmethod
+    def _positive_units(cls, units: list[int]) -> list[int]:
+        if any(u < 1 or u > 8192 for u in units):
+            raise ValueError(f"every entry must be between 1 and 8192, got {units}")
+        return units
+
+    @field_validator("recurrent_dropout")
+    @classmethod
+    def _warn_slow_path(cls, value: float) -> float:
+        if value > 0:
+            warnings.warn(
+                "model.recurrent_dropout > 0 leaves the cuDNN fast path: GPU training will be "
+                "several times slower; use model.dropout (between layers) to keep it",
+                stacklevel=2,
+            )
+        return value
+
+
+class TrainSpec(_Strict):
+    epochs: int = Field(100, ge=1, le=100_000)
+    batch_size: int = Field(64, ge=1, le=1_000_000)
+    learning_rate: float = Field(1e-3, gt=0, le=10)
+    loss: Loss = "mse"
+    patience: int = Field(10, ge=1)
+    seed: int = Field(42, ge=0, le=2**31 - 1)
+
+
+class Spec(_Strict):
+    name: str = Field("model", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=100)
+    data: DataSpec
+    window: WindowSpec = WindowSpec()
+    scaling: Scaling = "standard"
+    model: ModelSpec = ModelSpec()
+    train: TrainSpec = TrainSpec()
+
+    def to_yaml(self) -> str:
+        """The spec with every default filled in, in a form ``load_spec`` reads back."""
+        return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False)
+
+    def with_overrides(self, **changes: Any) -> Spec:
+        """A copy with dotted-path fields replaced, validated like the YAML was."""
+        raw = self.model_dump(mode="json")
+        for dotted, value in changes.items():
+            node = raw
+            *parents, leaf = dotted.split(".")
+            for key in parents:
+                node = node[key]
+            node[leaf] = value
+        return parse_spec(raw, source="command line")
+
+
+def load_spec(path: str | Path) -> Spec:
+    """Read and validate a spec file; every problem becomes one ``InputError`` line."""
+    path = Path(path)
+    if not path.is_file():
+        what = "is a folder" if path.is_dir() else "does not exist"
+        raise InputError(
+            f"{path}: spec file {what}; expected a YAML file such as models/etth1-gru.yaml"
+        )
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: is not a text file; expected a YAML spec") from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise InputError(f"{path}: YAML syntax error{where}: {problem}; fix the YAML") from None
+    return parse_spec(raw, source=str(path))
+
+
+def parse_spec(raw: Any, source: str = "spec") -> Spec:
+    if raw is None:
+        raise InputError(
+            f"{source}: the spec is empty; expected at least data.path and data.targets"
+        )
+    if not isinstance(raw, dict):
+        raise InputError(
+            f"{source}: expected a mapping of keys (name, data, window, ...), "
+            f"got {type(raw).__name__}"
+        )
+    try:
+        return Spec.model_validate(raw)
+    except ValidationError as error:
+        raise InputError(f"{source}: {_describe(error, raw)}") from None
+
+
+def _describe(error: ValidationError, raw: dict[str, Any]) -> str:
+    """The first validation problem as 'field: what is wrong; fix'."""
+    # an unknown key explains the missing one next to it ("tset_start"), so it goes first
+    problem = sorted(error.errors(), key=lambda e: e["type"] != "extra_forbidden")[0]
+    location = [str(part) for part in problem["loc"] if part not in ("fractions", "dates")]
+    field = ".".join(location) or "spec"
+    kind = problem["type"]
+    if kind == "extra_forbidden":
+        parent, key = location[:-1], location[-1]
+        known = _known_keys(parent)
+        hint = difflib.get_close_matches(key, known, n=1)
+        suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
+        return f"unknown key '{field}'{suggestion} (allowed here: {', '.join(known)})"
+    if kind == "missing":
+        return f"{field} is required; add it to the spec"
+    message = problem["msg"].removeprefix("Value error, ")
+    if kind == "value_error":
+        return f"{field}: {message}"
+    return f"{field}: {message} (got {problem.get('input')!r})"
+
+
+def _known_keys(location: list[str]) -> list[str]:
+    if location == ["data", "split"]:
+        return [*FractionSplit.model_fields, *DateSplit.model_fields]
+    model: type[BaseModel] = Spec
+    for key in location:
+        model = model.model_fields[key].annotation  # type: ignore[assignment]
+    return list(model.model_fields)

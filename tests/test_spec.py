@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from forecaster.errors import InputError
+from forecaster.spec import DateSplit, FractionSplit, load_spec, parse_spec
+
+MINIMAL = {"data": {"path": "x.csv", "targets": ["y"]}}
+
+
+def test_defaults_fill_everything_but_path_and_targets() -> None:
+    spec = parse_spec(MINIMAL)
+    assert spec.window.lookback == 96 and spec.window.horizon == 24
+    assert spec.model.cell == "gru" and spec.model.normalization == "instance"
+    assert spec.scaling == "standard"
+    assert spec.data.split == FractionSplit(val=0.2, test=0.2)
+    assert spec.data.columns == ["y"]
+
+
+def test_date_split_is_recognised_by_its_keys() -> None:
+    raw = {
+        "data": {
+            **MINIMAL["data"],
+            "split": {"val_start": "2017-06-26", "test_start": "2017-10-24"},
+        }
+    }
+    split = parse_spec(raw).data.split
+    assert isinstance(split, DateSplit)
+    assert split.val_start == datetime(2017, 6, 26) and split.end is None
+
+
+def test_round_trip_through_yaml(tmp_path: Path) -> None:
+    spec = parse_spec(
+        {**MINIMAL, "model": {"cell": "lstm", "units": [4, 2], "bidirectional": True}}
+    )
+    path = tmp_path / "spec.yaml"
+    path.write_text(spec.to_yaml())
+    assert load_spec(path) == spec
+
+
+def test_overrides_are_validated() -> None:
+    spec = parse_spec(MINIMAL).with_overrides(**{"train.epochs": 3, "data.path": "other.csv"})
+    assert spec.train.epochs == 3 and str(spec.data.path) == "other.csv"
+    with pytest.raises(InputError, match="train.epochs"):
+        parse_spec(MINIMAL).with_overrides(**{"train.epochs": 0})
+
+
+@pytest.mark.parametrize(
+    ("raw", "words"),
+    [
+        ({**MINIMAL, "modle": {}}, ["unknown key 'modle'", "did you mean 'model'"]),
+        ({**MINIMAL, "model": {"untis": [4]}}, ["model.untis", "did you mean 'units'"]),
+        ({**MINIMAL, "model": {"cell": "rnn"}}, ["model.cell", "'lstm' or 'gru'"]),
+        ({**MINIMAL, "model": {"units": [0]}}, ["model.units", "between 1 and 8192"]),
+        ({**MINIMAL, "model": {"dropout": 1.5}}, ["model.dropout"]),
+        ({**MINIMAL, "window": {"lookback": 0}}, ["window.lookback", "greater than or equal to 1"]),
+        ({**MINIMAL, "train": {"batch_size": "big"}}, ["train.batch_size", "integer"]),
+        ({"data": {"path": "x.csv"}}, ["data.targets is required"]),
+        (
+            {"data": {"path": "x.csv", "targets": ["y"], "split": {"val": 0.5, "test": 0.5}}},
+            ["val + test"],
+        ),
+        ({"data": {"path": "x.csv", "targets": ["y"], "covariates": ["y"]}}, ["listed twice"]),
+        ([1, 2], ["expected a mapping"]),
+        (None, ["spec is empty"]),
+    ],
+)
+def test_bad_specs_name_the_field(raw: object, words: list[str]) -> None:
+    with pytest.raises(InputError) as caught:
+        parse_spec(raw, source="s.yaml")
+    message = str(caught.value)
+    assert message.startswith("s.yaml: ") and "\n" not in message
+    for word in words:
+        assert word in message
+
+
+def test_yaml_syntax_error_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text("data:\n  path: x.csv\n  targets: [y\n")
+    with pytest.raises(InputError, match=r"broken.yaml: YAML syntax error at line \d+"):
+        load_spec(path)
+
+
+def test_recurrent_dropout_warns_about_the_fast_path() -> None:
+    with pytest.warns(UserWarning, match="cuDNN"):
+        parse_spec({**MINIMAL, "model": {"recurrent_dropout": 0.2}})

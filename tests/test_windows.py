@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecaster.errors import InputError
+from forecaster.spec import DateSplit, FractionSplit
+from forecaster.windows import (
+    Periods,
+    input_windows,
+    period_origins,
+    split_periods,
+    target_windows,
+    window_dataset,
+    window_origins,
+)
+
+INDEX = pd.date_range("2024-01-01", periods=100, freq="h")
+
+
+def test_fraction_split_takes_the_last_rows_for_test() -> None:
+    assert split_periods(INDEX, FractionSplit(val=0.2, test=0.1)) == Periods(70, 90, 100)
+
+
+def test_date_split_is_by_timestamp_with_exclusive_end() -> None:
+    split = DateSplit(
+        val_start="2024-01-02 00:00", test_start="2024-01-03 00:00", end="2024-01-04 00:00"
+    )
+    assert split_periods(INDEX, split) == Periods(24, 48, 72)
+
+
+def test_origins_keep_the_whole_horizon_inside_the_period() -> None:
+    # targets in rows [20, 30), horizon 4: origins 20..26; lookback may reach before 20
+    np.testing.assert_array_equal(window_origins(20, 30, lookback=8, horizon=4), np.arange(20, 27))
+    # the input may not start before row 0
+    np.testing.assert_array_equal(window_origins(0, 10, lookback=5, horizon=2), np.arange(5, 9))
+    assert len(window_origins(0, 5, lookback=5, horizon=2)) == 0
+
+
+def test_too_short_period_is_a_clear_error() -> None:
+    with pytest.raises(InputError, match="too few rows for one test window.*needs at least 6"):
+        period_origins(Periods(80, 97, 100), "test", lookback=10, horizon=6, source="d.csv")
+
+
+def test_windows_are_views_with_the_target_right_after_the_input() -> None:
+    series = np.arange(40, dtype=np.float32).reshape(20, 2)  # row r holds [2r, 2r + 1]
+    origins = np.arange(5, 12)
+    inputs = input_windows(series, origins, lookback=3)
+    targets = target_windows(series, origins, horizon=2)
+    assert inputs.shape == (7, 3, 2) and targets.shape == (7, 2, 2)
+    assert np.shares_memory(inputs, series) and np.shares_memory(targets, series)
+    np.testing.assert_array_equal(inputs[0, :, 0], [4, 6, 8])  # rows 2, 3, 4
+    np.testing.assert_array_equal(targets[0, :, 0], [10, 12])  # rows 5, 6
+
+
+def test_dataset_matches_the_numpy_windows() -> None:
+    series = np.random.default_rng(0).standard_normal((50, 3)).astype(np.float32)
+    origins = np.arange(10, 40)
+    batches = list(
+        window_dataset(series, origins, lookback=6, horizon=4, num_targets=1, batch_size=8)
+    )
+    inputs = np.concatenate([x for x, _ in batches])
+    targets = np.concatenate([y for _, y in batches])
+    np.testing.assert_array_equal(inputs, input_windows(series, origins, 6))
+    np.testing.assert_array_equal(targets, target_windows(series, origins, 4)[..., :1])
+
+
+def test_shuffled_dataset_is_reproducible_and_complete() -> None:
+    series = np.arange(60, dtype=np.float32)[:, None]
+    origins = np.arange(5, 55)
+
+    def first_values(seed: int) -> list[float]:
+        dataset = window_dataset(series, origins, 5, 1, 1, batch_size=50, shuffle_seed=seed)
+        return [float(v) for v in next(iter(dataset))[1][:, 0, 0]]
+
+    assert first_values(3) == first_values(3)
+    assert sorted(first_values(3)) == list(map(float, origins))
+    assert first_values(3) != list(map(float, origins))
