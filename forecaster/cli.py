@@ -100,8 +100,7 @@ def train_command(
 
     bundle = train(spec, out_dir, quiet=quiet, force_cpu=cpu)
     if not quiet:
-        typer.echo(f"saved bundle {bundle}", err=True)
-        _print_scores(bundle)
+        _print_summary(bundle)
 
 
 @app.command("predict")
@@ -148,10 +147,19 @@ def _start_tensorflow() -> None:
         os.close(saved)
 
 
-def _print_scores(bundle: Path) -> None:
-    """The test-period table: the model beside the naive forecasts it has to beat."""
-    from forecaster.bundle import METRICS_FILE, read_json
+def _print_summary(bundle: Path) -> None:
+    """Where the bundle went, what trained it, and the test-period table: the model beside
+    the naive forecasts it has to beat."""
+    from forecaster.bundle import MANIFEST_FILE, METRICS_FILE, read_json
 
+    manifest = read_json(bundle / MANIFEST_FILE)
+    training = manifest["training"]
+    typer.echo(
+        f"saved bundle {bundle}: trained on {manifest['device']} in "
+        f"{training['train_seconds']:.0f} s, {training['epochs_run']} epochs "
+        f"(best {training['best_epoch']})",
+        err=True,
+    )
     test = read_json(bundle / METRICS_FILE).get("test")
     if not test:
         return
