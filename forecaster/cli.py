@@ -129,6 +129,90 @@ def predict_command(
         typer.echo(f"wrote {len(forecast)} forecast rows to {out}", err=True)
 
 
+@app.command("evaluate")
+@_reports_errors
+def evaluate_command(
+    bundle: Annotated[Path, typer.Argument(help="Bundle folder written by `forecast train`.")],
+    data: Annotated[
+        Path | None, typer.Option(help="CSV to score on [default: the spec's data.path].")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder [default: evaluation/<bundle name>].")
+    ] = None,
+) -> None:
+    """Score a bundle on the test period of a CSV (the bundle's split applied to it)
+    beside the naive forecasts; write metrics.json and report.html."""
+    _start_tensorflow()
+    from forecaster.evaluate import evaluate_bundle
+
+    out_dir = evaluate_bundle(bundle, data, out or Path("evaluation") / bundle.resolve().name)
+    typer.echo(f"wrote {out_dir}/metrics.json and {out_dir}/report.html", err=True)
+    _print_scores(out_dir)
+
+
+@app.command("backtest")
+@_reports_errors
+def backtest_command(
+    spec_path: Annotated[Path, typer.Argument(metavar="SPEC", help="YAML spec file.")],
+    folds: Annotated[
+        int | None, typer.Option(min=1, help="Override evaluation.folds (test blocks).")
+    ] = None,
+    window: Annotated[
+        bool | None,
+        typer.Option(
+            "--window/--expanding",
+            help="Fit each fold on a sliding fixed-length range instead of all earlier rows "
+            "[default: evaluation.window].",
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder [default: backtest/<spec name>].")
+    ] = None,
+    data: Annotated[Path | None, typer.Option(help="CSV instead of data.path.")] = None,
+    epochs: Annotated[int | None, typer.Option(help="Override train.epochs.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+    cpu: Annotated[
+        bool, typer.Option("--cpu", help="Train on the CPU even if a GPU is seen.")
+    ] = False,
+) -> None:
+    """Rolling-origin backtest: refit the model (and its scaler) on each fold's earlier
+    rows, score it on the fold's test block; write backtest.json and report.html."""
+    from forecaster.spec import load_spec
+
+    overrides: dict[str, Any] = {
+        "data.path": str(data) if data else None,
+        "train.epochs": epochs,
+        "evaluation.folds": folds,
+        "evaluation.window": None if window is None else ("sliding" if window else "expanding"),
+    }
+    spec = load_spec(spec_path)
+    spec = spec.with_overrides(**{k: v for k, v in overrides.items() if v is not None})
+    out_dir = out or Path("backtest") / spec.name
+
+    _start_tensorflow()
+    from forecaster.backtest import BACKTEST_FILE, backtest
+    from forecaster.evaluate import score_lines
+
+    def progress(line: str) -> None:
+        typer.echo(line, err=True)
+
+    result = backtest(
+        spec, out_dir, quiet=quiet, force_cpu=cpu, progress=None if quiet else progress
+    )
+    if quiet:
+        return
+    typer.echo(f"wrote {out_dir}/{BACKTEST_FILE} and {out_dir}/report.html", err=True)
+    for fold in result.folds:
+        metrics = fold.scored.metrics
+        typer.echo(
+            f"  fold {fold.fold.number}: MAE model {metrics['model']['mae']:.4f}, naive "
+            f"{metrics['naive']['mae']:.4f}, seasonal naive {metrics['seasonal_naive']['mae']:.4f}",
+            err=True,
+        )
+    for line in score_lines(result.pooled.metrics, "all folds"):
+        typer.echo(line, err=True)
+
+
 def _start_tensorflow() -> None:
     """Import TensorFlow and probe for GPUs with stderr muted: its C++ start-up lines
     (CUDA stubs, cuInit on GPU-less machines) would bury the one line a user needs.
@@ -148,19 +232,17 @@ def _start_tensorflow() -> None:
         os.close(saved)
 
 
-def _print_scores(bundle: Path) -> None:
-    """The test-period table: the model beside the naive forecasts it has to beat."""
+def _print_scores(folder: Path) -> None:
+    """The test-period table of a bundle or an evaluation folder: the model beside the
+    naive forecasts it has to beat."""
     from forecaster.bundle import METRICS_FILE, read_json
+    from forecaster.evaluate import score_lines
 
-    test = read_json(bundle / METRICS_FILE).get("test")
+    test = read_json(folder / METRICS_FILE).get("test")
     if not test:
         return
-    typer.echo(f"test period ({test['windows']} windows):", err=True)
-    typer.echo(f"  {'forecast':<16}{'MAE':>10}{'RMSE':>10}{'MASE':>8}", err=True)
-    for name in ("model", "naive", "seasonal_naive"):
-        row = test[name]
-        mase = "n/a" if row["mase"] is None else f"{row['mase']:.3f}"
-        typer.echo(f"  {name:<16}{row['mae']:>10.4f}{row['rmse']:>10.4f}{mase:>8}", err=True)
+    for line in score_lines(test, "test period"):
+        typer.echo(line, err=True)
 
 
 def main() -> None:
