@@ -27,7 +27,13 @@ import numpy as np
 import pandas as pd
 
 from forecaster.errors import InputError
-from forecaster.evaluate import PeriodForecasts, compare_forecasts, forecast_periods
+from forecaster.evaluate import (
+    BASELINES,
+    PeriodForecasts,
+    compare_forecasts,
+    forecast_periods,
+    skill_text,
+)
 from forecaster.scaling import Scaler
 from forecaster.spec import Spec, TrainingRange
 from forecaster.train import fit, load_frame
@@ -134,6 +140,21 @@ class BacktestResult:
             ],
             "pooled": self.pooled.metrics,
         }
+
+    def fold_lines(self) -> list[str]:
+        """One line per fold: its test range, MAEs and the model's skill."""
+        lines = []
+        for result in self.folds:
+            fold, metrics = result.fold, result.scored.metrics
+            first, last = self.frame.index[fold.test_start], self.frame.index[fold.test_end - 1]
+            maes = [metrics[name]["mae"] for name in ("model", *BASELINES)]
+            skills = [skill_text(maes[0], baseline) for baseline in maes[1:]]
+            lines.append(
+                f"fold {fold.number} ({first} to {last}): MAE model {maes[0]:.4f}, naive "
+                f"{maes[1]:.4f}, seasonal naive {maes[2]:.4f}; skill {skills[0]} vs naive, "
+                f"{skills[1]} vs seasonal naive"
+            )
+        return lines
 
 
 def run_backtest(

@@ -202,14 +202,7 @@ def backtest_command(
     if quiet:
         return
     typer.echo(f"wrote {out_dir}/{BACKTEST_FILE} and {out_dir}/report.html", err=True)
-    for fold in result.folds:
-        metrics = fold.scored.metrics
-        typer.echo(
-            f"  fold {fold.fold.number}: MAE model {metrics['model']['mae']:.4f}, naive "
-            f"{metrics['naive']['mae']:.4f}, seasonal naive {metrics['seasonal_naive']['mae']:.4f}",
-            err=True,
-        )
-    for line in score_lines(result.pooled.metrics, "all folds"):
+    for line in [*result.fold_lines(), *score_lines(result.pooled.metrics, "all folds")]:
         typer.echo(line, err=True)
 
 

@@ -314,7 +314,7 @@ def score_lines(scores: dict[str, Any], heading: str) -> list[str]:
     ]
     for name in ("model", *BASELINES):
         row = scores[name]
-        skills = [_skill_text(row["mae"], scores[base]["mae"]) for base in BASELINES]
+        skills = [skill_text(row["mae"], scores[base]["mae"]) for base in BASELINES]
         lines.append(
             f"  {name:<16}{row['mae']:>10.4f}{row['rmse']:>10.4f}{_number(row['mase']):>8}"
             f"{skills[0]:>16}{skills[1]:>13}"
@@ -322,8 +322,9 @@ def score_lines(scores: dict[str, Any], heading: str) -> list[str]:
     return lines
 
 
-def _skill_text(mae_value: float, baseline_mae: float) -> str:
-    if not baseline_mae:
+def skill_text(mae_value: float | None, baseline_mae: float | None) -> str:
+    """``1 - MAE / MAE of the baseline`` as a signed percentage; "n/a" when undefined."""
+    if mae_value is None or not baseline_mae or not math.isfinite(baseline_mae):
         return "n/a"
     return f"{1 - mae_value / baseline_mae:+.1%}"
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from forecaster.evaluate import BASELINES, ModelEvaluation, PeriodForecasts
+from forecaster.evaluate import BASELINES, ModelEvaluation, PeriodForecasts, skill_text
 from forecaster.predict import Preprocessing
 from forecaster.report import (
     document,
@@ -129,7 +129,9 @@ def scores_table(metrics: dict[str, Any], labels: dict[str, str]) -> str:
     rows = [
         [
             labels[name],
-            *(metrics[name][key] for key in ("mae", "rmse", "mape", "smape", "mase")),
+            *(metrics[name][key] for key in ("mae", "rmse")),
+            *(_percent(metrics[name][key]) for key in ("mape", "smape")),
+            metrics[name]["mase"],
             *(skill_text(metrics[name]["mae"], metrics[base]["mae"]) for base in BASELINES),
         ]
         for name in FORECASTS
@@ -145,11 +147,8 @@ def scores_table(metrics: dict[str, Any], labels: dict[str, str]) -> str:
     return html
 
 
-def skill_text(mae: float, baseline_mae: float) -> str:
-    """``1 - MAE / MAE of the baseline`` as a signed percentage."""
-    if not baseline_mae or not np.isfinite(baseline_mae):
-        return "n/a"
-    return f"{1 - mae / baseline_mae:+.1%}"
+def _percent(value: float | None) -> str | None:
+    return None if value is None or not np.isfinite(value) else f"{value:.2f}"
 
 
 class _Plots:
@@ -186,7 +185,8 @@ def _headline(
     metrics = scored.metrics
     first, last = scored.origins.min(), scored.origins.max() + scored.actual.shape[1] - 1
     comparisons = [
-        f"{abs(skill):.1%} {'lower' if skill >= 0 else 'higher'} than {labels[base]}'s"
+        f"{abs(skill):.1%} {'lower' if skill >= 0 else 'higher'} than the "
+        f"{base.replace('_', ' ')} forecast's"
         for base in BASELINES
         if np.isfinite(skill := 1 - metrics["model"]["mae"] / metrics[base]["mae"])
     ]
@@ -359,11 +359,9 @@ def _residuals(scored: PeriodForecasts, k: int, name: str, labels: dict[str, str
     errors = {
         key: (scored.actual[..., k] - scored.forecasts[key][..., k]).ravel() for key in FORECASTS
     }
-    # bins cover the bulk of every forecast's errors; a few extreme ones would squash the rest
-    low, high = np.percentile(np.concatenate(list(errors.values())), [0.5, 99.5])
-    bins = np.linspace(low, high, 61) if high > low else 60
+    bins = _error_bins(np.concatenate(list(errors.values())), _resolution(scored.actual[..., k]))
     figure, axes = new_figure(
-        f"{name}: forecast errors over all windows and steps",
+        f"{name}: forecast errors over all test windows and steps",
         f"actual - forecast ({name})",
         "count (windows x steps)",
     )
@@ -385,6 +383,34 @@ def _residuals(scored: PeriodForecasts, k: int, name: str, labels: dict[str, str
     axes.axvline(0, color="black", linewidth=0.8)
     axes.legend(fontsize=8)
     return figure
+
+
+def _resolution(values: np.ndarray) -> float:
+    """The step in which values were recorded (ETTh1's oil temperature: about 0.07), or 0
+    for values that do not come in steps."""
+    gaps = np.diff(np.unique(values))
+    if len(gaps) < 10:
+        return 0.0
+    ratios = gaps / np.percentile(gaps, 5)
+    on_grid = np.abs(ratios - np.round(ratios)) < 0.1
+    if np.mean(on_grid) < 0.9:
+        return 0.0
+    return float(np.mean(gaps[on_grid & (np.round(ratios) == 1)]))
+
+
+def _error_bins(errors: np.ndarray, resolution: float, count: int = 60) -> np.ndarray | int:
+    """Bin edges covering the bulk of the errors (a few extreme ones would squash the
+    rest). Errors of recorded values are multiples of their resolution: bins a whole
+    number of steps wide, edges between steps, so no bin gets one step more than the next."""
+    low, high = np.percentile(errors, [0.5, 99.5])
+    if not high > low:
+        return count
+    width = (high - low) / count
+    if 0 < resolution < width:
+        steps = round(width / resolution)
+        first = np.floor(low / resolution) - 0.5
+        return resolution * np.arange(first, high / resolution + steps, steps)
+    return np.linspace(low, high, count + 1)
 
 
 def _training(plots: _Plots, history: pd.DataFrame, loss: str) -> str:
@@ -458,10 +484,10 @@ def _data_and_periods(plots: _Plots, evaluation: ModelEvaluation, targets: np.nd
         [
             label,
             f"{start:,} to {stop - 1:,}",
-            stop - start,
+            f"{stop - start:,}",
             _time(index[start]),
             _time(index[stop - 1]),
-            evaluation.scored[key].metrics["windows"] if key in evaluation.scored else "",
+            f"{evaluation.scored[key].metrics['windows']:,}" if key in evaluation.scored else "",
         ]
         for (label, (start, stop)), key in zip(spans.items(), ("train", "val", "test"), strict=True)
         if stop > start
@@ -523,7 +549,7 @@ def _manifest_table(manifest: dict[str, Any]) -> str:
         ("data file", get("data", "path")),
         ("data SHA-256", sha[:16] + "…" if sha else ""),
     ]
-    return table(["", "value"], [(key, value) for key, value in rows if value != ""])
+    return table(["", "value"], [(key, str(value)) for key, value in rows if value != ""])
 
 
 def _fold_preprocessing(backtest: BacktestResult) -> Preprocessing:

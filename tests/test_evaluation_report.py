@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from forecaster.evaluate import compare_forecasts
-from forecaster.evaluation_report import _step_name, forecast_labels, scores_table, skill_text
+from forecaster.evaluate import compare_forecasts, skill_text
+from forecaster.evaluation_report import _step_name, forecast_labels, scores_table
 from forecaster.report import table
 
 
