@@ -1,4 +1,5 @@
-"""What the evaluation reports show, built from the blocks in ``report``.
+"""What the evaluation reports say, built from the blocks in ``report`` and the plots in
+``evaluation_plots``.
 
 ``write_evaluation_report``: one model on one series (``forecast train`` writes it into the
 bundle, ``forecast evaluate`` into its output folder). ``write_backtest_report``: a
@@ -17,16 +18,27 @@ import numpy as np
 import pandas as pd
 
 from forecaster.evaluate import BASELINES, ModelEvaluation, PeriodForecasts, skill_text
+from forecaster.evaluation_plots import (
+    FORECASTS,
+    error_by_step_figure,
+    errors_figure,
+    fold_losses_figure,
+    fold_mae_figure,
+    folds_figure,
+    forecast_labels,
+    last_windows_figure,
+    loss_figure,
+    one_step_figure,
+    periods_figure,
+)
 from forecaster.predict import Preprocessing
 from forecaster.report import (
     document,
     figure_png,
     image,
-    new_figure,
     paragraph,
     preformatted,
     table,
-    time_axis,
 )
 from forecaster.windows import Periods
 
@@ -38,17 +50,7 @@ if TYPE_CHECKING:
 REPORT_FILE = "report.html"
 PLOTS_FOLDER = "plots"
 MAX_TARGETS_PLOTTED = 6  # beyond this the page becomes a wall of plots; the tables have all
-LAST_WINDOWS = 3
 ONE_STEP_POINTS = 720  # a month of hourly data: dense but every day still visible
-FORECASTS = ("model", *BASELINES)
-STYLES: dict[str, dict[str, Any]] = {
-    "model": {"color": "C0", "linewidth": 1.8},
-    "naive": {"color": "C1", "linestyle": "--", "linewidth": 1.2},
-    "seasonal_naive": {"color": "C2", "linestyle": ":", "linewidth": 1.6},
-}
-ACTUAL_STYLE: dict[str, Any] = {"color": "black", "linewidth": 1.1}
-BOUNDARY_STYLE: dict[str, Any] = {"color": "0.5", "linewidth": 0.9, "linestyle": "-."}
-PERIOD_COLORS = {"training": "0.75", "validation": "C1", "test": "C0"}
 
 
 def write_evaluation_report(folder: Path, evaluation: ModelEvaluation, title: str) -> Path:
@@ -111,14 +113,6 @@ def write_backtest_report(folder: Path, backtest: BacktestResult) -> Path:
         f"Written {datetime.now().isoformat(timespec='seconds')}."
     )
     return _write_page(folder, document(title, sections, subtitle))
-
-
-def forecast_labels(season: int) -> dict[str, str]:
-    return {
-        "model": "model",
-        "naive": "naive (last value)",
-        "seasonal_naive": f"seasonal naive (m = {season})",
-    }
 
 
 def scores_table(metrics: dict[str, Any], labels: dict[str, str]) -> str:
@@ -223,26 +217,25 @@ def _forecast_sections(
     """Forecasts against actual values, error by step and the error distribution, one
     plot of each per target."""
     shown = prep.targets[:MAX_TARGETS_PLOTTED]
+    several = len(prep.targets) > 1
     forecasts, by_step, errors = "", "", ""
     for k, name in enumerate(shown):
+        figure = last_windows_figure(index, targets, scored, k, name, prep.lookback, labels)
         forecasts += plots.html(
-            _last_windows(index, targets, scored, k, name, prep.lookback, labels),
-            f"forecasts_{name}",
-            f"{name}: last test forecasts against actual values",
+            figure, f"forecasts_{name}", f"{name}: last test forecasts against actual values"
+        )
+        figure = one_step_figure(
+            index, targets, scored, k, name, labels, one_step_points, boundaries or []
         )
         forecasts += plots.html(
-            _one_step(index, targets, scored, k, name, labels, one_step_points, boundaries or []),
-            f"one_step_{name}",
-            f"{name}: one-step-ahead forecasts against actual values",
+            figure, f"one_step_{name}", f"{name}: one-step-ahead forecasts against actual values"
         )
+        figure = error_by_step_figure(scored.metrics, name, several, prep.frequency, labels)
         by_step += plots.html(
-            _error_by_step(scored.metrics, name, len(prep.targets) > 1, prep.frequency, labels),
-            f"error_by_step_{name}",
-            f"{name}: mean absolute error by forecast step",
+            figure, f"error_by_step_{name}", f"{name}: mean absolute error by forecast step"
         )
-        errors += plots.html(
-            _residuals(scored, k, name, labels), f"errors_{name}", f"{name}: forecast errors"
-        )
+        figure = errors_figure(scored, k, name, labels)
+        errors += plots.html(figure, f"errors_{name}", f"{name}: forecast errors")
     if len(prep.targets) > len(shown):
         forecasts += paragraph(
             f"Plots show the first {len(shown)} of {len(prep.targets)} targets; the tables "
@@ -256,174 +249,9 @@ def _forecast_sections(
     ]
 
 
-def _last_windows(
-    index: pd.DatetimeIndex,
-    targets: np.ndarray,
-    scored: PeriodForecasts,
-    k: int,
-    name: str,
-    lookback: int,
-    labels: dict[str, str],
-) -> Figure:
-    horizon = scored.actual.shape[1]
-    # the last windows that do not overlap, so every forecast line is seen whole
-    picks = [len(scored.origins) - 1 - j * horizon for j in range(LAST_WINDOWS)]
-    picks = sorted(i for i in picks if i >= 0)
-    origins = scored.origins[picks]
-    start = max(0, origins[0] - min(lookback, 2 * horizon))
-    stop = origins[-1] + horizon
-    figure, axes = new_figure(
-        f"{name}: the last {len(picks)} forecasts of {horizon} steps against the actual values",
-        "time",
-        name,
-        width=10,
-        height=4.6,
-    )
-    axes.plot(index[start:stop], targets[start:stop, k], label="actual", **ACTUAL_STYLE)
-    for j, (pick, origin) in enumerate(zip(picks, origins, strict=True)):
-        times = index[origin : origin + horizon]
-        for forecast in FORECASTS:
-            label = labels[forecast] if j == 0 else None
-            axes.plot(
-                times, scored.forecasts[forecast][pick, :, k], label=label, **STYLES[forecast]
-            )
-        origin_label = "forecast origin" if j == 0 else None
-        axes.axvline(index[origin], label=origin_label, **BOUNDARY_STYLE)
-    _legend_below(axes, ncol=3)
-    time_axis(axes)
-    return figure
-
-
-def _one_step(
-    index: pd.DatetimeIndex,
-    targets: np.ndarray,
-    scored: PeriodForecasts,
-    k: int,
-    name: str,
-    labels: dict[str, str],
-    points: int,
-    boundaries: list[pd.Timestamp],
-) -> Figure:
-    take = slice(-min(points, len(scored.origins)), None)
-    origins = scored.origins[take]
-    actual = scored.actual[take, 0, k]
-    step_mae = {
-        key: np.mean(np.abs(actual - scored.forecasts[key][take, 0, k])) for key in FORECASTS
-    }
-    # rows with no window (between backtest blocks) stay empty instead of bridged
-    rows = np.arange(origins[0], origins[-1] + 1)
-    model = np.full(len(rows), np.nan)
-    model[origins - origins[0]] = scored.forecasts["model"][take, 0, k]
-    figure, axes = new_figure(
-        f"{name}: one-step-ahead forecasts over {len(origins):,} test steps",
-        "time",
-        name,
-        width=10,
-        height=4.6,
-    )
-    axes.plot(index[rows], targets[rows, k], label="actual", **ACTUAL_STYLE)
-    axes.plot(index[rows], model, label=f"model: MAE {step_mae['model']:.3g}", **STYLES["model"])
-    for key in BASELINES:  # their lines would hide the model's; their scores are enough
-        axes.plot([], [], " ", label=f"{labels[key]}: MAE {step_mae[key]:.3g}")
-    for j, boundary in enumerate(boundaries):
-        label = "the next fold's model from here" if j == 0 else None
-        axes.axvline(boundary, label=label, **BOUNDARY_STYLE)
-    _legend_below(axes, ncol=3)
-    time_axis(axes)
-    return figure
-
-
-def _error_by_step(
-    metrics: dict[str, Any], name: str, per_target: bool, frequency: str, labels: dict[str, str]
-) -> Figure:
-    from matplotlib.ticker import MaxNLocator
-
-    figure, axes = new_figure(
-        f"{name}: mean absolute error by forecast step",
-        f"steps ahead (one step = {_step_name(frequency)})",
-        f"MAE ({name})",
-    )
-    for forecast in FORECASTS:
-        scores = metrics[forecast]["per_target"][name] if per_target else metrics[forecast]
-        errors = scores["per_step"]["mae"]
-        steps = np.arange(1, len(errors) + 1)
-        style = {**STYLES[forecast], "marker": "o", "markersize": 3}
-        axes.plot(steps, errors, label=labels[forecast], **style)
-    axes.set_ylim(bottom=0)
-    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
-    axes.legend(fontsize=8)
-    return figure
-
-
-def _residuals(scored: PeriodForecasts, k: int, name: str, labels: dict[str, str]) -> Figure:
-    errors = {
-        key: (scored.actual[..., k] - scored.forecasts[key][..., k]).ravel() for key in FORECASTS
-    }
-    bins = _error_bins(np.concatenate(list(errors.values())), _resolution(scored.actual[..., k]))
-    figure, axes = new_figure(
-        f"{name}: forecast errors over all test windows and steps",
-        f"actual - forecast ({name})",
-        "count (windows x steps)",
-    )
-    for key in FORECASTS:
-        values = errors[key]
-        label = f"{labels[key]}: mean {values.mean():+.3g}, sd {values.std():.3g}"
-        if key == "model":
-            axes.hist(values, bins=bins, color=STYLES[key]["color"], alpha=0.55, label=label)
-        else:
-            axes.hist(
-                values,
-                bins=bins,
-                histtype="step",
-                color=STYLES[key]["color"],
-                linewidth=1.4,
-                linestyle=STYLES[key]["linestyle"],
-                label=label,
-            )
-    axes.axvline(0, color="black", linewidth=0.8)
-    axes.legend(fontsize=8)
-    return figure
-
-
-def _resolution(values: np.ndarray) -> float:
-    """The step in which values were recorded (ETTh1's oil temperature: about 0.07), or 0
-    for values that do not come in steps."""
-    gaps = np.diff(np.unique(values))
-    if len(gaps) < 10:
-        return 0.0
-    ratios = gaps / np.percentile(gaps, 5)
-    on_grid = np.abs(ratios - np.round(ratios)) < 0.1
-    if np.mean(on_grid) < 0.9:
-        return 0.0
-    return float(np.mean(gaps[on_grid & (np.round(ratios) == 1)]))
-
-
-def _error_bins(errors: np.ndarray, resolution: float, count: int = 60) -> np.ndarray | int:
-    """Bin edges covering the bulk of the errors (a few extreme ones would squash the
-    rest). Errors of recorded values are multiples of their resolution: bins a whole
-    number of steps wide, edges between steps, so no bin gets one step more than the next."""
-    low, high = np.percentile(errors, [0.5, 99.5])
-    if not high > low:
-        return count
-    width = (high - low) / count
-    if 0 < resolution < width:
-        steps = round(width / resolution)
-        first = np.floor(low / resolution) - 0.5
-        return resolution * np.arange(first, high / resolution + steps, steps)
-    return np.linspace(low, high, count + 1)
-
-
 def _training(plots: _Plots, history: pd.DataFrame, loss: str) -> str:
     best = history.loc[history["val_loss"].idxmin()]
-    figure, axes = new_figure(
-        "Loss by epoch (scaled values)", "epoch", f"{loss} loss on the scaled targets"
-    )
-    axes.plot(history["epoch"], history["loss"], marker="o", markersize=3, label="training")
-    axes.plot(history["epoch"], history["val_loss"], marker="o", markersize=3, label="validation")
-    axes.axvline(best["epoch"], color="0.5", linestyle="-.", linewidth=0.8, label="best epoch")
-    _log_scale_if_wide(axes, history[["loss", "val_loss"]].to_numpy())
-    axes.legend(fontsize=8)
-    _epoch_axis(axes, len(history))
+    figure = loss_figure(history, loss)
     note = paragraph(
         f"{len(history)} epochs; the weights kept are those of epoch {int(best['epoch'])} "
         f"(lowest validation loss, {best['val_loss']:.4g}). Training took "
@@ -433,53 +261,11 @@ def _training(plots: _Plots, history: pd.DataFrame, loss: str) -> str:
     return plots.html(figure, "loss", "training and validation loss by epoch") + note
 
 
-def _legend_below(axes: Any, ncol: int) -> None:
-    """Under the plot, where it hides no data of a long, dense series."""
-    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=ncol, fontsize=8)
-
-
-def _epoch_axis(axes: Any, epochs: int) -> None:
-    from matplotlib.ticker import MaxNLocator
-
-    axes.set_xlim(0.5, epochs + 0.5)
-    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
-
-
-def _log_scale_if_wide(axes: Any, values: np.ndarray) -> None:
-    finite = values[np.isfinite(values) & (values > 0)]
-    if finite.size and finite.max() / finite.min() > 30:
-        axes.set_yscale("log")
-
-
 def _data_and_periods(plots: _Plots, evaluation: ModelEvaluation, targets: np.ndarray) -> str:
     index, periods, prep = evaluation.frame.index, evaluation.periods, evaluation.preprocessing
     spans = _period_spans(periods)
-    figure, axes = new_figure(
-        "The series and its training, validation and test periods",
-        "time",
-        ", ".join(prep.targets[:MAX_TARGETS_PLOTTED]),
-        width=10,
-        height=3.5,
-    )
-    for k, name in enumerate(prep.targets[:MAX_TARGETS_PLOTTED]):
-        axes.plot(index[: periods.end], targets[: periods.end, k], linewidth=0.6, label=name)
-    for label, (start, stop) in spans.items():
-        if stop > start:
-            axes.axvspan(
-                index[start], _row_end(index, stop), color=PERIOD_COLORS[label], alpha=0.15
-            )
-            axes.text(
-                index[start],
-                0.97,
-                f" {label}",
-                transform=axes.get_xaxis_transform(),
-                va="top",
-                fontsize=9,
-                color="0.25",
-            )
-    if len(prep.targets) > 1:
-        axes.legend(loc="lower left", fontsize=8)
-    time_axis(axes)
+    names = prep.targets[:MAX_TARGETS_PLOTTED]
+    figure = periods_figure(index, targets, names, spans)
     rows = [
         [
             label,
@@ -594,87 +380,14 @@ def _fold_table(backtest: BacktestResult, labels: dict[str, str]) -> str:
 
 
 def _fold_plots(plots: _Plots, backtest: BacktestResult, labels: dict[str, str]) -> str:
-    import matplotlib.dates as mdates
-
-    index, folds = backtest.frame.index, backtest.folds
-    figure, axes = new_figure(
-        "Rows each fold is fit, validated and tested on",
-        "time",
-        "fold",
-        height=1.2 + 0.45 * len(folds),
-    )
-    for result in folds:
-        fold = result.fold
-        for label, (start, stop) in zip(
-            ("training", "validation", "test"),
-            (
-                (fold.train_start, fold.val_start),
-                (fold.val_start, fold.test_start),
-                (fold.test_start, fold.test_end),
-            ),
-            strict=True,
-        ):
-            left, right = mdates.date2num(index[start]), mdates.date2num(_row_end(index, stop))
-            axes.barh(
-                fold.number,
-                right - left,
-                left=left,
-                height=0.6,
-                color=PERIOD_COLORS[label],
-                label=label if fold.number == 1 else None,
-            )
-    axes.invert_yaxis()  # fold 1 on top, like the table
-    axes.set_yticks([result.fold.number for result in folds])
-    axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
-    time_axis(axes)
-    html = plots.html(figure, "folds", "rows of each fold")
-
-    figure, axes = new_figure(
-        "Mean absolute error of each fold's test block",
-        "fold",
-        f"MAE ({', '.join(backtest.spec.data.targets)})",
-    )
-    width = 0.8 / len(FORECASTS)
-    numbers = np.array([result.fold.number for result in folds])
-    for j, name in enumerate(FORECASTS):
-        values = [result.scored.metrics[name]["mae"] for result in folds]
-        axes.bar(
-            numbers + (j - 1) * width,
-            values,
-            width,
-            color=STYLES[name]["color"],
-            label=labels[name],
-        )
-    axes.set_xticks(numbers)
-    axes.legend(fontsize=8)
-    return html + plots.html(figure, "mae_by_fold", "MAE of each fold for model and baselines")
+    index, results = backtest.frame.index, backtest.folds
+    layout = plots.html(folds_figure(index, results), "folds", "rows of each fold")
+    maes = fold_mae_figure(results, list(backtest.spec.data.targets), labels)
+    return layout + plots.html(maes, "mae_by_fold", "MAE of each fold for model and baselines")
 
 
 def _fold_losses(plots: _Plots, backtest: BacktestResult) -> str:
-    figure, axes = new_figure(
-        "Validation loss by epoch, each fold (dashed: training loss)",
-        "epoch",
-        f"{backtest.spec.train.loss} loss on the scaled targets",
-    )
-    for j, result in enumerate(backtest.folds):
-        history, color = result.history, f"C{j % 10}"
-        axes.plot(
-            history["epoch"],
-            history["val_loss"],
-            color=color,
-            marker="o",
-            markersize=3,
-            label=f"fold {result.fold.number}",
-        )
-        axes.plot(history["epoch"], history["loss"], color=color, linestyle="--", linewidth=0.8)
-    _epoch_axis(axes, max(len(result.history) for result in backtest.folds))
-    _log_scale_if_wide(
-        axes,
-        np.concatenate(
-            [r.history[["loss", "val_loss"]].to_numpy().ravel() for r in backtest.folds]
-        ),
-    )
-    axes.legend(fontsize=8)
+    figure = fold_losses_figure(backtest.folds, backtest.spec.train.loss)
     seconds = sum(result.train_seconds for result in backtest.folds)
     note = paragraph(f"Training all folds took {seconds:.1f} s.", note=True)
     return plots.html(figure, "fold_losses", "validation loss by epoch for each fold") + note
@@ -701,13 +414,6 @@ def _backtest_method(backtest: BacktestResult) -> str:
     )
 
 
-def _row_end(index: pd.DatetimeIndex, stop: int) -> pd.Timestamp:
-    """Where rows ``[..., stop)`` end on the time axis: the start of the next row."""
-    if stop < len(index):
-        return index[stop]
-    return index[-1] + (index[-1] - index[-2])
-
-
 def _span(index: pd.DatetimeIndex, start: int, stop: int) -> str:
     return f"{_time(index[start])} to {_time(index[stop - 1])}"
 
@@ -717,25 +423,3 @@ def _time(stamp: pd.Timestamp) -> str:
     if stamp == stamp.normalize():
         return stamp.strftime("%Y-%m-%d")
     return stamp.strftime("%Y-%m-%d %H:%M:%S" if stamp.second else "%Y-%m-%d %H:%M")
-
-
-_UNITS = (("day", 86_400), ("hour", 3_600), ("minute", 60), ("second", 1))
-_CALENDAR = {"W": "week", "M": "month", "Q": "quarter", "Y": "year", "B": "business day"}
-
-
-def _step_name(frequency: str) -> str:
-    """'h' -> '1 hour', '15min' -> '15 minutes', 'MS' -> '1 month'."""
-    from pandas.tseries.frequencies import to_offset
-
-    offset = to_offset(frequency)
-    try:
-        seconds = pd.Timedelta(offset).total_seconds()
-    except (ValueError, TypeError):
-        code = offset.rule_code.split("-")[0]
-        unit = _CALENDAR.get(code[:1] if code not in _CALENDAR else code, frequency)
-        return f"{offset.n} {unit}{'s' if offset.n > 1 else ''}"
-    for unit, size in _UNITS:
-        if seconds >= size and seconds % size == 0:
-            count = int(seconds // size)
-            return f"{count} {unit}{'s' if count > 1 else ''}"
-    return frequency

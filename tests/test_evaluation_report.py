@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from forecaster.evaluate import compare_forecasts, skill_text
-from forecaster.evaluation_report import _step_name, forecast_labels, scores_table
+from forecaster.evaluation_plots import forecast_labels, step_name
+from forecaster.evaluation_report import scores_table
 from forecaster.report import table
 
 
@@ -53,4 +54,4 @@ def test_skill_text_and_missing_numbers() -> None:
     ],
 )
 def test_step_names_for_axis_labels(frequency: str, name: str) -> None:
-    assert _step_name(frequency) == name
+    assert step_name(frequency) == name
