@@ -18,6 +18,7 @@ lies in the block, the input may reach back into the fold's validation rows.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +37,7 @@ from forecaster.evaluate import (
 )
 from forecaster.scaling import Scaler
 from forecaster.spec import Spec, TrainingRange
-from forecaster.train import fit, load_frame
+from forecaster.train import FitResult, build_manifest, fit, load_frame
 from forecaster.windows import Periods, split_periods
 
 BACKTEST_FILE = "backtest.json"
@@ -96,10 +97,15 @@ def fold_layout(
 class FoldResult:
     fold: Fold
     scored: PeriodForecasts  # the fold's test block; origins are rows of the whole series
-    scaler: Scaler
-    history: pd.DataFrame
-    best_epoch: int
-    train_seconds: float
+    fitted: FitResult  # the fold's model, scaler and training history
+
+    @property
+    def scaler(self) -> Scaler:
+        return self.fitted.preprocessing.scaler
+
+    @property
+    def history(self) -> pd.DataFrame:
+        return self.fitted.history
 
 
 @dataclass(frozen=True)
@@ -132,14 +138,22 @@ class BacktestResult:
                     "rows": result.fold.rows(),
                     "times": {name: times(*rows) for name, rows in result.fold.rows().items()},
                     "epochs_run": len(result.history),
-                    "best_epoch": result.best_epoch,
-                    "train_seconds": round(result.train_seconds, 3),
+                    "best_epoch": result.fitted.best_epoch,
+                    "train_seconds": round(result.fitted.train_seconds, 3),
                     "metrics": result.scored.metrics,
                 }
                 for result in self.folds
             ],
             "pooled": self.pooled.metrics,
         }
+
+    def environment(self) -> dict[str, Any]:
+        """Versions, device, seed and the data file's SHA-256, as a bundle's manifest
+        has them (reads the spec's data file)."""
+        manifest = build_manifest(self.spec, self.folds[-1].fitted)
+        manifest.pop("training")  # per fold, in per_fold
+        manifest["data"].pop("periods")  # the last fold's, counted from its first row
+        return manifest
 
     def fold_lines(self) -> list[str]:
         """One line per fold: its test range, MAEs and the model's skill."""
@@ -172,36 +186,54 @@ def run_backtest(
         periods, spec.evaluation.folds, spec.evaluation.window, spec.window.horizon, source
     )
     results = []
-    for fold in layout:
-        if progress:
-            first, last = frame.index[fold.test_start], frame.index[fold.test_end - 1]
-            progress(
-                f"fold {fold.number}/{len(layout)}: training rows {fold.train_start}-"
-                f"{fold.val_start - 1}, validation {fold.val_start}-{fold.test_start - 1}, "
-                f"test {fold.test_start}-{fold.test_end - 1} ({first} to {last})"
-            )
-        # the fold's rows only: nothing from its test block on can reach the fit
-        rows = frame.iloc[fold.train_start : fold.test_end]
-        fitted = fit(spec, rows, quiet=quiet, force_cpu=force_cpu, periods=fold.periods())
-        scored = forecast_periods(
-            fitted.model, fitted.preprocessing, rows, fitted.periods, ("test",), source
-        )["test"]
-        scored = PeriodForecasts(
-            scored.origins + fold.train_start, scored.actual, scored.forecasts, scored.metrics
+    retracing = _RetracingNoise()
+    logging.getLogger("tensorflow").addFilter(retracing)
+    try:
+        for fold in layout:
+            results.append(_fit_fold(spec, frame, fold, len(layout), quiet, force_cpu, progress))
+    finally:
+        logging.getLogger("tensorflow").removeFilter(retracing)
+    frequency = results[-1].fitted.preprocessing.frequency
+    return BacktestResult(spec, frame, source, results, pool(results, spec), frequency)
+
+
+def _fit_fold(
+    spec: Spec,
+    frame: pd.DataFrame,
+    fold: Fold,
+    folds: int,
+    quiet: bool,
+    force_cpu: bool,
+    progress: Callable[[str], None] | None,
+) -> FoldResult:
+    """Fit on the fold's training rows, score its test block."""
+    if progress:
+        first, last = frame.index[fold.test_start], frame.index[fold.test_end - 1]
+        progress(
+            f"fold {fold.number}/{folds}: training rows {fold.train_start}-"
+            f"{fold.val_start - 1}, validation {fold.val_start}-{fold.test_start - 1}, "
+            f"test {fold.test_start}-{fold.test_end - 1} ({first} to {last})"
         )
-        results.append(
-            FoldResult(
-                fold,
-                scored,
-                fitted.preprocessing.scaler,
-                fitted.history,
-                fitted.best_epoch,
-                fitted.train_seconds,
-            )
-        )
-    return BacktestResult(
-        spec, frame, source, results, pool(results, spec), fitted.preprocessing.frequency
+    # the fold's rows only: nothing after its test block can reach the fit, and the fit
+    # itself reads only the rows before the validation slice (scaler) and before the test
+    # block (early stopping)
+    rows = frame.iloc[fold.train_start : fold.test_end]
+    fitted = fit(spec, rows, quiet=quiet, force_cpu=force_cpu, periods=fold.periods())
+    scored = forecast_periods(
+        fitted.model, fitted.preprocessing, rows, fitted.periods, ("test",), str(spec.data.path)
+    )["test"]
+    origins = scored.origins + fold.train_start  # rows of the whole series
+    return FoldResult(
+        fold, PeriodForecasts(origins, scored.actual, scored.forecasts, scored.metrics), fitted
     )
+
+
+class _RetracingNoise(logging.Filter):
+    """Refitting the same architecture once per fold makes Keras trace a new predict
+    function each time, as it must; TensorFlow warns about that as if it were a mistake."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "triggered tf.function retracing" not in record.getMessage()
 
 
 def pool(results: list[FoldResult], spec: Spec) -> PeriodForecasts:
@@ -249,7 +281,8 @@ def backtest(
     result = run_backtest(
         spec, load_frame(spec), quiet=quiet, force_cpu=force_cpu, progress=progress
     )
+    environment = result.environment()
     out_dir.mkdir(parents=True, exist_ok=True)
-    write_json(out_dir / BACKTEST_FILE, result.to_dict())
-    write_backtest_report(out_dir, result)
+    write_json(out_dir / BACKTEST_FILE, {**result.to_dict(), "environment": environment})
+    write_backtest_report(out_dir, result, environment)
     return result

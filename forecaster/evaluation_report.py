@@ -84,11 +84,14 @@ def write_evaluation_report(folder: Path, evaluation: ModelEvaluation, title: st
     return _write_page(folder, document(title, sections, subtitle))
 
 
-def write_backtest_report(folder: Path, backtest: BacktestResult) -> Path:
-    """The report of a rolling-origin backtest; returns the HTML file."""
+def write_backtest_report(
+    folder: Path, backtest: BacktestResult, environment: dict[str, Any]
+) -> Path:
+    """The report of a rolling-origin backtest; ``environment`` is manifest-like (versions,
+    device, seed, data checksum). Returns the HTML file."""
     plots = _Plots(folder)
     spec = backtest.spec
-    prep = _fold_preprocessing(backtest)
+    prep = backtest.folds[-1].fitted.preprocessing  # all but the scaler as in every fold
     index = backtest.frame.index
     targets = backtest.frame.to_numpy(dtype=np.float64)[:, : len(spec.data.targets)]
     labels = forecast_labels(prep.season)
@@ -106,6 +109,7 @@ def write_backtest_report(folder: Path, backtest: BacktestResult) -> Path:
         ("How the backtest is laid out", _backtest_method(backtest)),
         ("How the scores are measured", _method(prep)),
         ("Spec", preformatted(spec.to_yaml())),
+        ("Environment", _manifest_table(environment)),
     ]
     title = f"{spec.name}: rolling-origin backtest, {len(folds)} folds"
     subtitle = (
@@ -338,23 +342,6 @@ def _manifest_table(manifest: dict[str, Any]) -> str:
     return table(["", "value"], [(key, str(value)) for key, value in rows if value != ""])
 
 
-def _fold_preprocessing(backtest: BacktestResult) -> Preprocessing:
-    """What every fold shares (lookback, horizon, season, targets): taken from the spec;
-    the scaler is the last fold's."""
-    spec = backtest.spec
-    return Preprocessing(
-        time_column=str(backtest.frame.index.name),
-        targets=list(spec.data.targets),
-        covariates=list(spec.data.covariates),
-        frequency=backtest.frequency,
-        lookback=spec.window.lookback,
-        horizon=spec.window.horizon,
-        missing=spec.data.missing,
-        season=int(backtest.pooled.metrics["season"]),
-        scaler=backtest.folds[-1].scaler,
-    )
-
-
 def _fold_table(backtest: BacktestResult, labels: dict[str, str]) -> str:
     index = backtest.frame.index
     header = ["fold", "fit on", "validation", "test", "windows"]
@@ -373,7 +360,7 @@ def _fold_table(backtest: BacktestResult, labels: dict[str, str]) -> str:
                 metrics["windows"],
                 *(metrics[name]["mae"] for name in FORECASTS),
                 *(skill_text(metrics["model"]["mae"], metrics[base]["mae"]) for base in BASELINES),
-                f"{len(result.history)} ({result.best_epoch})",
+                f"{len(result.history)} ({result.fitted.best_epoch})",
             ]
         )
     return table(header, rows)
@@ -388,7 +375,7 @@ def _fold_plots(plots: _Plots, backtest: BacktestResult, labels: dict[str, str])
 
 def _fold_losses(plots: _Plots, backtest: BacktestResult) -> str:
     figure = fold_losses_figure(backtest.folds, backtest.spec.train.loss)
-    seconds = sum(result.train_seconds for result in backtest.folds)
+    seconds = sum(result.fitted.train_seconds for result in backtest.folds)
     note = paragraph(f"Training all folds took {seconds:.1f} s.", note=True)
     return plots.html(figure, "fold_losses", "validation loss by epoch for each fold") + note
 

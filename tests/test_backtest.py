@@ -69,14 +69,14 @@ def _frame(raw: pd.DataFrame) -> pd.DataFrame:
     return prepare_frame(raw, time_column="timestamp", columns=["y", "x"])
 
 
-def _spec(window: str = "expanding") -> object:
+def _spec(window: str = "expanding", season: int | None = None) -> object:
     return parse_spec(
         {
             "data": {"path": "synthetic.csv", "targets": ["y"], "covariates": ["x"]},
             "window": {"lookback": 24, "horizon": 6},
             "model": {"units": [4]},
             "train": {"epochs": 1, "batch_size": 32, "seed": 3},
-            "evaluation": {"folds": 2, "window": window},
+            "evaluation": {"folds": 2, "window": window, "season": season},
         }
     )
 
@@ -113,8 +113,17 @@ def test_no_fold_is_fit_on_its_own_test_rows() -> None:
 
 
 def test_pooled_scores_are_means_over_every_folds_windows() -> None:
-    result = run_backtest(_spec("sliding"), _frame(synthetic_frame(300)))
+    frame = _frame(synthetic_frame(300))
+    result = run_backtest(_spec("sliding", season=12), frame)
     assert [fold.fold.train_start for fold in result.folds] == [0, 30]
+    # evaluation.season replaces the 24 of hourly data, for the baseline and for MASE
+    first = result.folds[0].scored
+    y = frame["y"].to_numpy()
+    np.testing.assert_array_equal(
+        first.forecasts["seasonal_naive"][0, :, 0], y[first.origins[0] - 12 :][:6]
+    )
+    assert first.metrics["season"] == 12
+    assert first.metrics["mase_scale"][0] == pytest.approx(np.mean(np.abs(y[12:180] - y[:168])))
     pooled = result.pooled
     assert pooled.metrics["windows"] == sum(len(fold.scored.origins) for fold in result.folds)
     errors = np.concatenate(

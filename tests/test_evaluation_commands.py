@@ -159,6 +159,10 @@ def test_backtest_through_the_command_line(
             assert set(scores[forecast]) >= METRIC_KEYS
         assert set(scores["skill"]) == {"naive", "seasonal_naive"}
     assert backtest["pooled"]["windows"] == 2 * (30 - 6 + 1)
+    assert (
+        backtest["environment"]["seed"] == 7
+        and len(backtest["environment"]["data"]["sha256"]) == 64
+    )
     page = read_report(out)
     assert page.headings[0] == "tiny: rolling-origin backtest, 2 folds"
     assert {"All folds together", "Folds", "Forecasts against actual values"} <= set(page.headings)
