@@ -165,7 +165,13 @@ def test_backtest_through_the_command_line(
     )
     page = read_report(out)
     assert page.headings[0] == "tiny: rolling-origin backtest, 2 folds"
-    assert {"All folds together", "Folds", "Forecasts against actual values"} <= set(page.headings)
+    for heading in (
+        "All folds together",
+        "Folds",
+        "Forecasts against actual values",
+        "Environment",
+    ):
+        assert heading in page.headings
 
 
 def test_backtest_with_too_many_folds_says_how_many_fit(
