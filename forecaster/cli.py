@@ -134,14 +134,13 @@ def predict_command(
 def evaluate_command(
     bundle: Annotated[Path, typer.Argument(help="Bundle folder written by `forecast train`.")],
     data: Annotated[
-        Path | None, typer.Option(help="CSV to score on [default: the spec's data.path].")
+        Path | None, typer.Option(help="CSV to score on (default: the spec's data.path).")
     ] = None,
     out: Annotated[
-        Path | None, typer.Option(help="Output folder [default: evaluation/<bundle name>].")
+        Path | None, typer.Option(help="Output folder (default: evaluation/<bundle name>).")
     ] = None,
 ) -> None:
-    """Score a bundle on the test period of a CSV (the bundle's split applied to it)
-    beside the naive forecasts; write metrics.json and report.html."""
+    """Score a bundle on a CSV's test period beside the naive forecasts, with a report."""
     _start_tensorflow()
     from forecaster.evaluate import evaluate_bundle
 
@@ -162,11 +161,11 @@ def backtest_command(
         typer.Option(
             "--window/--expanding",
             help="Fit each fold on a sliding fixed-length range instead of all earlier rows "
-            "[default: evaluation.window].",
+            "(default: evaluation.window).",
         ),
     ] = None,
     out: Annotated[
-        Path | None, typer.Option(help="Output folder [default: backtest/<spec name>].")
+        Path | None, typer.Option(help="Output folder (default: backtest/<spec name>).")
     ] = None,
     data: Annotated[Path | None, typer.Option(help="CSV instead of data.path.")] = None,
     epochs: Annotated[int | None, typer.Option(help="Override train.epochs.")] = None,
@@ -175,8 +174,7 @@ def backtest_command(
         bool, typer.Option("--cpu", help="Train on the CPU even if a GPU is seen.")
     ] = False,
 ) -> None:
-    """Rolling-origin backtest: refit the model (and its scaler) on each fold's earlier
-    rows, score it on the fold's test block; write backtest.json and report.html."""
+    """Refit the model on each fold's earlier rows, score it on the fold's test block."""
     from forecaster.spec import load_spec
 
     overrides: dict[str, Any] = {
