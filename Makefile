@@ -19,6 +19,7 @@ demo: install
 	$(BIN)/forecast train $(SPEC)
 	$(BIN)/forecast predict $(BUNDLE) --out $(BUNDLE)/forecast.csv
 	@echo "bundle: $(BUNDLE)/  forecast: $(BUNDLE)/forecast.csv  metrics: $(BUNDLE)/metrics.json"
+	@echo "report: $(BUNDLE)/report.html (open it in a browser; plots in $(BUNDLE)/plots/)"
 
 test: install
 	$(BIN)/python -m pytest -q

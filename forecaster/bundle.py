@@ -82,10 +82,11 @@ def write_folder_atomically(
     staging.mkdir()
     try:
         write(staging)
+        # nested files too (the report's plots/), named by their path inside the folder
         checksums = {
-            path.name: file_sha256(path)
-            for path in sorted(staging.iterdir())
-            if path.is_file() and path.name != MANIFEST_FILE
+            path.relative_to(staging).as_posix(): file_sha256(path)
+            for path in sorted(staging.rglob("*"))
+            if path.is_file() and path != staging / MANIFEST_FILE
         }
         write_json(staging / MANIFEST_FILE, {**manifest, "files": checksums})
         _sync_folder(staging)
@@ -124,7 +125,7 @@ def _exchange(first: Path, second: Path) -> bool:
 
 
 def _sync_folder(folder: Path) -> None:
-    for path in folder.iterdir():
+    for path in folder.rglob("*"):
         if path.is_file():
             with open(path, "rb") as handle:
                 os.fsync(handle.fileno())

@@ -128,6 +128,81 @@ def predict_command(
         typer.echo(f"wrote {len(forecast)} forecast rows to {out}", err=True)
 
 
+@app.command("evaluate")
+@_reports_errors
+def evaluate_command(
+    bundle: Annotated[Path, typer.Argument(help="Bundle folder written by `forecast train`.")],
+    data: Annotated[
+        Path | None, typer.Option(help="CSV to score on (default: the spec's data.path).")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder (default: evaluation/<bundle name>).")
+    ] = None,
+) -> None:
+    """Score a bundle on a CSV's test period beside the naive forecasts, with a report."""
+    _start_tensorflow()
+    from forecaster.evaluate import evaluate_bundle
+
+    out_dir = evaluate_bundle(bundle, data, out or Path("evaluation") / bundle.resolve().name)
+    typer.echo(f"wrote {out_dir}/metrics.json and {out_dir}/report.html", err=True)
+    _print_scores(out_dir)
+
+
+@app.command("backtest")
+@_reports_errors
+def backtest_command(
+    spec_path: Annotated[Path, typer.Argument(metavar="SPEC", help="YAML spec file.")],
+    folds: Annotated[
+        int | None, typer.Option(min=1, help="Override evaluation.folds (test blocks).")
+    ] = None,
+    window: Annotated[
+        bool | None,
+        typer.Option(
+            "--window/--expanding",
+            help="Fit each fold on a sliding fixed-length range instead of all earlier rows "
+            "(default: evaluation.window).",
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder (default: backtest/<spec name>).")
+    ] = None,
+    data: Annotated[Path | None, typer.Option(help="CSV instead of data.path.")] = None,
+    epochs: Annotated[int | None, typer.Option(help="Override train.epochs.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+    cpu: Annotated[
+        bool, typer.Option("--cpu", help="Train on the CPU even if a GPU is seen.")
+    ] = False,
+) -> None:
+    """Refit the model on each fold's earlier rows, score it on the fold's test block."""
+    from forecaster.spec import load_spec
+
+    overrides: dict[str, Any] = {
+        "data.path": str(data) if data else None,
+        "train.epochs": epochs,
+        "evaluation.folds": folds,
+        "evaluation.window": None if window is None else ("sliding" if window else "expanding"),
+    }
+    spec = load_spec(spec_path)
+    spec = spec.with_overrides(**{k: v for k, v in overrides.items() if v is not None})
+    out_dir = out or Path("backtest") / spec.name
+
+    _start_tensorflow()
+    from forecaster.backtest import BACKTEST_FILE, backtest
+    from forecaster.evaluate import score_lines
+
+    def progress(line: str) -> None:
+        typer.echo(line, err=True)
+
+    result = backtest(
+        spec, out_dir, quiet=quiet, force_cpu=cpu, progress=None if quiet else progress
+    )
+    if quiet:
+        return
+    typer.echo(f"wrote {out_dir}/{BACKTEST_FILE} and {out_dir}/report.html", err=True)
+    for line in [*result.fold_lines(), *score_lines(result.pooled.metrics, "all folds")]:
+        typer.echo(line, err=True)
+
+
 def _start_tensorflow() -> None:
     """Import TensorFlow and probe for GPUs with stderr muted: its C++ start-up lines
     (CUDA stubs, cuInit on GPU-less machines) would bury the one line a user needs.
@@ -148,9 +223,8 @@ def _start_tensorflow() -> None:
 
 
 def _print_summary(bundle: Path) -> None:
-    """Where the bundle went, what trained it, and the test-period table: the model beside
-    the naive forecasts it has to beat."""
-    from forecaster.bundle import MANIFEST_FILE, METRICS_FILE, read_json
+    """Where the bundle went, what trained it, and its test-period table."""
+    from forecaster.bundle import MANIFEST_FILE, read_json
 
     manifest = read_json(bundle / MANIFEST_FILE)
     training = manifest["training"]
@@ -160,15 +234,20 @@ def _print_summary(bundle: Path) -> None:
         f"(best {training['best_epoch']})",
         err=True,
     )
-    test = read_json(bundle / METRICS_FILE).get("test")
+    _print_scores(bundle)
+
+
+def _print_scores(folder: Path) -> None:
+    """The test-period table of a bundle or an evaluation folder: the model beside the
+    naive forecasts it has to beat."""
+    from forecaster.bundle import METRICS_FILE, read_json
+    from forecaster.evaluate import score_lines
+
+    test = read_json(folder / METRICS_FILE).get("test")
     if not test:
         return
-    typer.echo(f"test period ({test['windows']} windows):", err=True)
-    typer.echo(f"  {'forecast':<16}{'MAE':>10}{'RMSE':>10}{'MASE':>8}", err=True)
-    for name in ("model", "naive", "seasonal_naive"):
-        row = test[name]
-        mase = "n/a" if row["mase"] is None else f"{row['mase']:.3f}"
-        typer.echo(f"  {name:<16}{row['mae']:>10.4f}{row['rmse']:>10.4f}{mase:>8}", err=True)
+    for line in score_lines(test, "test period"):
+        typer.echo(line, err=True)
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -45,6 +46,16 @@ def new_figure(title: str, xlabel: str, ylabel: str, width: float = 9, height: f
     return figure, axes
 
 
+def time_axis(axes: Any) -> None:
+    """Dates on the x axis as a person reads them: few ticks, each label only as precise
+    as the tick spacing needs ("Nov 03", "06:00"), the year or day once at the corner."""
+    import matplotlib.dates as mdates
+
+    locator = mdates.AutoDateLocator(minticks=4, maxticks=10)
+    axes.xaxis.set_major_locator(locator)
+    axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+
+
 def figure_png(figure: Figure, path: Path | None = None) -> bytes:
     """Render and close ``figure``; also write it to ``path`` when given."""
     import matplotlib.pyplot as plt
@@ -66,7 +77,7 @@ def image(png: bytes, alt: str) -> str:
 
 def table(header: Sequence[str], rows: Sequence[Sequence[Any]], digits: int = 4) -> str:
     def cell(value: Any) -> str:
-        if value is None:
+        if value is None or (isinstance(value, float) and not math.isfinite(value)):
             return "n/a"
         if isinstance(value, float):
             return f"{value:.{digits}f}"

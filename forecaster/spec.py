@@ -30,6 +30,7 @@ Cell = Literal["lstm", "gru"]
 Scaling = Literal["standard", "minmax", "robust", "none"]
 Normalization = Literal["instance", "none"]
 Loss = Literal["mse", "mae", "huber"]
+TrainingRange = Literal["expanding", "sliding"]
 
 
 class _Strict(BaseModel):
@@ -142,6 +143,14 @@ class TrainSpec(_Strict):
     seed: int = Field(42, ge=0, le=2**31 - 1)
 
 
+class EvaluationSpec(_Strict):
+    """How forecasts are scored: the baselines' season and the backtest's folds."""
+
+    season: int | None = Field(None, ge=1, le=100_000)  # None: from the data's frequency
+    folds: int = Field(5, ge=1, le=1000)
+    window: TrainingRange = "expanding"
+
+
 class Spec(_Strict):
     name: str = Field("model", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=100)
     data: DataSpec
@@ -149,6 +158,7 @@ class Spec(_Strict):
     scaling: Scaling = "standard"
     model: ModelSpec = ModelSpec()
     train: TrainSpec = TrainSpec()
+    evaluation: EvaluationSpec = EvaluationSpec()
 
     def to_yaml(self) -> str:
         """The spec with every default filled in, in a form ``load_spec`` reads back."""

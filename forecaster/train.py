@@ -23,10 +23,9 @@ import pandas as pd
 
 from forecaster import __version__
 from forecaster.data import file_sha256, infer_frequency, read_csv, season_length
-from forecaster.errors import InputError
-from forecaster.evaluate import evaluate_forecasts, mase_scale
+from forecaster.evaluate import ModelEvaluation, forecast_periods
 from forecaster.models import build_model, cudnn_eligible, recurrent_layers
-from forecaster.predict import Preprocessing, predict_windows
+from forecaster.predict import Preprocessing
 from forecaster.scaling import fit_scaler
 from forecaster.spec import Spec
 from forecaster.windows import Periods, period_origins, split_periods, window_dataset
@@ -47,13 +46,36 @@ class FitResult:
 def train(spec: Spec, out_dir: str | Path, *, quiet: bool = False, force_cpu: bool = False) -> Path:
     """Read the spec's CSV, fit, evaluate on validation and test, save the bundle."""
     from forecaster.bundle import save_bundle
+    from forecaster.evaluation_report import write_evaluation_report
 
     frame = load_frame(spec)
     result = fit(spec, frame, quiet=quiet, force_cpu=force_cpu)
-    metrics = evaluate_periods(result, frame, ("val", "test"))
     manifest = build_manifest(spec, result)
+    evaluation = ModelEvaluation(
+        spec=spec,
+        preprocessing=result.preprocessing,
+        frame=frame,
+        periods=result.periods,
+        scored=forecast_periods(
+            result.model, result.preprocessing, frame, result.periods, source=str(spec.data.path)
+        ),
+        history=result.history,
+        manifest=manifest,
+        data_source=str(spec.data.path),
+    )
+
+    def add_report(folder: Path) -> None:
+        write_evaluation_report(folder, evaluation, f"{spec.name}: training report")
+
     return save_bundle(
-        out_dir, result.model, spec, result.preprocessing, manifest, result.history, metrics
+        out_dir,
+        result.model,
+        spec,
+        result.preprocessing,
+        manifest,
+        result.history,
+        evaluation.metrics,
+        extras=add_report,
     )
 
 
@@ -67,14 +89,23 @@ def load_frame(spec: Spec, path: str | Path | None = None) -> pd.DataFrame:
 
 
 def fit(
-    spec: Spec, frame: pd.DataFrame, *, quiet: bool = False, force_cpu: bool = False
+    spec: Spec,
+    frame: pd.DataFrame,
+    *,
+    quiet: bool = False,
+    force_cpu: bool = False,
+    periods: Periods | None = None,
 ) -> FitResult:
-    """Train the spec's model on ``frame`` (rows already validated and sorted)."""
+    """Train the spec's model on ``frame`` (rows already validated and sorted).
+
+    ``periods`` replaces the spec's split (a backtest fold's rows); rows from
+    ``periods.end`` on are never read.
+    """
     source = str(spec.data.path)
     device = select_device(force_cpu)
     determinism = seed_everything(spec.train.seed)
 
-    periods = split_periods(frame.index, spec.data.split)
+    periods = periods or split_periods(frame.index, spec.data.split)
     lookback, horizon = spec.window.lookback, spec.window.horizon
     train_origins = period_origins(periods, "train", lookback, horizon, source)
     val_origins = period_origins(periods, "val", lookback, horizon, source)
@@ -91,7 +122,7 @@ def fit(
         lookback=lookback,
         horizon=horizon,
         missing=spec.data.missing,
-        season=season_length(frequency),
+        season=spec.evaluation.season or season_length(frequency),
         scaler=scaler,
     )
 
@@ -141,28 +172,10 @@ def evaluate_periods(
     result: FitResult, frame: pd.DataFrame, periods: tuple[str, ...]
 ) -> dict[str, Any]:
     """Model and baselines on every window of each period, on the original scale."""
-    prep = result.preprocessing
-    values = frame.to_numpy(dtype=np.float64)[: result.periods.end]
-    targets = values[:, : len(prep.targets)]
-    scale = mase_scale(targets[: result.periods.train_end], prep.season)
-    scaled = prep.scaler.transform(values).astype(np.float32)
-    metrics: dict[str, Any] = {}
-    for period in periods:
-        origins = period_origins(
-            result.periods, period, prep.lookback, prep.horizon, str(frame.index.name)
-        )
-        if origins.min() < prep.season:
-            raise InputError(
-                f"the {period} period starts {origins.min()} rows into the data; the "
-                f"seasonal-naive baseline needs {prep.season}; fix: use more training rows"
-            )
-        predicted = predict_windows(result.model, scaled, origins, prep)
-        y_model = prep.scaler.inverse(predicted.astype(np.float64), slice(0, len(prep.targets)))
-        y_true = np.stack([targets[t : t + prep.horizon] for t in origins])
-        metrics[period] = evaluate_forecasts(
-            y_true, y_model, targets, origins, prep.season, scale, prep.targets
-        )
-    return metrics
+    scored = forecast_periods(
+        result.model, result.preprocessing, frame, result.periods, periods, str(frame.index.name)
+    )
+    return {period: forecasts.metrics for period, forecasts in scored.items()}
 
 
 def select_device(force_cpu: bool) -> str:

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from forecaster.evaluate import (
+    compare_forecasts,
     evaluate_forecasts,
     mae,
     mape,
@@ -13,6 +14,8 @@ from forecaster.evaluate import (
     mase_scale,
     naive_forecast,
     rmse,
+    score,
+    score_lines,
     seasonal_naive_forecast,
     skill,
     smape,
@@ -84,3 +87,54 @@ def test_json_ready_replaces_nan() -> None:
         "a": [None, 1.5],
         "b": 2,
     }
+
+
+def test_scores_per_step_and_per_target_by_hand() -> None:
+    # two windows, two steps, two targets; target b's errors are twice target a's
+    y_true = np.zeros((2, 2, 2))
+    y_pred = np.array([[[1.0, 2.0], [3.0, 6.0]], [[1.0, 2.0], [0.0, 0.0]]])
+    result = score(y_true, y_pred, np.array([1.0, 4.0]), ["a", "b"])
+    assert result["mae"] == pytest.approx((1 + 2 + 3 + 6 + 1 + 2) / 8)
+    assert result["per_step"]["mae"] == pytest.approx([1.5, 9 / 4])
+    assert result["per_target"]["a"]["mae"] == pytest.approx(5 / 4)
+    assert result["per_target"]["b"]["per_step"]["mae"] == pytest.approx([2.0, 3.0])
+    # MASE: each target's MAE over its own scale, then the mean over targets
+    assert result["mase"] == pytest.approx((5 / 4 / 1 + 10 / 4 / 4) / 2)
+    assert result["per_target"]["b"]["mase"] == pytest.approx(10 / 4 / 4)
+    assert math.isnan(result["mape"]) and result["mape_skipped_zeros"] == 8
+
+
+def test_mape_counts_the_zero_actuals_it_skips() -> None:
+    assert score(Y_TRUE, Y_PRED, np.array([1.0]), ["y"])["mape_skipped_zeros"] == 1
+
+
+def test_mase_with_a_scale_per_window_scales_each_error_by_its_own() -> None:
+    # pooled backtest folds: window 0 from a fold with scale 1, window 1 with scale 2
+    scale = np.array([1.0, 2.0])[:, None, None]
+    expected = np.mean([1 / 1, 0 / 1, 2 / 2, 1 / 2])
+    assert mase(Y_TRUE, Y_PRED, scale) == pytest.approx(expected)
+    # the same number when both windows share one scale, however it is shaped
+    assert mase(Y_TRUE, Y_PRED, np.full((2, 1, 1), 0.5)) == mase(Y_TRUE, Y_PRED, np.array([0.5]))
+
+
+def test_seasonal_naive_beyond_one_season_repeats_the_last_observed_season() -> None:
+    targets = np.arange(30.0)[:, None]
+    # season 4, horizon 9, origin 20: rows 16..19 three times over, then 16
+    forecast = seasonal_naive_forecast(targets, np.array([20]), horizon=9, season=4)
+    np.testing.assert_array_equal(forecast[0, :, 0], [16, 17, 18, 19, 16, 17, 18, 19, 16])
+
+
+def test_every_forecast_gets_skill_against_both_baselines() -> None:
+    y_true = np.ones((1, 2, 1))
+    forecasts = {
+        "model": np.full((1, 2, 1), 1.5),  # MAE 0.5
+        "naive": np.full((1, 2, 1), 3.0),  # MAE 2
+        "seasonal_naive": np.zeros((1, 2, 1)),  # MAE 1
+    }
+    result = compare_forecasts(y_true, forecasts, np.array([1.0]), ["y"])
+    assert result["skill"]["naive"]["mae"] == pytest.approx(0.75)
+    assert result["skill"]["seasonal_naive"]["mae"] == pytest.approx(0.5)
+    lines = score_lines({**result, "windows": 1, "season": 24}, "test period")
+    assert lines[0] == "test period (1 windows, seasonal naive with season 24):"
+    model_line = lines[2].split()
+    assert model_line[0] == "model" and model_line[-2:] == ["+75.0%", "+50.0%"]

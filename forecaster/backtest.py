@@ -1,0 +1,288 @@
+"""Rolling-origin backtest: the model and its scaler refit for each fold, scored on the
+block of rows right after the fold's training rows.
+
+Fold layout: the spec's test period is split into ``evaluation.folds`` consecutive blocks
+of equal length (the first ones one row longer when it does not divide), oldest first.
+Fold k is tested on block k and fit on rows before it: every row from the start of the
+series (``evaluation.window: expanding``) or a fixed number of rows that moves forward with
+the fold (``sliding``: as many as fold 1 has). The last rows of that range, as many as the
+spec's validation period, are held out for early stopping; the scaler and the weights see
+only the rows before them. Fold 1 is therefore the spec's own train/validation split.
+
+In sktime terms: ExpandingWindowSplitter (or SlidingWindowSplitter) with the rows before
+the test period as initial window and the block length as step; in Darts terms:
+historical_forecasts from the start of the test period, stride 1, retraining once per
+block. A block's windows follow the test period's rule: every origin whose whole horizon
+lies in the block, the input may reach back into the fold's validation rows.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from forecaster.errors import InputError
+from forecaster.evaluate import (
+    BASELINES,
+    PeriodForecasts,
+    compare_forecasts,
+    forecast_periods,
+    skill_text,
+)
+from forecaster.scaling import Scaler
+from forecaster.spec import Spec, TrainingRange
+from forecaster.train import FitResult, build_manifest, fit, load_frame
+from forecaster.windows import Periods, split_periods
+
+BACKTEST_FILE = "backtest.json"
+
+
+@dataclass(frozen=True)
+class Fold:
+    """Rows of one fold: train ``[train_start, val_start)``, validation
+    ``[val_start, test_start)``, test ``[test_start, test_end)``."""
+
+    number: int  # 1 is the oldest
+    train_start: int
+    val_start: int
+    test_start: int
+    test_end: int
+
+    def periods(self) -> Periods:
+        """The fold's bounds counted from ``train_start`` (its rows cut out of the series)."""
+        return Periods(
+            train_end=self.val_start - self.train_start,
+            val_end=self.test_start - self.train_start,
+            end=self.test_end - self.train_start,
+        )
+
+    def rows(self) -> dict[str, list[int]]:
+        return {
+            "train": [self.train_start, self.val_start],
+            "val": [self.val_start, self.test_start],
+            "test": [self.test_start, self.test_end],
+        }
+
+
+def fold_layout(
+    periods: Periods, folds: int, window: TrainingRange, horizon: int, source: str = "data"
+) -> list[Fold]:
+    """The folds of a backtest over the test period of ``periods`` (see the module doc)."""
+    test_rows = periods.end - periods.val_end
+    block = test_rows // folds
+    if block < horizon:
+        raise InputError(
+            f"{source}: {folds} folds over the {test_rows} test rows leave {block} rows per "
+            f"fold, fewer than window.horizon ({horizon}); fix: use at most "
+            f"{max(1, test_rows // horizon)} folds or a larger data.split test share"
+        )
+    val_rows = periods.val_end - periods.train_end
+    blocks = np.array_split(np.arange(periods.val_end, periods.end), folds)
+    layout = []
+    for number, rows in enumerate(blocks, start=1):
+        test_start = int(rows[0])
+        val_start = test_start - val_rows
+        train_start = 0 if window == "expanding" else test_start - periods.val_end
+        layout.append(Fold(number, train_start, val_start, test_start, int(rows[-1]) + 1))
+    return layout
+
+
+@dataclass(frozen=True)
+class FoldResult:
+    fold: Fold
+    scored: PeriodForecasts  # the fold's test block; origins are rows of the whole series
+    fitted: FitResult  # the fold's model, scaler and training history
+
+    @property
+    def scaler(self) -> Scaler:
+        return self.fitted.preprocessing.scaler
+
+    @property
+    def history(self) -> pd.DataFrame:
+        return self.fitted.history
+
+
+@dataclass(frozen=True)
+class BacktestResult:
+    spec: Spec
+    frame: pd.DataFrame  # the whole series, time index, targets first
+    data_source: str
+    folds: list[FoldResult]
+    pooled: PeriodForecasts  # every fold's windows together
+    frequency: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """What ``backtest.json`` holds."""
+        index = self.frame.index
+
+        def times(start: int, stop: int) -> list[str]:
+            return [str(index[start]), str(index[stop - 1])]
+
+        return {
+            "spec": self.spec.name,
+            "data": self.data_source,
+            "folds": len(self.folds),
+            "window": self.spec.evaluation.window,
+            "lookback": self.spec.window.lookback,
+            "horizon": self.spec.window.horizon,
+            "season": self.pooled.metrics["season"],
+            "per_fold": [
+                {
+                    "fold": result.fold.number,
+                    "rows": result.fold.rows(),
+                    "times": {name: times(*rows) for name, rows in result.fold.rows().items()},
+                    "epochs_run": len(result.history),
+                    "best_epoch": result.fitted.best_epoch,
+                    "train_seconds": round(result.fitted.train_seconds, 3),
+                    "metrics": result.scored.metrics,
+                }
+                for result in self.folds
+            ],
+            "pooled": self.pooled.metrics,
+        }
+
+    def environment(self) -> dict[str, Any]:
+        """Versions, device, seed and the data file's SHA-256, as a bundle's manifest
+        has them (reads the spec's data file)."""
+        manifest = build_manifest(self.spec, self.folds[-1].fitted)
+        manifest.pop("training")  # per fold, in per_fold
+        manifest["data"].pop("periods")  # the last fold's, counted from its first row
+        return manifest
+
+    def fold_lines(self) -> list[str]:
+        """One line per fold: its test range, MAEs and the model's skill."""
+        lines = []
+        for result in self.folds:
+            fold, metrics = result.fold, result.scored.metrics
+            first, last = self.frame.index[fold.test_start], self.frame.index[fold.test_end - 1]
+            maes = [metrics[name]["mae"] for name in ("model", *BASELINES)]
+            skills = [skill_text(maes[0], baseline) for baseline in maes[1:]]
+            lines.append(
+                f"fold {fold.number} ({first} to {last}): MAE model {maes[0]:.4f}, naive "
+                f"{maes[1]:.4f}, seasonal naive {maes[2]:.4f}; skill {skills[0]} vs naive, "
+                f"{skills[1]} vs seasonal naive"
+            )
+        return lines
+
+
+def run_backtest(
+    spec: Spec,
+    frame: pd.DataFrame,
+    *,
+    quiet: bool = True,
+    force_cpu: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> BacktestResult:
+    """Fit and score the spec's model once per fold of ``frame``."""
+    source = str(spec.data.path)
+    periods = split_periods(frame.index, spec.data.split)
+    layout = fold_layout(
+        periods, spec.evaluation.folds, spec.evaluation.window, spec.window.horizon, source
+    )
+    results = []
+    retracing = _RetracingNoise()
+    logging.getLogger("tensorflow").addFilter(retracing)
+    try:
+        for fold in layout:
+            results.append(_fit_fold(spec, frame, fold, len(layout), quiet, force_cpu, progress))
+    finally:
+        logging.getLogger("tensorflow").removeFilter(retracing)
+    frequency = results[-1].fitted.preprocessing.frequency
+    return BacktestResult(spec, frame, source, results, pool(results, spec), frequency)
+
+
+def _fit_fold(
+    spec: Spec,
+    frame: pd.DataFrame,
+    fold: Fold,
+    folds: int,
+    quiet: bool,
+    force_cpu: bool,
+    progress: Callable[[str], None] | None,
+) -> FoldResult:
+    """Fit on the fold's training rows, score its test block."""
+    if progress:
+        first, last = frame.index[fold.test_start], frame.index[fold.test_end - 1]
+        progress(
+            f"fold {fold.number}/{folds}: training rows {fold.train_start}-"
+            f"{fold.val_start - 1}, validation {fold.val_start}-{fold.test_start - 1}, "
+            f"test {fold.test_start}-{fold.test_end - 1} ({first} to {last})"
+        )
+    # the fold's rows only: nothing after its test block can reach the fit, and the fit
+    # itself reads only the rows before the validation slice (scaler) and before the test
+    # block (early stopping)
+    rows = frame.iloc[fold.train_start : fold.test_end]
+    fitted = fit(spec, rows, quiet=quiet, force_cpu=force_cpu, periods=fold.periods())
+    scored = forecast_periods(
+        fitted.model, fitted.preprocessing, rows, fitted.periods, ("test",), str(spec.data.path)
+    )["test"]
+    origins = scored.origins + fold.train_start  # rows of the whole series
+    return FoldResult(
+        fold, PeriodForecasts(origins, scored.actual, scored.forecasts, scored.metrics), fitted
+    )
+
+
+class _RetracingNoise(logging.Filter):
+    """Refitting the same architecture once per fold makes Keras trace a new predict
+    function each time, as it must; TensorFlow warns about that as if it were a mistake."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
+def pool(results: list[FoldResult], spec: Spec) -> PeriodForecasts:
+    """Every fold's windows scored together; MASE scales each window's errors by its own
+    fold's in-sample scale."""
+    scored = [result.scored for result in results]
+    actual = np.concatenate([fold.actual for fold in scored])
+    forecasts = {
+        name: np.concatenate([fold.forecasts[name] for fold in scored])
+        for name in scored[0].forecasts
+    }
+    scale = np.concatenate(
+        [
+            np.broadcast_to(
+                np.asarray(fold.metrics["mase_scale"])[None, None, :],
+                (len(fold.origins), 1, actual.shape[2]),
+            )
+            for fold in scored
+        ]
+    )
+    metrics = compare_forecasts(actual, forecasts, scale, list(spec.data.targets))
+    metrics |= {"windows": len(actual), "season": scored[0].metrics["season"]}
+    origins = np.concatenate([fold.origins for fold in scored])
+    return PeriodForecasts(origins, actual, forecasts, metrics)
+
+
+def backtest(
+    spec: Spec,
+    out_dir: Path,
+    *,
+    quiet: bool = False,
+    force_cpu: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> BacktestResult:
+    """``forecast backtest``: run it on the spec's CSV, write ``backtest.json``,
+    ``report.html`` and ``plots/`` into ``out_dir``."""
+    from forecaster.bundle import is_bundle, write_json
+    from forecaster.evaluation_report import write_backtest_report
+
+    if is_bundle(out_dir):
+        raise InputError(
+            f"{out_dir}: is a bundle folder; writing the backtest there would break its "
+            "checksums; fix: choose another --out folder"
+        )
+    result = run_backtest(
+        spec, load_frame(spec), quiet=quiet, force_cpu=force_cpu, progress=progress
+    )
+    environment = result.environment()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_json(out_dir / BACKTEST_FILE, {**result.to_dict(), "environment": environment})
+    write_backtest_report(out_dir, result, environment)
+    return result

@@ -1,0 +1,392 @@
+"""The evaluation reports' plots: data in, a titled and labelled matplotlib figure out.
+
+Every plot names its target in the title, labels both axes (values in the target column's
+own units), puts time on the x axis where there is time, and keeps one colour and line
+style per forecast: model, naive and seasonal naive look the same in every plot.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from forecaster.evaluate import BASELINES, PeriodForecasts
+from forecaster.report import new_figure, time_axis
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from forecaster.backtest import FoldResult
+
+LAST_WINDOWS = 3
+FORECASTS = ("model", *BASELINES)
+STYLES: dict[str, dict[str, Any]] = {
+    "model": {"color": "C0", "linewidth": 1.8},
+    "naive": {"color": "C1", "linestyle": "--", "linewidth": 1.2},
+    "seasonal_naive": {"color": "C2", "linestyle": ":", "linewidth": 1.6},
+}
+ACTUAL_STYLE: dict[str, Any] = {"color": "black", "linewidth": 1.1}
+BOUNDARY_STYLE: dict[str, Any] = {"color": "0.5", "linewidth": 0.9, "linestyle": "-."}
+PERIOD_COLORS = {"training": "0.75", "validation": "C1", "test": "C0"}
+
+
+def forecast_labels(season: int) -> dict[str, str]:
+    """Legend names of the three forecasts."""
+    return {
+        "model": "model",
+        "naive": "naive (last value)",
+        "seasonal_naive": f"seasonal naive (m = {season})",
+    }
+
+
+def last_windows_figure(
+    index: pd.DatetimeIndex,
+    targets: np.ndarray,
+    scored: PeriodForecasts,
+    k: int,
+    name: str,
+    lookback: int,
+    labels: dict[str, str],
+) -> Figure:
+    """The last few test forecasts (model and baselines) over the actual values and some
+    of the history before them."""
+    horizon = scored.actual.shape[1]
+    # the last windows that do not overlap, so every forecast line is seen whole
+    picks = [len(scored.origins) - 1 - j * horizon for j in range(LAST_WINDOWS)]
+    picks = sorted(i for i in picks if i >= 0)
+    origins = scored.origins[picks]
+    start = max(0, origins[0] - min(lookback, 2 * horizon))
+    stop = origins[-1] + horizon
+    figure, axes = new_figure(
+        f"{name}: the last {len(picks)} forecasts of {horizon} steps against the actual values",
+        "time",
+        name,
+        width=10,
+        height=4.6,
+    )
+    axes.plot(index[start:stop], targets[start:stop, k], label="actual", **ACTUAL_STYLE)
+    for j, (pick, origin) in enumerate(zip(picks, origins, strict=True)):
+        times = index[origin : origin + horizon]
+        for forecast in FORECASTS:
+            label = labels[forecast] if j == 0 else None
+            axes.plot(
+                times, scored.forecasts[forecast][pick, :, k], label=label, **STYLES[forecast]
+            )
+        origin_label = "forecast origin" if j == 0 else None
+        axes.axvline(index[origin], label=origin_label, **BOUNDARY_STYLE)
+    _legend_below(axes, ncol=3)
+    time_axis(axes)
+    return figure
+
+
+def one_step_figure(
+    index: pd.DatetimeIndex,
+    targets: np.ndarray,
+    scored: PeriodForecasts,
+    k: int,
+    name: str,
+    labels: dict[str, str],
+    points: int,
+    boundaries: list[pd.Timestamp],
+) -> Figure:
+    """Every window's first step over the last ``points`` test rows, against the actual
+    values; ``boundaries`` mark where another fold's model takes over."""
+    take = slice(-min(points, len(scored.origins)), None)
+    origins = scored.origins[take]
+    actual = scored.actual[take, 0, k]
+    step_mae = {
+        key: np.mean(np.abs(actual - scored.forecasts[key][take, 0, k])) for key in FORECASTS
+    }
+    # rows with no window (between backtest blocks) stay empty instead of bridged
+    rows = np.arange(origins[0], origins[-1] + 1)
+    model = np.full(len(rows), np.nan)
+    model[origins - origins[0]] = scored.forecasts["model"][take, 0, k]
+    figure, axes = new_figure(
+        f"{name}: one-step-ahead forecasts over {len(origins):,} test steps",
+        "time",
+        name,
+        width=10,
+        height=4.6,
+    )
+    axes.plot(index[rows], targets[rows, k], label="actual", **ACTUAL_STYLE)
+    axes.plot(index[rows], model, label=f"model: MAE {step_mae['model']:.3g}", **STYLES["model"])
+    for key in BASELINES:  # their lines would hide the model's; their scores are enough
+        axes.plot([], [], " ", label=f"{labels[key]}: MAE {step_mae[key]:.3g}")
+    for j, boundary in enumerate(boundaries):
+        label = "the next fold's model from here" if j == 0 else None
+        axes.axvline(boundary, label=label, **BOUNDARY_STYLE)
+    _legend_below(axes, ncol=3)
+    time_axis(axes)
+    return figure
+
+
+def error_by_step_figure(
+    metrics: dict[str, Any], name: str, per_target: bool, frequency: str, labels: dict[str, str]
+) -> Figure:
+    """MAE per horizon step for the model and both baselines."""
+    from matplotlib.ticker import MaxNLocator
+
+    figure, axes = new_figure(
+        f"{name}: mean absolute error by forecast step",
+        f"steps ahead (one step = {step_name(frequency)})",
+        f"MAE ({name})",
+    )
+    for forecast in FORECASTS:
+        scores = metrics[forecast]["per_target"][name] if per_target else metrics[forecast]
+        errors = scores["per_step"]["mae"]
+        steps = np.arange(1, len(errors) + 1)
+        style = {**STYLES[forecast], "marker": "o", "markersize": 3}
+        axes.plot(steps, errors, label=labels[forecast], **style)
+    axes.set_ylim(bottom=0)
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.legend(fontsize=8)
+    return figure
+
+
+def errors_figure(scored: PeriodForecasts, k: int, name: str, labels: dict[str, str]) -> Figure:
+    """Histogram of actual - forecast over every window and step, baselines outlined."""
+    errors = {
+        key: (scored.actual[..., k] - scored.forecasts[key][..., k]).ravel() for key in FORECASTS
+    }
+    bins = _error_bins(np.concatenate(list(errors.values())), _resolution(scored.actual[..., k]))
+    figure, axes = new_figure(
+        f"{name}: forecast errors over all test windows and steps",
+        f"actual - forecast ({name})",
+        "count (windows x steps)",
+    )
+    for key in FORECASTS:
+        values = errors[key]
+        label = f"{labels[key]}: mean {values.mean():+.3g}, sd {values.std():.3g}"
+        if key == "model":
+            axes.hist(values, bins=bins, color=STYLES[key]["color"], alpha=0.55, label=label)
+        else:
+            axes.hist(
+                values,
+                bins=bins,
+                histtype="step",
+                color=STYLES[key]["color"],
+                linewidth=1.4,
+                linestyle=STYLES[key]["linestyle"],
+                label=label,
+            )
+    axes.axvline(0, color="black", linewidth=0.8)
+    axes.legend(fontsize=8)
+    return figure
+
+
+def _resolution(values: np.ndarray) -> float:
+    """The step in which values were recorded (ETTh1's oil temperature: about 0.07), or 0
+    for values that do not come in steps."""
+    gaps = np.diff(np.unique(values))
+    if len(gaps) < 10:
+        return 0.0
+    ratios = gaps / np.percentile(gaps, 5)
+    on_grid = np.abs(ratios - np.round(ratios)) < 0.1
+    if np.mean(on_grid) < 0.9:
+        return 0.0
+    return float(np.mean(gaps[on_grid & (np.round(ratios) == 1)]))
+
+
+def _error_bins(errors: np.ndarray, resolution: float, count: int = 60) -> np.ndarray | int:
+    """Bin edges covering the bulk of the errors (a few extreme ones would squash the
+    rest). Errors of recorded values are multiples of their resolution: bins a whole
+    number of steps wide, edges between steps, so no bin gets one step more than the next."""
+    low, high = np.percentile(errors, [0.5, 99.5])
+    if not high > low:
+        return count
+    width = (high - low) / count
+    if 0 < resolution < width:
+        steps = round(width / resolution)
+        first = np.floor(low / resolution) - 0.5
+        return resolution * np.arange(first, high / resolution + steps, steps)
+    return np.linspace(low, high, count + 1)
+
+
+def loss_figure(history: pd.DataFrame, loss: str) -> Figure:
+    """Training and validation loss by epoch, the epoch whose weights were kept marked."""
+    best = history.loc[history["val_loss"].idxmin()]
+    figure, axes = new_figure(
+        "Loss by epoch (scaled values)", "epoch", f"{loss} loss on the scaled targets"
+    )
+    axes.plot(history["epoch"], history["loss"], marker="o", markersize=3, label="training")
+    axes.plot(history["epoch"], history["val_loss"], marker="o", markersize=3, label="validation")
+    axes.axvline(best["epoch"], color="0.5", linestyle="-.", linewidth=0.8, label="best epoch")
+    _log_scale_if_wide(axes, history[["loss", "val_loss"]].to_numpy())
+    axes.legend(fontsize=8)
+    _epoch_axis(axes, len(history))
+    return figure
+
+
+def periods_figure(
+    index: pd.DatetimeIndex,
+    targets: np.ndarray,
+    names: list[str],
+    spans: dict[str, tuple[int, int]],
+) -> Figure:
+    """The series with its training, validation and test periods shaded."""
+    end = max(stop for _, stop in spans.values())
+    figure, axes = new_figure(
+        "The series and its training, validation and test periods",
+        "time",
+        ", ".join(names),
+        width=10,
+        height=3.5,
+    )
+    for k, name in enumerate(names):
+        axes.plot(index[:end], targets[:end, k], linewidth=0.6, label=name)
+    for label, (start, stop) in spans.items():
+        if stop > start:
+            axes.axvspan(
+                index[start], _row_end(index, stop), color=PERIOD_COLORS[label], alpha=0.15
+            )
+            axes.text(
+                index[start],
+                0.97,
+                f" {label}",
+                transform=axes.get_xaxis_transform(),
+                va="top",
+                fontsize=9,
+                color="0.25",
+            )
+    if len(names) > 1:
+        axes.legend(loc="lower left", fontsize=8)
+    time_axis(axes)
+    return figure
+
+
+def folds_figure(index: pd.DatetimeIndex, results: list[FoldResult]) -> Figure:
+    """One bar per fold: its training, validation and test rows on the time axis."""
+    import matplotlib.dates as mdates
+
+    figure, axes = new_figure(
+        "Rows each fold is fit, validated and tested on",
+        "time",
+        "fold",
+        height=1.2 + 0.45 * len(results),
+    )
+    for result in results:
+        fold = result.fold
+        for label, (start, stop) in zip(
+            ("training", "validation", "test"),
+            (
+                (fold.train_start, fold.val_start),
+                (fold.val_start, fold.test_start),
+                (fold.test_start, fold.test_end),
+            ),
+            strict=True,
+        ):
+            left, right = mdates.date2num(index[start]), mdates.date2num(_row_end(index, stop))
+            axes.barh(
+                fold.number,
+                right - left,
+                left=left,
+                height=0.6,
+                color=PERIOD_COLORS[label],
+                label=label if fold.number == 1 else None,
+            )
+    axes.invert_yaxis()  # fold 1 on top, like the table
+    axes.set_yticks([result.fold.number for result in results])
+    axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
+    time_axis(axes)
+    return figure
+
+
+def fold_mae_figure(
+    results: list[FoldResult], target_names: list[str], labels: dict[str, str]
+) -> Figure:
+    """MAE of each fold's test block, model and baselines side by side."""
+    figure, axes = new_figure(
+        "Mean absolute error of each fold's test block",
+        "fold",
+        f"MAE ({', '.join(target_names)})",
+    )
+    width = 0.8 / len(FORECASTS)
+    numbers = np.array([result.fold.number for result in results])
+    for j, name in enumerate(FORECASTS):
+        values = [result.scored.metrics[name]["mae"] for result in results]
+        axes.bar(
+            numbers + (j - 1) * width,
+            values,
+            width,
+            color=STYLES[name]["color"],
+            label=labels[name],
+        )
+    axes.set_xticks(numbers)
+    axes.legend(fontsize=8)
+    return figure
+
+
+def fold_losses_figure(results: list[FoldResult], loss: str) -> Figure:
+    """Each fold's validation loss by epoch, its training loss dashed."""
+    figure, axes = new_figure(
+        "Validation loss by epoch, each fold (dashed: training loss)",
+        "epoch",
+        f"{loss} loss on the scaled targets",
+    )
+    for j, result in enumerate(results):
+        history, color = result.history, f"C{j % 10}"
+        axes.plot(
+            history["epoch"],
+            history["val_loss"],
+            color=color,
+            marker="o",
+            markersize=3,
+            label=f"fold {result.fold.number}",
+        )
+        axes.plot(history["epoch"], history["loss"], color=color, linestyle="--", linewidth=0.8)
+    _epoch_axis(axes, max(len(result.history) for result in results))
+    _log_scale_if_wide(
+        axes,
+        np.concatenate([r.history[["loss", "val_loss"]].to_numpy().ravel() for r in results]),
+    )
+    axes.legend(fontsize=8)
+    return figure
+
+
+def _legend_below(axes: Any, ncol: int) -> None:
+    """Under the plot, where it hides no data of a long, dense series."""
+    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=ncol, fontsize=8)
+
+
+def _epoch_axis(axes: Any, epochs: int) -> None:
+    from matplotlib.ticker import MaxNLocator
+
+    axes.set_xlim(0.5, epochs + 0.5)
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
+def _log_scale_if_wide(axes: Any, values: np.ndarray) -> None:
+    finite = values[np.isfinite(values) & (values > 0)]
+    if finite.size and finite.max() / finite.min() > 30:
+        axes.set_yscale("log")
+
+
+def _row_end(index: pd.DatetimeIndex, stop: int) -> pd.Timestamp:
+    """Where rows ``[..., stop)`` end on the time axis: the start of the next row."""
+    if stop < len(index):
+        return index[stop]
+    return index[-1] + (index[-1] - index[-2])
+
+
+_UNITS = (("day", 86_400), ("hour", 3_600), ("minute", 60), ("second", 1))
+_CALENDAR = {"W": "week", "M": "month", "Q": "quarter", "Y": "year", "B": "business day"}
+
+
+def step_name(frequency: str) -> str:
+    """'h' -> '1 hour', '15min' -> '15 minutes', 'MS' -> '1 month'."""
+    from pandas.tseries.frequencies import to_offset
+
+    offset = to_offset(frequency)
+    try:
+        seconds = pd.Timedelta(offset).total_seconds()
+    except (ValueError, TypeError):
+        code = offset.rule_code.split("-")[0]
+        unit = _CALENDAR.get(code[:1] if code not in _CALENDAR else code, frequency)
+        return f"{offset.n} {unit}{'s' if offset.n > 1 else ''}"
+    for unit, size in _UNITS:
+        if seconds >= size and seconds % size == 0:
+            count = int(seconds // size)
+            return f"{count} {unit}{'s' if count > 1 else ''}"
+    return frequency
