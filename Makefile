@@ -4,8 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 SPEC ?= models/etth1-gru.yaml
 BUNDLE ?= models/etth1-gru
+COMPARE_SPEC ?= models/etth1-compare.yaml
+COMPARE_OUT ?= compare/etth1
 
-.PHONY: install demo test lint clean
+.PHONY: install demo compare test lint clean
 
 install: $(VENV)/.installed
 
@@ -19,6 +21,10 @@ demo: install
 	$(BIN)/forecast train $(SPEC)
 	$(BIN)/forecast predict $(BUNDLE) --out $(BUNDLE)/forecast.csv
 	@echo "bundle: $(BUNDLE)/  forecast: $(BUNDLE)/forecast.csv  metrics: $(BUNDLE)/metrics.json"
+
+compare: install
+	$(BIN)/forecast compare $(COMPARE_SPEC) --seeds 3 --out $(COMPARE_OUT)
+	@echo "report: $(COMPARE_OUT)/report.html  results: $(COMPARE_OUT)/results.json"
 
 test: install
 	$(BIN)/python -m pytest -q
