@@ -230,7 +230,7 @@ def run_comparison(
         results = {
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "forecaster_version": __version__,
-            "spec": spec.model_dump(mode="json"),
+            "spec": shared_spec(spec),
             "seeds": seeds,
             "order": [[variant.name, seed] for seed, variant in order],
             "environment": environment,
@@ -239,7 +239,7 @@ def run_comparison(
             "variants": {
                 variant.name: aggregate_variant(variant, runs[variant.name]) for variant in variants
             },
-            "baselines": baseline_scores(test_metrics, spec.window.horizon),
+            "baselines": baseline_scores(test_metrics),
             "rule": MEASURABLE_RULE,
         }
         results["comparisons"] = [
@@ -255,6 +255,14 @@ def run_comparison(
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
     return results
+
+
+def shared_spec(spec: Spec) -> dict[str, Any]:
+    """The spec every variant trains with, less the fields the variants set themselves."""
+    shared = spec.model_dump(mode="json")
+    for varied in ("cell", "bidirectional"):
+        del shared["model"][varied]
+    return shared
 
 
 def _run_once(
@@ -404,7 +412,7 @@ def aggregate_variant(variant: Variant, runs: list[dict[str, Any]]) -> dict[str,
     }
 
 
-def baseline_scores(test_metrics: dict[str, Any], horizon: int) -> dict[str, Any]:
+def baseline_scores(test_metrics: dict[str, Any]) -> dict[str, Any]:
     """The naive forecasts' test scores: deterministic, the same for every run."""
     scores = {}
     for name in BASELINES:

@@ -215,7 +215,7 @@ def _setup(results: dict[str, Any], environment: str) -> str:
             f"next so none always runs first: {order}."
         )
         + paragraph(
-            "Every variant uses the spec below and differs only in model.cell, "
+            "Every variant trains with the spec below and sets only model.cell, "
             "model.bidirectional and (params-matched) model.units; each run is a bundle "
             "that `forecast predict` loads."
         )
