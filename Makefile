@@ -24,7 +24,6 @@ demo: install
 
 compare: install
 	$(BIN)/forecast compare $(COMPARE_SPEC) --seeds 3 --out $(COMPARE_OUT)
-	@echo "report: $(COMPARE_OUT)/report.html  results: $(COMPARE_OUT)/results.json"
 
 test: install
 	$(BIN)/python -m pytest -q

@@ -196,7 +196,9 @@ def compare_command(
             typer.echo(line, err=True)
         typer.echo(f"device: {describe_threads(results['environment'])}", err=True)
         typer.echo(f"verdict: {results['verdict']}", err=True)
-        typer.echo(f"report: {out_dir / 'report.html'}", err=True)
+        typer.echo(
+            f"results: {out_dir / 'results.json'}  report: {out_dir / 'report.html'}", err=True
+        )
 
 
 def _start_tensorflow() -> None:

@@ -51,6 +51,8 @@ MEASURABLE_RULE = (
     "larger than the seeds' pooled standard deviation and more than twice its standard "
     "error (Welch's t > 2); otherwise the verdict says there is no measurable difference."
 )
+# a params-matched GRU is within a few percent of the LSTM: "about as many" parameters
+SAME_SIZE_SHARE = 0.02
 LATENCY_WARMUP_CALLS = 3
 LATENCY_TIMED_CALLS = 30
 _LABELS = {"lstm": "LSTM", "gru": "GRU"}
@@ -485,18 +487,18 @@ def _cost_sentence(a: dict[str, Any], b: dict[str, Any], speed: dict[str, Any]) 
     """Parameters and time per epoch, from the second variant's side (GRU vs LSTM)."""
     share = abs(a["params"] - b["params"]) / a["params"]
     counts = f"({b['params']:,} vs {a['params']:,})"
-    if share < 0.01:
+    if share < SAME_SIZE_SHARE:
         cost = f"{b['label']} has about as many parameters as {a['label']} {counts}"
     else:
         more_or_fewer = "fewer" if b["params"] < a["params"] else "more"
         cost = f"{b['label']} has {share:.0%} {more_or_fewer} parameters than {a['label']} {counts}"
     times = (
-        f"({b['label']} {b['seconds_per_epoch']['mean']:.3g} s, "
-        f"{a['label']} {a['seconds_per_epoch']['mean']:.3g} s)"
+        f"({b['label']} {b['seconds_per_epoch']['mean']:.2f} s, "
+        f"{a['label']} {a['seconds_per_epoch']['mean']:.2f} s)"
     )
     if not speed["measurable"]:
         return f"{cost}, with no measurable difference in time per epoch {times}."
-    b_is_larger = b["params"] > a["params"] and share >= 0.01
+    b_is_larger = b["params"] > a["params"] and share >= SAME_SIZE_SHARE
     if speed["better"] == b["label"]:
         joint = "but" if b_is_larger else "and"
         return f"{cost} {joint} takes {speed['relative']:.0%} less time per epoch {times}."
@@ -536,24 +538,32 @@ def _accuracy_sentence(
 def summary_lines(results: dict[str, Any]) -> list[str]:
     """The side-by-side table as plain text, for the terminal."""
     first, last = results["long_horizon_steps"]
-    header = (
-        f"{'variant':<16}{'params':>9}{'s/epoch':>14}{'epochs':>8}"
-        f"{'test MAE':>18}{f'MAE {first}-{last}':>18}{'latency ms':>12}"
-    )
-    lines = [header]
+    rows = [["", "params", "s/epoch", "epochs", "test MAE", f"MAE {first}-{last}", "latency ms"]]
     for name, variant in results["variants"].items():
         test = variant["test"]
-        lines.append(
-            f"{name:<16}{variant['params']:>9,}{_pm(variant['seconds_per_epoch'], 3):>14}"
-            f"{variant['epochs']['mean']:>8.1f}{_pm(test['mae'], 4):>18}"
-            f"{_pm(test['long_horizon_mae'], 4):>18}{variant['latency_ms']['mean']:>12.2f}"
+        rows.append(
+            [
+                name,
+                f"{variant['params']:,}",
+                _pm(variant["seconds_per_epoch"], 2),
+                f"{variant['epochs']['mean']:.1f}",
+                _pm(test["mae"], 4),
+                _pm(test["long_horizon_mae"], 4),
+                f"{variant['latency_ms']['mean']:.1f}",
+            ]
         )
     for name, baseline in results["baselines"].items():
-        lines.append(
-            f"{name:<16}{'':>9}{'':>14}{'':>8}{baseline['mae']:>18.4f}"
-            f"{baseline['long_horizon_mae']:>18.4f}"
+        rows.append(
+            [name, "", "", "", f"{baseline['mae']:.4f}", f"{baseline['long_horizon_mae']:.4f}", ""]
         )
-    return lines
+    widths = [max(len(row[k]) for row in rows) for k in range(len(rows[0]))]
+    return [
+        "  ".join(
+            cell.ljust(width) if k == 0 else cell.rjust(width)
+            for k, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ).rstrip()
+        for row in rows
+    ]
 
 
 def _pm(stats: dict[str, float], digits: int) -> str:
