@@ -185,7 +185,7 @@ def _seconds_per_epoch(results: dict[str, Any], path: Path) -> bytes:
 
 
 def _parameters(results: dict[str, Any], path: Path) -> bytes:
-    figure, axes = new_figure("Trainable parameters", "variant", "parameters", height=3.5)
+    figure, axes = new_figure("Parameters", "variant", "parameters", height=3.5)
     colors = _colors(results)
     for position, (name, variant) in enumerate(results["variants"].items()):
         axes.bar(position, variant["params"], color=colors[name], alpha=0.8)
