@@ -4,8 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 SPEC ?= models/etth1-gru.yaml
 BUNDLE ?= models/etth1-gru
+COMPARE_SPEC ?= models/etth1-compare.yaml
+COMPARE_OUT ?= compare/etth1
 
-.PHONY: install demo test lint clean
+.PHONY: install demo compare test lint clean
 
 install: $(VENV)/.installed
 
@@ -20,6 +22,9 @@ demo: install
 	$(BIN)/forecast predict $(BUNDLE) --out $(BUNDLE)/forecast.csv
 	@echo "bundle: $(BUNDLE)/  forecast: $(BUNDLE)/forecast.csv  metrics: $(BUNDLE)/metrics.json"
 	@echo "report: $(BUNDLE)/report.html (open it in a browser; plots in $(BUNDLE)/plots/)"
+
+compare: install
+	$(BIN)/forecast compare $(COMPARE_SPEC) --seeds 3 --out $(COMPARE_OUT)
 
 test: install
 	$(BIN)/python -m pytest -q

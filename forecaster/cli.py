@@ -11,6 +11,7 @@ import functools
 import os
 import sys
 from collections.abc import Callable
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -201,6 +202,77 @@ def backtest_command(
     typer.echo(f"wrote {out_dir}/{BACKTEST_FILE} and {out_dir}/report.html", err=True)
     for line in [*result.fold_lines(), *score_lines(result.pooled.metrics, "all folds")]:
         typer.echo(line, err=True)
+
+
+class Direction(str, Enum):
+    no = "no"
+    yes = "yes"
+    both = "both"
+
+
+@app.command("compare")
+@_reports_errors
+def compare_command(
+    spec_path: Annotated[Path, typer.Argument(metavar="SPEC", help="YAML spec file.")],
+    seeds: Annotated[
+        int, typer.Option(min=2, help="Seeds per variant: train.seed, train.seed + 1, ...")
+    ] = 3,
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder [default: compare/<spec name>].")
+    ] = None,
+    bidirectional: Annotated[
+        Direction | None,
+        typer.Option(help="Unidirectional, bidirectional or both [default: the spec's]."),
+    ] = None,
+    params_matched: Annotated[
+        bool,
+        typer.Option("--params-matched", help="Also run a GRU widened to the LSTM's size."),
+    ] = False,
+    data: Annotated[Path | None, typer.Option(help="CSV to train on instead of data.path.")] = None,
+    epochs: Annotated[int | None, typer.Option(help="Override train.epochs.")] = None,
+    seed: Annotated[int | None, typer.Option(help="First seed [default: train.seed].")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+    cpu: Annotated[
+        bool, typer.Option("--cpu", help="Train on the CPU even if a GPU is seen.")
+    ] = False,
+) -> None:
+    """Train LSTM and GRU versions of SPEC (its model.cell ignored) over several seeds and
+    compare size, speed and accuracy: bundles, results.json and report.html."""
+    from forecaster.spec import load_spec
+
+    spec = load_spec(spec_path)
+    overrides: dict[str, Any] = {
+        "data.path": str(data) if data else None,
+        "train.epochs": epochs,
+        "train.seed": seed,
+    }
+    spec = spec.with_overrides(**{k: v for k, v in overrides.items() if v is not None})
+    out_dir = out or Path("compare") / spec.name
+
+    _start_tensorflow()
+    from forecaster.compare import describe_threads, run_comparison, summary_lines
+
+    def progress(line: str) -> None:
+        if not quiet:
+            typer.echo(line, err=True)
+
+    results = run_comparison(
+        spec,
+        out_dir,
+        num_seeds=seeds,
+        direction=bidirectional.value if bidirectional else None,
+        params_matched=params_matched,
+        force_cpu=cpu,
+        progress=progress,
+    )
+    if not quiet:
+        for line in summary_lines(results):
+            typer.echo(line, err=True)
+        typer.echo(f"device: {describe_threads(results['environment'])}", err=True)
+        typer.echo(f"verdict: {results['verdict']}", err=True)
+        typer.echo(
+            f"results: {out_dir / 'results.json'}  report: {out_dir / 'report.html'}", err=True
+        )
 
 
 def _start_tensorflow() -> None:

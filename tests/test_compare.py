@@ -1,0 +1,251 @@
+"""forecast compare: same-everything variants, exact parameter counts, fair order, verdict."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+import forecaster
+from forecaster.cli import app
+from forecaster.compare import (
+    Variant,
+    compare_pair,
+    count_params,
+    matched_gru_units,
+    measurable,
+    plan_variants,
+    run_order,
+    spread,
+)
+from forecaster.spec import load_spec
+from tests.conftest import synthetic_frame, write_spec
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def compared(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any], str]:
+    """One tiny comparison through the CLI: 3 variants x 2 seeds, 1 epoch each."""
+    folder = tmp_path_factory.mktemp("compare")
+    csv = folder / "series.csv"
+    synthetic_frame(300).to_csv(csv, index=False)
+    spec = write_spec(folder / "tiny.yaml", csv, model={"units": [6]})
+    out = folder / "out"
+    arguments = ["compare", str(spec), "--seeds", "2", "--epochs", "1", "--params-matched"]
+    result = runner.invoke(app, [*arguments, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return out, json.loads((out / "results.json").read_text()), result.output
+
+
+def test_compare_writes_bundles_results_and_a_self_contained_report(
+    compared: tuple[Path, dict[str, Any], str],
+) -> None:
+    out, results, output = compared
+    assert list(results["variants"]) == ["lstm", "gru", "gru-matched"]
+    assert results["seeds"] == [7, 8]
+    for name, variant in results["variants"].items():
+        assert [run["bundle"] for run in variant["runs"]] == [f"{name}/seed-7", f"{name}/seed-8"]
+        for key in ("seconds_per_epoch", "epochs", "train_seconds", "latency_ms"):
+            assert set(variant[key]) >= {"mean", "std"} and variant[key]["mean"] > 0
+        assert variant["epochs"]["mean"] == 1
+        for metric in ("mae", "rmse", "mape", "smape", "mase", "long_horizon_mae"):
+            assert set(variant["test"][metric]) >= {"mean", "std"}
+        assert len(variant["test"]["per_step_mae"]["mean"]) == 6
+    assert set(results["baselines"]) == {"naive", "seasonal_naive"}
+    assert len(results["baselines"]["naive"]["per_step_mae"]) == 6
+    assert results["environment"]["device"] == "CPU"
+    assert {"intra_op_threads", "inter_op_threads", "cpu_cores"} <= set(results["environment"])
+    assert results["verdict"].count(".") >= 2 and "LSTM" in results["verdict"]
+    assert "verdict: " + results["verdict"] in output
+
+    page = (out / "report.html").read_text()
+    assert results["verdict"].split(" (")[0] in page and "http" not in page
+    embedded = [base64.b64decode(s) for s in re.findall(r"base64,([^\"]+)", page)]
+    written = [(out / f"{name}.png").read_bytes() for name in _FIGURES]
+    assert embedded == written and all(png.startswith(b"\x89PNG") for png in written)
+    assert not [path for path in out.parent.iterdir() if path.name.startswith(".")]
+
+
+_FIGURES = ("error_by_step", "training_curves", "seconds_per_epoch", "parameters")
+
+
+def test_reported_params_are_the_saved_models_and_only_the_cell_differs(
+    compared: tuple[Path, dict[str, Any], str],
+) -> None:
+    out, results, _ = compared
+    shared_specs = []
+    for variant in results["variants"].values():
+        for run in variant["runs"]:
+            bundle = forecaster.load(str(out / run["bundle"]))
+            assert bundle.model.count_params() == variant["params"] == run["params"]
+            spec = yaml.safe_load((out / run["bundle"] / "spec.yaml").read_text())
+            assert spec["train"]["seed"] == run["seed"]
+            assert spec["model"].pop("cell") == variant["cell"]
+            assert spec["model"].pop("units") == variant["units"]
+            del spec["name"], spec["train"]["seed"]
+            shared_specs.append(spec)
+    assert all(spec == shared_specs[0] for spec in shared_specs)
+
+    lstm, gru, matched = (results["variants"][n]["params"] for n in ("lstm", "gru", "gru-matched"))
+    assert gru < lstm and abs(matched - lstm) < abs(gru - lstm)
+    assert results["variants"]["gru-matched"]["units"] == [7]
+
+
+def test_variants_alternate_in_order_across_seeds(
+    compared: tuple[Path, dict[str, Any], str],
+) -> None:
+    _, results, _ = compared
+    assert results["order"] == [
+        ["lstm", 7],
+        ["gru", 7],
+        ["gru-matched", 7],
+        ["gru", 8],
+        ["gru-matched", 8],
+        ["lstm", 8],
+    ]
+
+
+def test_run_order_rotates_so_each_variant_leads_as_often() -> None:
+    assert run_order(["lstm", "gru"], [1, 2, 3, 4]) == [
+        (1, "lstm"),
+        (1, "gru"),
+        (2, "gru"),
+        (2, "lstm"),
+        (3, "lstm"),
+        (3, "gru"),
+        (4, "gru"),
+        (4, "lstm"),
+    ]
+    three = run_order(["a", "b", "c"], [1, 2, 3])
+    firsts = [three[k][1] for k in (0, 3, 6)]
+    assert sorted(firsts) == ["a", "b", "c"]
+
+
+@pytest.mark.parametrize(("units", "bidirectional"), [([8], False), ([16, 8], False), ([8], True)])
+def test_matched_gru_has_the_closest_parameter_count(
+    tmp_path: Path, series_csv: Path, units: list[int], bidirectional: bool
+) -> None:
+    spec = load_spec(
+        write_spec(
+            tmp_path / "s.yaml", series_csv, model={"units": units, "bidirectional": bidirectional}
+        )
+    )
+    lstm = Variant("lstm", "lstm", bidirectional, tuple(units))
+    target = count_params(spec, spec.model.model_copy(update={"cell": "lstm"}))
+    chosen = matched_gru_units(spec, lstm)
+    assert chosen[0] > units[0] and len(chosen) == len(units)
+
+    def gru_params(first: int) -> int:
+        widths = [max(1, round(u * first / units[0])) for u in units]
+        return count_params(spec, spec.model.model_copy(update={"cell": "gru", "units": widths}))
+
+    best = abs(gru_params(chosen[0]) - target)
+    assert best <= abs(gru_params(chosen[0] - 1) - target)
+    assert best <= abs(gru_params(chosen[0] + 1) - target)
+
+
+def test_variant_plan_follows_the_bidirectional_choice(tmp_path: Path, series_csv: Path) -> None:
+    spec = load_spec(write_spec(tmp_path / "s.yaml", series_csv, model={"bidirectional": True}))
+    assert [v.name for v in plan_variants(spec)] == ["bilstm", "bigru"]
+    assert [v.name for v in plan_variants(spec, "no")] == ["lstm", "gru"]
+    names = [v.name for v in plan_variants(spec, "both", params_matched=True)]
+    assert names == ["lstm", "gru", "gru-matched", "bilstm", "bigru", "bigru-matched"]
+
+
+def test_bad_requests_stop_before_training(tmp_path: Path, spec_file: Path) -> None:
+    one_seed = runner.invoke(app, ["compare", str(spec_file), "--seeds", "1"])
+    assert one_seed.exit_code == 2 and "--seeds" in one_seed.output
+
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "notes.txt").write_text("keep")
+    taken = runner.invoke(app, ["compare", str(spec_file), "--out", str(precious)])
+    assert taken.exit_code == 2 and "not a comparison folder" in taken.output
+    assert [p.name for p in precious.iterdir()] == ["notes.txt"]
+
+
+# The verdict on made-up result tables: three seeds each unless said otherwise.
+
+
+def _variant(
+    label: str,
+    params: int,
+    seconds: list[float],
+    mae: list[float],
+    long_mae: list[float],
+) -> dict[str, Any]:
+    return {
+        "label": label,
+        "params": params,
+        "seeds": len(mae),
+        "seconds_per_epoch": spread(seconds),
+        "test": {"mae": spread(mae), "long_horizon_mae": spread(long_mae)},
+    }
+
+
+def _verdict(lstm: dict[str, Any], gru: dict[str, Any]) -> dict[str, Any]:
+    results = {"variants": {"lstm": lstm, "gru": gru}, "long_horizon_steps": [19, 24]}
+    return compare_pair(results, "lstm", "gru")
+
+
+def test_verdict_clear_wins_on_every_question() -> None:
+    lstm = _variant("LSTM", 20000, [2.0, 2.1, 2.05], [1.00, 1.01, 1.02], [1.30, 1.31, 1.29])
+    gru = _variant("GRU", 15000, [1.5, 1.55, 1.6], [1.20, 1.21, 1.22], [1.60, 1.62, 1.61])
+    verdict = _verdict(lstm, gru)
+    text = verdict["sentences"]
+    assert text.startswith("GRU has 25% fewer parameters than LSTM (15,000 vs 20,000) and takes ")
+    assert "less time per epoch" in text
+    assert "LSTM is more accurate on the test period" in text
+    assert ", and at long horizons (steps 19-24" in text
+    assert (
+        verdict["test_mae"]["better"] == "LSTM" and verdict["seconds_per_epoch"]["better"] == "GRU"
+    )
+    assert text.count(". ") == 1 and text.endswith(".")  # two sentences
+
+
+def test_verdict_says_no_measurable_difference_when_seeds_overlap() -> None:
+    lstm = _variant("LSTM", 20000, [2.0, 1.5, 2.4], [1.00, 1.10, 1.20], [1.3, 1.5, 1.4])
+    gru = _variant("GRU", 15000, [1.9, 2.2, 1.6], [1.05, 1.15, 1.12], [1.35, 1.45, 1.5])
+    verdict = _verdict(lstm, gru)
+    text = verdict["sentences"]
+    assert "with no measurable difference in time per epoch" in text
+    assert "There is no measurable difference in test accuracy" in text
+    assert "or at long horizons" in text
+    assert verdict["test_mae"]["better"] is None and not verdict["test_mae"]["measurable"]
+
+
+def test_verdict_names_the_faster_and_the_long_horizon_winner_even_against_expectations() -> None:
+    lstm = _variant("LSTM", 20000, [1.0, 1.02, 1.01], [1.10, 1.00, 1.20], [1.30, 1.31, 1.29])
+    gru = _variant("GRU", 15000, [1.5, 1.52, 1.51], [1.05, 1.15, 1.12], [1.60, 1.62, 1.61])
+    text = _verdict(lstm, gru)["sentences"]
+    assert "GRU has 25% fewer parameters than LSTM (15,000 vs 20,000), but LSTM takes 33%" in text
+    assert "There is no measurable difference in test accuracy" in text
+    assert "but LSTM is better at long horizons" in text
+
+
+def test_verdict_for_a_params_matched_gru() -> None:
+    lstm = _variant("LSTM", 20000, [2.0, 2.1, 2.05], [1.00, 1.01, 1.02], [1.30, 1.31, 1.29])
+    gru = _variant("GRU (74 units)", 20100, [2.0, 2.1, 2.05], [0.90, 0.91, 0.92], [1.2, 1.21, 1.19])
+    text = _verdict(lstm, gru)["sentences"]
+    assert text.startswith("GRU (74 units) has about as many parameters as LSTM (20,100 vs 20,000)")
+    assert "GRU (74 units) is more accurate on the test period" in text
+
+
+def test_measurable_needs_both_more_than_seed_spread_and_a_clear_t() -> None:
+    def stats(mean: float, std: float) -> dict[str, float]:
+        return {"mean": mean, "std": std}
+
+    # two seeds: a gap of 1.5 standard deviations is beyond the spread but t is only 1.5
+    assert not measurable(stats(1.0, 0.1), stats(1.15, 0.1), 2, 2)
+    assert measurable(stats(1.0, 0.1), stats(1.25, 0.1), 2, 2)
+    # fifty seeds: t > 2 for a gap of 0.5 standard deviations, still within the seed spread
+    assert not measurable(stats(1.0, 0.1), stats(1.05, 0.1), 50, 50)
+    assert not measurable(stats(1.0, 0.1), stats(2.0, 0.1), 1, 3)  # one seed: no spread known
+    assert measurable(stats(1.0, 0.0), stats(1.001, 0.0), 3, 3)
