@@ -14,17 +14,9 @@ from typer.testing import CliRunner
 
 import forecaster
 from forecaster.cli import app
-from forecaster.compare import (
-    Variant,
-    compare_pair,
-    count_params,
-    matched_gru_units,
-    measurable,
-    plan_variants,
-    run_order,
-    spread,
-)
+from forecaster.compare import Variant, count_params, matched_gru_units, plan_variants, run_order
 from forecaster.spec import load_spec
+from forecaster.verdict import compare_pair, measurable, spread
 from tests.conftest import synthetic_frame, write_spec
 
 runner = CliRunner()
