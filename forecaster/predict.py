@@ -89,15 +89,28 @@ class Forecaster:
             columns=prep.columns,
             missing=prep.missing,
             source=source,
+            column_fix=self._column_fix,
         )
         return self._forecast(frame, source)
 
     def predict_csv(self, path: str | Path) -> pd.DataFrame:
         prep = self.preprocessing
         frame = read_csv(
-            path, time_column=prep.time_column, columns=prep.columns, missing=prep.missing
+            path,
+            time_column=prep.time_column,
+            columns=prep.columns,
+            missing=prep.missing,
+            column_fix=self._column_fix,
         )
         return self._forecast(frame, str(path))
+
+    @property
+    def _column_fix(self) -> str:
+        prep = self.preprocessing
+        return (
+            f"the model was trained on time column {prep.time_column!r} and columns "
+            f"{', '.join(prep.columns)}; pass history with those names"
+        )
 
     def _forecast(self, frame: pd.DataFrame, source: str) -> pd.DataFrame:
         prep = self.preprocessing
