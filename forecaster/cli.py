@@ -16,7 +16,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from forecaster.errors import ForecasterError
+from forecaster.errors import ForecasterError, InputError
 
 app = typer.Typer(
     help="Train LSTM/GRU forecasters from a CSV and a YAML spec, and forecast with them.",
@@ -82,6 +82,10 @@ def train_command(
     cpu: Annotated[
         bool, typer.Option("--cpu", help="Train on the CPU even if a GPU is seen.")
     ] = False,
+    resume: Annotated[
+        bool,
+        typer.Option("--resume", help="Continue an interrupted run from its last completed epoch."),
+    ] = False,
 ) -> None:
     """Train the model SPEC describes and save it as a bundle folder."""
     from forecaster.spec import load_spec
@@ -98,7 +102,7 @@ def train_command(
     _start_tensorflow()
     from forecaster.train import train
 
-    bundle = train(spec, out_dir, quiet=quiet, force_cpu=cpu)
+    bundle = train(spec, out_dir, quiet=quiet, force_cpu=cpu, resume=resume)
     if not quiet:
         typer.echo(f"saved bundle {bundle}", err=True)
         _print_scores(bundle)
@@ -116,6 +120,10 @@ def predict_command(
     ] = None,
 ) -> None:
     """Forecast the horizon steps after the last row of the CSV."""
+    if out is not None and out.is_dir():
+        raise InputError(
+            f"{out}: is a folder; expected a file name; fix: use --out {out / 'forecast.csv'}"
+        )
     _start_tensorflow()
     from forecaster.bundle import load_bundle
 
