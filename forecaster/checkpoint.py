@@ -201,6 +201,9 @@ class _CheckpointCallback(keras.callbacks.Callback):
         self.previous_seconds = saved.train_seconds
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        losses = [(logs or {}).get(name, np.nan) for name in ("loss", "val_loss")]
+        if not np.isfinite(losses).all():
+            return  # a diverged epoch is not worth resuming from; training stops with an error
         model, early_stopping, reduce_lr = self.model, self.early_stopping, self.reduce_lr
         checkpoint = self.checkpoint
         state = {

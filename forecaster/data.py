@@ -10,6 +10,7 @@ import csv
 import difflib
 import hashlib
 import io
+import re
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -72,6 +73,10 @@ def read_csv(
         found = f"is not a valid CSV ({detail})"
         raise _fail(source, found, "repair the file") from exc
     frame.columns = [str(name).strip() for name in frame.columns]
+    if len(frame.columns) == 1:
+        found = f"has a single column, {_show(frame.columns[0])}; expected a time column and "
+        found += "value columns separated by ',', ';', tab or '|'"
+        raise _fail(source, found, "save the file as comma-separated values")
     lines = np.arange(2, len(frame) + 2)
     blank = frame.isna().all(axis=1).to_numpy()
     frame, lines = frame.loc[~blank].reset_index(drop=True), lines[~blank]
@@ -301,7 +306,10 @@ def _parse_numbers(raw: pd.Series, name: str, source: str, where: _Where) -> np.
         bad = np.flatnonzero(np.isnan(numbers) & (text != "").to_numpy())
         if bad.size:
             found = f"column {name!r} has {_show(text[bad[0]])} at {where(bad[0])}, not a number"
-            raise _fail(source, found, "correct that cell or leave it empty")
+            fix = "correct that cell or leave it empty"
+            if re.fullmatch(r"[+-]?\d*,\d+", text[bad[0]]):
+                fix = "the file uses decimal commas; save it with decimal points"
+            raise _fail(source, found, fix)
     # inf is as useless to a model as a gap, so the missing-value policy handles it.
     return np.where(np.isinf(numbers), np.nan, numbers)
 

@@ -123,6 +123,11 @@ class Forecaster:
         scaled = prep.scaler.transform(recent)
         output = np.asarray(self.model(scaled[None], training=False))[0]
         values = prep.scaler.inverse(output, slice(0, len(prep.targets)))
+        if not np.isfinite(values).all():
+            raise InputError(
+                f"{source}: the forecast from the last {prep.lookback} rows is not finite; "
+                "those rows hold values far outside the training data; fix: check them"
+            )
         index = future_index(frame.index[-1], prep.frequency, prep.horizon, name=prep.time_column)
         return pd.DataFrame(values, index=index, columns=prep.targets).reset_index()
 

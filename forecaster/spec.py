@@ -273,7 +273,10 @@ def _expected(problem: Any) -> str:
         return _PLAIN_EXPECTATIONS[problem["type"]]
     if problem["type"].startswith("datetime"):
         return "a date such as 2017-06-26 or 2017-06-26 12:00"
-    wanted = problem["msg"].removeprefix("Input should be ").split(", ")[0]
+    wanted = problem["msg"].removeprefix("Input should be ")
+    if problem["type"] == "literal_error":
+        return wanted  # the allowed values, "'a', 'b' or 'c'"
+    wanted = wanted.split(", ")[0]  # drop pydantic's explanation: "a valid integer, unable..."
     if wanted.startswith(("greater", "less")):
         return f"a value {wanted}"
     return wanted

@@ -24,7 +24,7 @@ import pandas as pd
 
 from forecaster import __version__
 from forecaster.data import file_sha256, infer_frequency, read_csv, season_length
-from forecaster.errors import InputError
+from forecaster.errors import ForecasterError, InputError
 from forecaster.evaluate import evaluate_forecasts, mase_scale
 from forecaster.models import build_model, cudnn_eligible, recurrent_layers
 from forecaster.predict import Preprocessing, predict_windows
@@ -113,7 +113,7 @@ def fit(
     val_origins = period_origins(periods, "val", lookback, horizon, source)
 
     values = frame.to_numpy(dtype=np.float64)[: periods.end]
-    scaler, scaled = scale_series(spec.scaling, values, periods)
+    scaler, scaled = scale_series(spec.scaling, values, periods, source)
     preprocessing = Preprocessing(
         time_column=str(frame.index.name),
         targets=list(spec.data.targets),
@@ -176,6 +176,7 @@ def fit(
     if resumed:
         train_seconds += checkpoint.saved.train_seconds
     history = pd.DataFrame(epoch_log.rows)
+    _check_converged(history, spec)
     best_epoch = int(history.loc[history["val_loss"].idxmin(), "epoch"])
     return FitResult(
         model,
@@ -190,10 +191,31 @@ def fit(
     )
 
 
-def scale_series(kind: Scaling, values: np.ndarray, periods: Periods) -> tuple[Scaler, np.ndarray]:
+def _check_converged(history: pd.DataFrame, spec: Spec) -> None:
+    losses = history[["loss", "val_loss"]].to_numpy(dtype=np.float64)
+    diverged = ~np.isfinite(losses).all(axis=1)
+    if diverged.any():
+        epoch = int(history["epoch"].to_numpy()[np.argmax(diverged)])
+        raise ForecasterError(
+            f"{spec.data.path}: training diverged: the loss is not finite at epoch {epoch}; "
+            f"fix: lower train.learning_rate ({spec.train.learning_rate}), keep scaling "
+            "standard, or look for extreme values in the data"
+        )
+
+
+def scale_series(
+    kind: Scaling, values: np.ndarray, periods: Periods, source: str = "data"
+) -> tuple[Scaler, np.ndarray]:
     """Fit the scaler on the training rows alone and scale the whole series (float32)."""
     scaler = fit_scaler(kind, values[: periods.train_end])
-    return scaler, scaler.transform(values).astype(np.float32)
+    with np.errstate(over="ignore"):
+        scaled = scaler.transform(values).astype(np.float32)
+    if not np.isfinite(scaled).all():
+        raise InputError(
+            f"{source}: values too large for the model's 32-bit numbers after scaling "
+            f"({kind}); fix: set scaling: standard, or rescale the columns"
+        )
+    return scaler, scaled
 
 
 def evaluate_periods(
@@ -326,3 +348,5 @@ class EpochLog(keras.callbacks.Callback):
                 "seconds": time.perf_counter() - self._started,
             }
         )
+        if not np.isfinite([self.rows[-1]["loss"], self.rows[-1]["val_loss"]]).all():
+            self.model.stop_training = True  # diverged: more epochs cannot recover
