@@ -42,7 +42,11 @@ def _reports_errors(command: Command) -> Command:
             typer.echo(f"error: {error}", err=True)
             raise typer.Exit(error.exit_code) from None
         except KeyboardInterrupt:
-            typer.echo("interrupted; nothing was written", err=True)
+            typer.echo(
+                "interrupted; nothing was written (training continues from its last "
+                "completed epoch with `forecast train ... --resume`)",
+                err=True,
+            )
             raise typer.Exit(130) from None
         except typer.Exit:
             raise
