@@ -33,6 +33,7 @@ import numpy as np
 
 from forecaster.bundle import (
     MODEL_FILE,
+    is_bundle,
     read_json,
     verify_bundle,
     write_folder_atomically,
@@ -75,7 +76,7 @@ class Checkpoint:
         self.saved: SavedState | None = None
 
     def exists(self) -> bool:
-        return (self.folder / STATE_FILE).is_file()
+        return self.folder.exists()
 
     def prepare(self, resume: bool) -> SavedState | None:
         """Decide where training starts, say so on stderr, and return the state to resume.
@@ -89,6 +90,9 @@ class Checkpoint:
                 _note(f"no checkpoint at {self.folder} to resume; training from epoch 1")
             return None
         if not resume:
+            if not is_bundle(self.folder):
+                self.remove()  # not a checkpoint at all (never sealed): nothing to keep
+                return None
             _note(
                 f"{self.folder} holds an interrupted run; starting over (its first epoch "
                 "replaces that checkpoint); pass --resume to continue it instead"

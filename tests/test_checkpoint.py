@@ -176,6 +176,10 @@ def test_a_run_killed_mid_epoch_resumes_through_the_cli_to_the_same_forecast(
     state = json.loads((tmp_path / ".bundle.checkpoint" / "state.json").read_text())
     assert state["epochs_done"] == 2
 
+    refused = CliRunner().invoke(app, [*args, "--resume", "--epochs", "5"])
+    assert refused.exit_code == 2 and len(refused.output.strip().splitlines()) == 1
+    assert "different spec (train.epochs was 4, now 5)" in refused.output
+
     resumed = CliRunner().invoke(app, [*args, "--resume"])
     assert resumed.exit_code == 0, resumed.output
     assert "resuming from" in resumed.stderr and "epoch 3 of 4" in resumed.stderr
