@@ -28,8 +28,8 @@ from forecaster.errors import ForecasterError, InputError
 from forecaster.evaluate import evaluate_forecasts, mase_scale
 from forecaster.models import build_model, cudnn_eligible, recurrent_layers
 from forecaster.predict import Preprocessing, predict_windows
-from forecaster.scaling import Scaler, fit_scaler
-from forecaster.spec import Scaling, Spec
+from forecaster.scaling import scale_series
+from forecaster.spec import Spec
 from forecaster.windows import Periods, check_periods, period_origins, window_dataset
 
 if TYPE_CHECKING:
@@ -113,7 +113,7 @@ def fit(
     val_origins = period_origins(periods, "val", lookback, horizon, source)
 
     values = frame.to_numpy(dtype=np.float64)[: periods.end]
-    scaler, scaled = scale_series(spec.scaling, values, periods, source)
+    scaler, scaled = scale_series(spec.scaling, values, periods.train_end, source)
     preprocessing = Preprocessing(
         time_column=str(frame.index.name),
         targets=list(spec.data.targets),
@@ -201,21 +201,6 @@ def _check_converged(history: pd.DataFrame, spec: Spec) -> None:
             f"fix: lower train.learning_rate ({spec.train.learning_rate}), keep scaling "
             "standard, or look for extreme values in the data"
         )
-
-
-def scale_series(
-    kind: Scaling, values: np.ndarray, periods: Periods, source: str = "data"
-) -> tuple[Scaler, np.ndarray]:
-    """Fit the scaler on the training rows alone and scale the whole series (float32)."""
-    scaler = fit_scaler(kind, values[: periods.train_end])
-    with np.errstate(over="ignore"):
-        scaled = scaler.transform(values).astype(np.float32)
-    if not np.isfinite(scaled).all():
-        raise InputError(
-            f"{source}: values too large for the model's 32-bit numbers after scaling "
-            f"({kind}); fix: set scaling: standard, or rescale the columns"
-        )
-    return scaler, scaled
 
 
 def evaluate_periods(
