@@ -74,6 +74,7 @@ def _assert_partition(periods: Periods, num_rows: int) -> None:
     assert all(start <= stop for start, stop in bounds)
 
 
+@settings(deadline=None)
 @given(
     num_rows=st.integers(3, 5000),
     val=st.floats(0.01, 0.98),
@@ -90,6 +91,7 @@ def test_fraction_split_partitions_the_rows_in_time_order(
     assert periods.end - periods.val_end == round(num_rows * test)
 
 
+@settings(deadline=None)
 @given(
     num_rows=st.integers(3, 500),
     cuts=st.lists(st.integers(-50, 600), min_size=3, max_size=3, unique=True),
@@ -114,6 +116,7 @@ def test_date_split_puts_each_row_in_the_period_of_its_date(
         assert (times[: periods.end] < np.datetime64(end)).all()
 
 
+@settings(deadline=None)
 @given(
     num_rows=st.integers(1, 300),
     lookback=st.integers(1, 50),
