@@ -113,8 +113,9 @@ class Checkpoint:
             verify_bundle(self.folder, manifest)
             state = read_json(self.folder / STATE_FILE)
         except BundleError as error:
+            problem = str(error).split("; fix:")[0]
             raise InputError(
-                f"{self.folder}: the training checkpoint is damaged ({error}); "
+                f"{self.folder}: the training checkpoint is damaged ({problem}); "
                 "fix: run without --resume to start over"
             ) from None
         if state.get("format") != FORMAT:
