@@ -71,14 +71,10 @@ def write_folder_atomically(
     """Fill a temporary sibling of ``out_dir`` with ``write``, seal it with a manifest of
     checksums, then swap it into place."""
     out_dir = Path(out_dir)
-    replaceable = not out_dir.exists() or is_bundle(out_dir) or _is_empty_folder(out_dir)
-    if not replaceable:
-        raise InputError(
-            f"{out_dir}: exists and is not a forecaster bundle; refusing to replace it; "
-            "fix: choose another --out folder"
-        )
+    check_replaceable(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = out_dir.parent / f".{out_dir.name}.partial-{uuid.uuid4().hex[:8]}"
+    remove_stale_staging(out_dir)
+    staging = out_dir.parent / f"{_staging_prefix(out_dir)}{os.getpid()}-{uuid.uuid4().hex[:8]}"
     staging.mkdir()
     try:
         write(staging)
@@ -95,6 +91,51 @@ def write_folder_atomically(
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
     return out_dir
+
+
+def check_replaceable(out_dir: Path) -> None:
+    """Refuse an ``out_dir`` that holds something other than a bundle, before any work."""
+    if out_dir.exists() and not (is_bundle(out_dir) or _is_empty_folder(out_dir)):
+        what = "a folder" if out_dir.is_dir() else "a file"
+        raise InputError(
+            f"{out_dir}: is {what}, not a forecaster bundle; refusing to replace it; "
+            "fix: choose another --out folder"
+        )
+
+
+def remove_stale_staging(out_dir: Path) -> None:
+    """Delete staging folders that a killed run left beside ``out_dir``.
+
+    A staging folder's name carries the id of the process writing it; one whose process
+    is gone can never be finished. Folders of live processes (a parallel run) stay.
+    """
+    prefix = _staging_prefix(out_dir)
+    if not out_dir.parent.is_dir():
+        return
+    for folder in out_dir.parent.iterdir():
+        if not (folder.name.startswith(prefix) and folder.is_dir()):
+            continue
+        writer = folder.name.removeprefix(prefix).split("-")[0]
+        if not (writer.isdigit() and _process_alive(int(writer))):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _staging_prefix(out_dir: Path) -> str:
+    return f".{out_dir.name}.partial-"
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    except OSError:
+        return False
+    return True
 
 
 def _swap_into_place(staging: Path, out_dir: Path) -> None:
@@ -141,8 +182,6 @@ def is_bundle(folder: Path) -> bool:
 
 def load_bundle(path: str | Path, verify: bool = True) -> Forecaster:
     """Load a bundle; with ``verify`` (the default) refuse one whose files were altered."""
-    import keras
-
     folder = Path(path)
     if not folder.is_dir():
         what = "is a file" if folder.exists() else "does not exist"
@@ -159,19 +198,55 @@ def load_bundle(path: str | Path, verify: bool = True) -> Forecaster:
     manifest = read_json(folder / MANIFEST_FILE)
     if verify:
         verify_bundle(folder, manifest)
-    try:
-        model = keras.models.load_model(folder / MODEL_FILE, safe_mode=True, compile=False)
-        spec = parse_spec(
-            yaml.safe_load((folder / SPEC_FILE).read_text(encoding="utf-8")),
-            source=str(folder / SPEC_FILE),
-        )
-        preprocessing = Preprocessing.from_dict(read_json(folder / PREPROCESSING_FILE))
-    except (ValueError, KeyError, TypeError, OSError, yaml.YAMLError) as error:
-        raise BundleError(
-            f"{folder}: bundle cannot be read ({type(error).__name__}: {error}); "
-            "fix: train it again"
-        ) from None
+    model = _read_part(folder / MODEL_FILE, "a Keras model", _load_model)
+    spec = _read_part(folder / SPEC_FILE, "a spec", _load_bundled_spec)
+    preprocessing = _read_part(
+        folder / PREPROCESSING_FILE,
+        "preprocessing settings",
+        lambda path: Preprocessing.from_dict(read_json(path)),
+    )
     return Forecaster(model, spec, preprocessing, manifest, folder)
+
+
+def _read_part(path: Path, what: str, read: Callable[[Path], Any]) -> Any:
+    """Read one bundle file; whatever goes wrong becomes one line naming the file."""
+    try:
+        return read(path)
+    except BundleError:
+        raise
+    except Exception as error:  # a damaged file can fail in any of the readers' ways
+        detail = " ".join(str(error).split())
+        if len(detail) > 160:
+            detail = detail[:157] + "..."
+        raise BundleError(
+            f"{path}: cannot be read as {what} ({type(error).__name__}: {detail}); "
+            "fix: train the bundle again"
+        ) from None
+
+
+def _load_model(path: Path) -> keras.Model:
+    import zipfile
+
+    import keras
+
+    if not zipfile.is_zipfile(path):
+        raise BundleError(
+            f"{path}: is not a Keras model file (a .keras file is a zip archive); "
+            "fix: train the bundle again"
+        )
+    return keras.models.load_model(path, safe_mode=True, compile=False)
+
+
+def _load_bundled_spec(path: Path) -> Spec:
+    try:
+        return parse_spec(yaml.safe_load(path.read_text(encoding="utf-8")), source=str(path))
+    except InputError as error:
+        # e.g. a bundle written by a version of forecaster with other spec options
+        problem = str(error).removeprefix(f"{path}: ").split("; fix:")[0]
+        raise BundleError(
+            f"{path}: the bundle's spec is not valid for this forecaster version ({problem}); "
+            "fix: train the bundle again"
+        ) from None
 
 
 def verify_bundle(folder: Path, manifest: dict[str, Any]) -> None:

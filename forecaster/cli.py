@@ -17,7 +17,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from forecaster.errors import ForecasterError
+from forecaster.errors import ForecasterError, InputError
 
 app = typer.Typer(
     help="Train LSTM/GRU forecasters from a CSV and a YAML spec, and forecast with them.",
@@ -43,7 +43,11 @@ def _reports_errors(command: Command) -> Command:
             typer.echo(f"error: {error}", err=True)
             raise typer.Exit(error.exit_code) from None
         except KeyboardInterrupt:
-            typer.echo("interrupted; nothing was written", err=True)
+            typer.echo(
+                "interrupted; nothing was written (training continues from its last "
+                "completed epoch with `forecast train ... --resume`)",
+                err=True,
+            )
             raise typer.Exit(130) from None
         except typer.Exit:
             raise
@@ -83,6 +87,10 @@ def train_command(
     cpu: Annotated[
         bool, typer.Option("--cpu", help="Train on the CPU even if a GPU is seen.")
     ] = False,
+    resume: Annotated[
+        bool,
+        typer.Option("--resume", help="Continue an interrupted run from its last completed epoch."),
+    ] = False,
 ) -> None:
     """Train the model SPEC describes and save it as a bundle folder."""
     from forecaster.spec import load_spec
@@ -99,7 +107,7 @@ def train_command(
     _start_tensorflow()
     from forecaster.train import train
 
-    bundle = train(spec, out_dir, quiet=quiet, force_cpu=cpu)
+    bundle = train(spec, out_dir, quiet=quiet, force_cpu=cpu, resume=resume)
     if not quiet:
         _print_summary(bundle)
 
@@ -116,6 +124,10 @@ def predict_command(
     ] = None,
 ) -> None:
     """Forecast the horizon steps after the last row of the CSV."""
+    if out is not None and out.is_dir():
+        raise InputError(
+            f"{out}: is a folder; expected a file name; fix: use --out {out / 'forecast.csv'}"
+        )
     _start_tensorflow()
     from forecaster.bundle import load_bundle
 

@@ -10,6 +10,7 @@ import csv
 import difflib
 import hashlib
 import io
+import re
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -40,8 +41,13 @@ def read_csv(
     time_column: str | None = None,
     columns: Sequence[str] = (),
     missing: MissingPolicy = "error",
+    column_fix: str | None = None,
 ) -> pd.DataFrame:
-    """Read a CSV of timestamps and numbers into a float64 frame on a sorted DatetimeIndex."""
+    """Read a CSV of timestamps and numbers into a float64 frame on a sorted DatetimeIndex.
+
+    ``column_fix`` replaces the advice given when the time column or a requested column is
+    missing (the default points at the spec).
+    """
     source = str(path)
     text = _read_text(_existing_file(path), source)
     sample = text[:_SNIFF_CHARS]
@@ -67,12 +73,18 @@ def read_csv(
         found = f"is not a valid CSV ({detail})"
         raise _fail(source, found, "repair the file") from exc
     frame.columns = [str(name).strip() for name in frame.columns]
+    if len(frame.columns) == 1:
+        found = f"has a single column, {_show(frame.columns[0])}; expected a time column and "
+        found += "value columns separated by ',', ';', tab or '|'"
+        raise _fail(source, found, "save the file as comma-separated values")
     lines = np.arange(2, len(frame) + 2)
     blank = frame.isna().all(axis=1).to_numpy()
     frame, lines = frame.loc[~blank].reset_index(drop=True), lines[~blank]
     if frame.empty:
         raise _fail(source, "has a header but no data rows", "point data.path at the full CSV")
-    return _prepare(frame, time_column, columns, missing, source, lambda i: f"line {lines[i]}")
+    return _prepare(
+        frame, time_column, columns, missing, source, lambda i: f"line {lines[i]}", column_fix
+    )
 
 
 def prepare_frame(
@@ -82,11 +94,14 @@ def prepare_frame(
     columns: Sequence[str] = (),
     missing: MissingPolicy = "error",
     source: str = "data frame",
+    column_fix: str | None = None,
 ) -> pd.DataFrame:
     """Validate a DataFrame whose time column is a column or its DatetimeIndex; input untouched."""
     if frame.empty:
         raise _fail(source, "has no rows", "pass a frame with one row per timestamp")
-    return _prepare(frame, time_column, columns, missing, source, lambda i: f"row position {i}")
+    return _prepare(
+        frame, time_column, columns, missing, source, lambda i: f"row position {i}", column_fix
+    )
 
 
 def infer_frequency(index: pd.DatetimeIndex, source: str = "data") -> str:
@@ -175,6 +190,7 @@ def _prepare(
     missing: MissingPolicy,
     source: str,
     where: _Where,
+    column_fix: str | None = None,
 ) -> pd.DataFrame:
     if missing not in ("error", "ffill", "interpolate"):
         found = f"missing-value policy {missing!r} is unknown; expected error, ffill or interpolate"
@@ -183,11 +199,11 @@ def _prepare(
     twice = [name for name in names if names.count(name) > 1]
     if twice:
         raise _fail(source, f"column {twice[0]!r} appears twice", "rename one of them")
-    time_name, raw_times = _find_time(frame, time_column, source)
+    time_name, raw_times = _find_time(frame, time_column, source, column_fix)
     times = _parse_times(raw_times, time_name, source, where)
     available = [name for name in frame.columns if name != time_name]
     wanted = list(columns) if columns else available
-    _check_columns(wanted, available, source)
+    _check_columns(wanted, available, source, column_fix or _SPEC_FIX)
     values = {name: _parse_numbers(frame[name], name, source, where) for name in wanted}
     out = pd.DataFrame(values, index=pd.DatetimeIndex(times, name=time_name), columns=wanted)
     order = np.argsort(out.index.to_numpy(), kind="stable")  # sorted row -> input row
@@ -202,7 +218,7 @@ def _prepare(
 
 
 def _find_time(
-    frame: pd.DataFrame, time_column: str | None, source: str
+    frame: pd.DataFrame, time_column: str | None, source: str, column_fix: str | None = None
 ) -> tuple[str, pd.Series | pd.Index]:
     on_index = isinstance(frame.index, pd.DatetimeIndex)
     if time_column is not None:
@@ -212,7 +228,7 @@ def _find_time(
             return time_column, frame.index
         found = f"time column {time_column!r} is missing; found columns: {_listing(frame.columns)}"
         found += _suggest(time_column, frame.columns)
-        raise _fail(source, found, "set data.time_column to one of them")
+        raise _fail(source, found, column_fix or "set data.time_column to one of them")
     if on_index:
         return str(frame.index.name or "date"), frame.index
     for name in frame.columns:
@@ -266,18 +282,18 @@ def _parse_times(raw: pd.Series | pd.Index, name: str, source: str, where: _Wher
     return parsed
 
 
-def _check_columns(wanted: list[str], available: list[str], source: str) -> None:
+def _check_columns(wanted: list[str], available: list[str], source: str, fix: str) -> None:
     if not wanted:
         found = "has no value columns besides the time column"
         raise _fail(source, found, "add the numeric series to the CSV")
     twice = [name for name in wanted if wanted.count(name) > 1]
     if twice:
-        raise _fail(source, f"column {twice[0]!r} is requested twice", _SPEC_FIX)
+        raise _fail(source, f"column {twice[0]!r} is requested twice", fix)
     lost = [name for name in wanted if name not in available]
     if lost:
         found = "column" + (f" {lost[0]!r} is" if len(lost) == 1 else f"s {lost} are")
         found += f" missing; found columns: {_listing(available)}{_suggest(lost[0], available)}"
-        raise _fail(source, found, _SPEC_FIX)
+        raise _fail(source, found, fix)
 
 
 def _parse_numbers(raw: pd.Series, name: str, source: str, where: _Where) -> np.ndarray:
@@ -290,7 +306,10 @@ def _parse_numbers(raw: pd.Series, name: str, source: str, where: _Where) -> np.
         bad = np.flatnonzero(np.isnan(numbers) & (text != "").to_numpy())
         if bad.size:
             found = f"column {name!r} has {_show(text[bad[0]])} at {where(bad[0])}, not a number"
-            raise _fail(source, found, "correct that cell or leave it empty")
+            fix = "correct that cell or leave it empty"
+            if re.fullmatch(r"[+-]?\d*,\d+", text[bad[0]]):
+                fix = "the file uses decimal commas; save it with decimal points"
+            raise _fail(source, found, fix)
     # inf is as useless to a model as a gap, so the missing-value policy handles it.
     return np.where(np.isinf(numbers), np.nan, numbers)
 

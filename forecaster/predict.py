@@ -89,15 +89,28 @@ class Forecaster:
             columns=prep.columns,
             missing=prep.missing,
             source=source,
+            column_fix=self._column_fix,
         )
         return self._forecast(frame, source)
 
     def predict_csv(self, path: str | Path) -> pd.DataFrame:
         prep = self.preprocessing
         frame = read_csv(
-            path, time_column=prep.time_column, columns=prep.columns, missing=prep.missing
+            path,
+            time_column=prep.time_column,
+            columns=prep.columns,
+            missing=prep.missing,
+            column_fix=self._column_fix,
         )
         return self._forecast(frame, str(path))
+
+    @property
+    def _column_fix(self) -> str:
+        prep = self.preprocessing
+        return (
+            f"the model was trained on time column {prep.time_column!r} and columns "
+            f"{', '.join(prep.columns)}; pass history with those names"
+        )
 
     def _forecast(self, frame: pd.DataFrame, source: str) -> pd.DataFrame:
         prep = self.preprocessing
@@ -112,6 +125,11 @@ class Forecaster:
         # Python, about a hundred times slower for one window
         output = np.asarray(self.model.predict_on_batch(scaled[None]))[0]
         values = prep.scaler.inverse(output, slice(0, len(prep.targets)))
+        if not np.isfinite(values).all():
+            raise InputError(
+                f"{source}: the forecast from the last {prep.lookback} rows is not finite; "
+                "those rows hold values far outside the training data; fix: check them"
+            )
         index = future_index(frame.index[-1], prep.frequency, prep.horizon, name=prep.time_column)
         return pd.DataFrame(values, index=index, columns=prep.targets).reset_index()
 

@@ -185,15 +185,40 @@ def load_spec(path: str | Path) -> Spec:
             f"{path}: spec file {what}; expected a YAML file such as models/etth1-gru.yaml"
         )
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+        raw = yaml.load(path.read_text(encoding="utf-8-sig"), Loader=_UniqueKeyLoader)
     except UnicodeDecodeError:
         raise InputError(f"{path}: is not a text file; expected a YAML spec") from None
+    except DuplicateKeyError as error:
+        raise InputError(f"{path}: {error}; fix: keep one of them") from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(error, "problem", None) or str(error).splitlines()[0]
         raise InputError(f"{path}: YAML syntax error{where}: {problem}; fix the YAML") from None
     return parse_spec(raw, source=str(path))
+
+
+class DuplicateKeyError(yaml.YAMLError):
+    """A mapping that names the same key twice: YAML would silently keep the last one."""
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses repeated keys instead of keeping the last."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        first_line: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            line = key_node.start_mark.line + 1
+            try:
+                if key in first_line:
+                    raise DuplicateKeyError(
+                        f"key {key!r} appears twice (lines {first_line[key]} and {line})"
+                    )
+                first_line[key] = line
+            except TypeError:  # an unhashable key: the base class reports it
+                break
+        return super().construct_mapping(node, deep=deep)
 
 
 def parse_spec(raw: Any, source: str = "spec") -> Spec:
@@ -213,7 +238,7 @@ def parse_spec(raw: Any, source: str = "spec") -> Spec:
 
 
 def _describe(error: ValidationError, raw: dict[str, Any]) -> str:
-    """The first validation problem as 'field: what is wrong; fix'."""
+    """The first validation problem as 'field: found; expected; fix'."""
     # an unknown key explains the missing one next to it ("tset_start"), so it goes first
     problem = sorted(error.errors(), key=lambda e: e["type"] != "extra_forbidden")[0]
     location = [str(part) for part in problem["loc"] if part not in ("fractions", "dates")]
@@ -224,13 +249,47 @@ def _describe(error: ValidationError, raw: dict[str, Any]) -> str:
         known = _known_keys(parent)
         hint = difflib.get_close_matches(key, known, n=1)
         suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
-        return f"unknown key '{field}'{suggestion} (allowed here: {', '.join(known)})"
+        return (
+            f"unknown key '{field}'{suggestion} (allowed here: {', '.join(known)}); "
+            "fix: rename or remove it"
+        )
     if kind == "missing":
         return f"{field} is required; add it to the spec"
     message = problem["msg"].removeprefix("Value error, ")
     if kind == "value_error":
-        return f"{field}: {message}"
-    return f"{field}: {message} (got {problem.get('input')!r})"
+        return f"{field}: {message}; fix: change {field}"
+    found = f"{field} is {problem.get('input')!r}"
+    return f"{found}; expected {_expected(problem)}; fix: change {field}"
+
+
+_PLAIN_EXPECTATIONS = {
+    "list_type": "a list such as [a, b]",
+    "dict_type": "a mapping of keys",
+    "model_type": "a mapping of keys",
+    "model_attributes_type": "a mapping of keys",
+    "bool_parsing": "true or false",
+    "bool_type": "true or false",
+}
+
+
+def _expected(problem: Any) -> str:
+    """What pydantic wanted, phrased to follow 'expected'."""
+    context = problem.get("ctx") or {}
+    if problem["type"] == "too_short":
+        return f"at least {context.get('min_length', 1)} item(s)"
+    if problem["type"] == "string_pattern_mismatch":
+        return "letters, digits, '.', '_' or '-', starting with a letter or digit"
+    if problem["type"] in _PLAIN_EXPECTATIONS:
+        return _PLAIN_EXPECTATIONS[problem["type"]]
+    if problem["type"].startswith("datetime"):
+        return "a date such as 2017-06-26 or 2017-06-26 12:00"
+    wanted = problem["msg"].removeprefix("Input should be ")
+    if problem["type"] == "literal_error":
+        return wanted  # the allowed values, "'a', 'b' or 'c'"
+    wanted = wanted.split(", ")[0]  # drop pydantic's explanation: "a valid integer, unable..."
+    if wanted.startswith(("greater", "less")):
+        return f"a value {wanted}"
+    return wanted
 
 
 def _known_keys(location: list[str]) -> list[str]:

@@ -7,6 +7,7 @@ the top: the CLI imports it only when a command trains.
 
 from __future__ import annotations
 
+import math
 import os
 import platform
 import sys
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import keras
 import numpy as np
@@ -23,12 +24,16 @@ import pandas as pd
 
 from forecaster import __version__
 from forecaster.data import file_sha256, infer_frequency, read_csv, season_length
+from forecaster.errors import ForecasterError
 from forecaster.evaluate import ModelEvaluation, forecast_periods
 from forecaster.models import build_model, cudnn_eligible, recurrent_layers
 from forecaster.predict import Preprocessing
-from forecaster.scaling import fit_scaler
+from forecaster.scaling import scale_series
 from forecaster.spec import Spec
-from forecaster.windows import Periods, period_origins, split_periods, window_dataset
+from forecaster.windows import Periods, check_periods, period_origins, window_dataset
+
+if TYPE_CHECKING:
+    from forecaster.checkpoint import Checkpoint
 
 
 @dataclass
@@ -41,15 +46,32 @@ class FitResult:
     determinism: dict[str, Any]
     train_seconds: float
     best_epoch: int
+    resumed_at_epoch: int | None = None  # 1-based epoch a resumed run continued with
 
 
-def train(spec: Spec, out_dir: str | Path, *, quiet: bool = False, force_cpu: bool = False) -> Path:
-    """Read the spec's CSV, fit, evaluate on validation and test, save the bundle."""
-    from forecaster.bundle import save_bundle
+def train(
+    spec: Spec,
+    out_dir: str | Path,
+    *,
+    quiet: bool = False,
+    force_cpu: bool = False,
+    resume: bool = False,
+) -> Path:
+    """Read the spec's CSV, fit, evaluate on validation and test, save the bundle.
+
+    Training keeps a checkpoint beside ``out_dir`` after every epoch (see
+    ``forecaster.checkpoint``); ``resume`` continues from it. Nothing is written to
+    ``out_dir`` until the whole bundle is ready.
+    """
+    from forecaster.bundle import check_replaceable, save_bundle
+    from forecaster.checkpoint import Checkpoint
     from forecaster.evaluation_report import write_evaluation_report
 
+    check_replaceable(Path(out_dir))  # before the training, not after it
     frame = load_frame(spec)
-    result = fit(spec, frame, quiet=quiet, force_cpu=force_cpu)
+    checkpoint = Checkpoint(out_dir, spec, file_sha256(spec.data.path))
+    checkpoint.prepare(resume)
+    result = fit(spec, frame, quiet=quiet, force_cpu=force_cpu, checkpoint=checkpoint)
     manifest = build_manifest(spec, result)
     evaluation = ModelEvaluation(
         spec=spec,
@@ -67,7 +89,7 @@ def train(spec: Spec, out_dir: str | Path, *, quiet: bool = False, force_cpu: bo
     def add_report(folder: Path) -> None:
         write_evaluation_report(folder, evaluation, f"{spec.name}: training report")
 
-    return save_bundle(
+    bundle = save_bundle(
         out_dir,
         result.model,
         spec,
@@ -77,6 +99,8 @@ def train(spec: Spec, out_dir: str | Path, *, quiet: bool = False, force_cpu: bo
         evaluation.metrics,
         extras=add_report,
     )
+    checkpoint.remove()
+    return bundle
 
 
 def load_frame(spec: Spec, path: str | Path | None = None) -> pd.DataFrame:
@@ -95,8 +119,10 @@ def fit(
     quiet: bool = False,
     force_cpu: bool = False,
     periods: Periods | None = None,
+    checkpoint: Checkpoint | None = None,
 ) -> FitResult:
-    """Train the spec's model on ``frame`` (rows already validated and sorted).
+    """Train the spec's model on ``frame`` (rows already validated and sorted), saving to
+    and resuming from ``checkpoint`` when given.
 
     ``periods`` replaces the spec's split (a backtest fold's rows); rows from
     ``periods.end`` on are never read.
@@ -105,15 +131,18 @@ def fit(
     device = select_device(force_cpu)
     determinism = seed_everything(spec.train.seed)
 
-    periods = periods or split_periods(frame.index, spec.data.split)
     lookback, horizon = spec.window.lookback, spec.window.horizon
+    frequency = infer_frequency(frame.index, source)
+    season = spec.evaluation.season or season_length(frequency)
+    # every period and the baselines are checked now, not after the training
+    periods = periods or check_periods(
+        frame.index, spec.data.split, lookback, horizon, season, source
+    )
     train_origins = period_origins(periods, "train", lookback, horizon, source)
     val_origins = period_origins(periods, "val", lookback, horizon, source)
 
     values = frame.to_numpy(dtype=np.float64)[: periods.end]
-    scaler = fit_scaler(spec.scaling, values[: periods.train_end])
-    scaled = scaler.transform(values).astype(np.float32)
-    frequency = infer_frequency(frame.index, source)
+    scaler, scaled = scale_series(spec.scaling, values, periods.train_end, source)
     preprocessing = Preprocessing(
         time_column=str(frame.index.name),
         targets=list(spec.data.targets),
@@ -122,14 +151,23 @@ def fit(
         lookback=lookback,
         horizon=horizon,
         missing=spec.data.missing,
-        season=spec.evaluation.season or season_length(frequency),
+        season=season,
         scaler=scaler,
     )
 
     num_targets = len(spec.data.targets)
     batch_size = spec.train.batch_size
+    first_epoch = checkpoint.first_epoch() if checkpoint is not None else 0
     train_data = window_dataset(
-        scaled, train_origins, lookback, horizon, num_targets, batch_size, spec.train.seed
+        scaled,
+        train_origins,
+        lookback,
+        horizon,
+        num_targets,
+        batch_size,
+        spec.train.seed,
+        first_epoch=first_epoch,
+        num_epochs=spec.train.epochs - first_epoch,
     )
     val_data = window_dataset(scaled, val_origins, lookback, horizon, num_targets, batch_size)
 
@@ -139,33 +177,59 @@ def fit(
         loss={"mse": "mse", "mae": "mae", "huber": keras.losses.Huber()}[spec.train.loss],
     )
     epoch_log = EpochLog()
-    callbacks = [
-        epoch_log,
-        keras.callbacks.EarlyStopping(
-            monitor="val_loss", patience=spec.train.patience, restore_best_weights=True
-        ),
-        keras.callbacks.ReduceLROnPlateau(
-            monitor="val_loss",
-            factor=0.5,
-            patience=max(1, spec.train.patience // 2),
-            min_lr=spec.train.learning_rate / 100,
-        ),
-    ]
+    early_stopping = keras.callbacks.EarlyStopping(
+        monitor="val_loss", patience=spec.train.patience, restore_best_weights=True
+    )
+    reduce_lr = keras.callbacks.ReduceLROnPlateau(
+        monitor="val_loss",
+        factor=0.5,
+        patience=max(1, spec.train.patience // 2),
+        min_lr=spec.train.learning_rate / 100,
+    )
+    callbacks = [epoch_log, early_stopping, reduce_lr]
+    if checkpoint is not None:
+        callbacks.append(checkpoint.callback(early_stopping, reduce_lr, epoch_log.rows))
     started = time.perf_counter()
     model.fit(
         train_data,
         validation_data=val_data,
         epochs=spec.train.epochs,
+        initial_epoch=first_epoch,
+        steps_per_epoch=math.ceil(len(train_origins) / batch_size),
         callbacks=callbacks,
         shuffle=False,  # the dataset shuffles itself, reproducibly
         verbose=0 if quiet else (1 if sys.stderr.isatty() else 2),
     )
     train_seconds = time.perf_counter() - started
+    resumed = checkpoint is not None and checkpoint.saved is not None
+    if resumed:
+        train_seconds += checkpoint.saved.train_seconds
     history = pd.DataFrame(epoch_log.rows)
+    _check_converged(history, spec)
     best_epoch = int(history.loc[history["val_loss"].idxmin(), "epoch"])
     return FitResult(
-        model, preprocessing, periods, history, device, determinism, train_seconds, best_epoch
+        model,
+        preprocessing,
+        periods,
+        history,
+        device,
+        determinism,
+        train_seconds,
+        best_epoch,
+        resumed_at_epoch=first_epoch + 1 if resumed else None,
     )
+
+
+def _check_converged(history: pd.DataFrame, spec: Spec) -> None:
+    losses = history[["loss", "val_loss"]].to_numpy(dtype=np.float64)
+    diverged = ~np.isfinite(losses).all(axis=1)
+    if diverged.any():
+        epoch = int(history["epoch"].to_numpy()[np.argmax(diverged)])
+        raise ForecasterError(
+            f"{spec.data.path}: training diverged: the loss is not finite at epoch {epoch}; "
+            f"fix: lower train.learning_rate ({spec.train.learning_rate}), keep scaling "
+            "standard, or look for extreme values in the data"
+        )
 
 
 def evaluate_periods(
@@ -205,6 +269,8 @@ def seed_everything(seed: int) -> dict[str, Any]:
     return {
         "seed": seed,
         "op_determinism": op_determinism,
+        "window_order": "stateless shuffle seeded by (seed, epoch)",
+        "keras_backend": keras.backend.backend(),
         "python_hash_seed": os.environ.get("PYTHONHASHSEED"),
         "inter_op_threads": tf.config.threading.get_inter_op_parallelism_threads(),
         "intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads(),
@@ -235,6 +301,7 @@ def build_manifest(spec: Spec, result: FitResult) -> dict[str, Any]:
         "training": {
             "epochs_run": len(history),
             "best_epoch": result.best_epoch,
+            "resumed_at_epoch": result.resumed_at_epoch,
             "train_seconds": round(result.train_seconds, 3),
             "seconds_per_epoch": round(float(np.median(epoch_seconds[1:])), 4)
             if len(epoch_seconds) > 1
@@ -277,3 +344,5 @@ class EpochLog(keras.callbacks.Callback):
                 "seconds": time.perf_counter() - self._started,
             }
         )
+        if not np.isfinite([self.rows[-1]["loss"], self.rows[-1]["val_loss"]]).all():
+            self.model.stop_training = True  # diverged: more epochs cannot recover

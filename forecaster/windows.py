@@ -72,14 +72,62 @@ def period_origins(
     start, stop = periods.bounds(period)
     origins = window_origins(start, stop, lookback, horizon)
     if len(origins) == 0:
-        reach = "lookback + horizon" if period == "train" else "horizon"
-        need = lookback + horizon if period == "train" else horizon
+        if period == "train":
+            need, reach = lookback + horizon, f"lookback + horizon = {lookback} + {horizon}"
+        else:
+            need, reach = horizon, f"window.horizon = {horizon}"
         raise InputError(
             f"{source}: too few rows for one {period} window: the {period} period has "
-            f"{stop - start} rows, needs at least {need} ({reach} = {lookback} + {horizon}); "
+            f"{stop - start} rows, needs at least {need} ({reach}); "
             "fix: use more data, a smaller window.lookback/window.horizon, or change data.split"
         )
     return origins
+
+
+def check_periods(
+    index: pd.DatetimeIndex,
+    split: FractionSplit | DateSplit,
+    lookback: int,
+    horizon: int,
+    season: int,
+    source: str,
+) -> Periods:
+    """The split's periods, checked before any training: each holds at least one window,
+    and the seasonal-naive baseline has a season of history before every scored window."""
+    periods = split_periods(index, split)
+    if isinstance(split, DateSplit):
+        _check_dates(index, split, periods, source)
+    origins = {
+        period: period_origins(periods, period, lookback, horizon, source)
+        for period in ("train", "val", "test")
+    }
+    first_scored = int(origins["val"][0])
+    if first_scored < season:
+        raise InputError(
+            f"{source}: the first validation window starts at row {first_scored}; the "
+            f"seasonal-naive baseline scored beside the model needs a season ({season} rows) "
+            "of history before it; fix: use more training rows (a later data.split) or a "
+            f"window.lookback of at least {season}"
+        )
+    return periods
+
+
+def _check_dates(index: pd.DatetimeIndex, split: DateSplit, periods: Periods, source: str) -> None:
+    """Name the date that empties a period, rather than only counting its rows."""
+    first, last = index[0], index[-1]
+    covers = f"the data covers {first} to {last}"
+    if periods.train_end == 0:
+        raise InputError(
+            f"{source}: data.split.val_start {split.val_start} is not after the first row; "
+            f"{covers}, so no rows are left for training; fix: move data.split.val_start later"
+        )
+    for key, row in (("val_start", periods.train_end), ("test_start", periods.val_end)):
+        if row >= periods.end:
+            stop = f"data.split.end {split.end}" if split.end is not None else "the last row"
+            raise InputError(
+                f"{source}: data.split.{key} {getattr(split, key)} is not before {stop}; "
+                f"{covers}, so a later period is empty; fix: move data.split.{key} earlier"
+            )
 
 
 def input_windows(series: np.ndarray, origins: np.ndarray, lookback: int) -> np.ndarray:
@@ -108,24 +156,39 @@ def window_dataset(
     num_targets: int,
     batch_size: int,
     shuffle_seed: int | None = None,
+    first_epoch: int = 0,
+    num_epochs: int = 1,
 ) -> tf.data.Dataset:
     """Batches of ``(inputs, targets)`` gathered on the fly from one copy of ``series``.
 
-    Targets are the first ``num_targets`` columns. ``shuffle_seed`` shuffles the window
-    order every epoch, reproducibly; ``None`` keeps chronological order.
+    Targets are the first ``num_targets`` columns. ``None`` for ``shuffle_seed`` gives one
+    pass in chronological order. With a seed the dataset holds ``num_epochs`` epochs one
+    after another (``ceil(len(origins) / batch_size)`` batches each), epoch ``e`` in an
+    order drawn from ``(shuffle_seed, e)`` alone, so a run resumed at epoch ``e`` sees
+    exactly the batches an uninterrupted run would have.
     """
     import tensorflow as tf
 
     values = tf.constant(np.asarray(series, dtype=np.float32))
     input_offsets = tf.range(-lookback, 0, dtype=tf.int64)
     target_offsets = tf.range(0, horizon, dtype=tf.int64)
+    origin_tensor = tf.constant(np.asarray(origins, dtype=np.int64))
 
     def gather(batch_origins: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         inputs = tf.gather(values, batch_origins[:, None] + input_offsets)
         targets = tf.gather(values[:, :num_targets], batch_origins[:, None] + target_offsets)
         return inputs, targets
 
-    dataset = tf.data.Dataset.from_tensor_slices(np.asarray(origins, dtype=np.int64))
-    if shuffle_seed is not None:
-        dataset = dataset.shuffle(len(origins), seed=shuffle_seed, reshuffle_each_iteration=True)
-    return dataset.batch(batch_size).map(gather).prefetch(tf.data.AUTOTUNE)
+    def epoch_batches(epoch: tf.Tensor) -> tf.data.Dataset:
+        # stateless: the order depends on the seed and the epoch number, not on how many
+        # epochs this process has already drawn
+        seed = tf.stack([tf.constant(shuffle_seed, tf.int64), epoch])
+        order = tf.random.experimental.stateless_shuffle(origin_tensor, seed=seed)
+        return tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
+
+    if shuffle_seed is None:
+        dataset = tf.data.Dataset.from_tensor_slices(origin_tensor).batch(batch_size)
+    else:
+        epochs = tf.data.Dataset.range(first_epoch, first_epoch + num_epochs)
+        dataset = epochs.flat_map(epoch_batches)
+    return dataset.map(gather).prefetch(tf.data.AUTOTUNE)

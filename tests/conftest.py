@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -57,3 +60,82 @@ def series_csv(tmp_path: Path) -> Path:
 @pytest.fixture
 def spec_file(tmp_path: Path, series_csv: Path) -> Path:
     return write_spec(tmp_path / "tiny.yaml", series_csv)
+
+
+# `forecast` in a child process that stops at a chosen moment and waits to be killed:
+# "epoch" pauses in the middle of the epoch after AFTER completed ones (their checkpoint
+# written), "save" pauses with the bundle's staging folder half written.
+_PAUSING_CLI = """
+import sys, time
+from pathlib import Path
+
+marker, moment, after, *args = sys.argv[1:]
+
+
+def pause():
+    Path(marker).write_text("paused")
+    time.sleep(3600)
+
+
+if moment == "epoch":
+    import forecaster.train as train_module
+
+    def on_train_batch_end(self, batch, logs=None):
+        if len(self.rows) == int(after) and batch == 1:
+            pause()
+
+    train_module.EpochLog.on_train_batch_end = on_train_batch_end
+elif moment == "save":
+    import forecaster.bundle as bundle_module
+
+    write_json = bundle_module.write_json
+
+    def pausing_write_json(path, data):
+        if path.name == bundle_module.PREPROCESSING_FILE and ".partial-" in path.parent.name:
+            pause()
+        write_json(path, data)
+
+    bundle_module.write_json = pausing_write_json
+
+from forecaster.cli import main
+
+sys.argv = ["forecast", *args]
+main()
+"""
+# generous: CI runs this on 2 busy cores, and TensorFlow alone takes seconds to import
+CHILD_TIMEOUT = 300
+
+
+def start_paused_cli(
+    args: list[str], cwd: Path, moment: str, after_epochs: int = 0
+) -> tuple[subprocess.Popen, Path]:
+    """Start ``forecast ARGS`` in a child that pauses at ``moment``; returns it and the
+    marker file it writes once paused."""
+    marker = cwd / f"paused-{moment}"
+    marker.unlink(missing_ok=True)
+    with (cwd / f"child-{moment}.log").open("w") as log:  # the child keeps its own copy
+        process = subprocess.Popen(
+            [sys.executable, "-c", _PAUSING_CLI, str(marker), moment, str(after_epochs), *args],
+            cwd=cwd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        )
+    return process, marker
+
+
+def kill_when_paused(process: subprocess.Popen, marker: Path) -> None:
+    """Wait (polling) until the child has paused, then SIGKILL it."""
+    deadline = time.monotonic() + CHILD_TIMEOUT
+    while not marker.exists():
+        if process.poll() is not None:
+            log = marker.parent / f"child-{marker.name.removeprefix('paused-')}.log"
+            pytest.fail(
+                f"child exited with {process.returncode} before pausing:\n{log.read_text()}"
+            )
+        if time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"child did not pause within {CHILD_TIMEOUT} s")
+        time.sleep(0.2)
+    process.kill()  # SIGKILL: no cleanup handlers run
+    process.wait(timeout=CHILD_TIMEOUT)

@@ -1,11 +1,18 @@
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+import forecaster
 from forecaster.bundle import MANIFEST_FILE, load_bundle, write_folder_atomically
+from forecaster.cli import app
 from forecaster.errors import BundleError, InputError
+from tests.conftest import kill_when_paused, start_paused_cli, write_spec
 
 
 def _writer(text: str, fail: bool = False):
@@ -61,3 +68,46 @@ def test_manifest_checksums_catch_a_changed_file(tmp_path: Path) -> None:
     (out / "a.txt").write_text("tampered")
     with pytest.raises(BundleError, match="a.txt does not match its checksum"):
         verify_bundle(out, manifest)
+
+
+def test_staging_folders_of_dead_processes_are_removed_and_live_ones_kept(
+    tmp_path: Path,
+) -> None:
+    finished = subprocess.Popen([sys.executable, "-c", "pass"])
+    finished.wait()
+    dead = tmp_path / f".bundle.partial-{finished.pid}-0a1b2c3d"
+    live = tmp_path / f".bundle.partial-{os.getpid()}-4e5f6a7b"
+    other_bundle = tmp_path / f".other.partial-{finished.pid}-0a1b2c3d"
+    for folder in (dead, live, other_bundle):
+        folder.mkdir()
+        (folder / "model.keras").write_bytes(b"half written")
+    write_folder_atomically(tmp_path / "bundle", _writer("x"), {})
+    assert not dead.exists()
+    assert live.exists() and other_bundle.exists()
+
+
+def test_a_run_killed_while_saving_leaves_the_old_bundle_byte_for_byte(
+    tmp_path: Path, series_csv: Path
+) -> None:
+    spec = write_spec(tmp_path / "tiny.yaml", series_csv, train={"epochs": 1, "seed": 1})
+    out = tmp_path / "bundle"
+    args = ["train", str(spec), "--out", str(out), "--quiet"]
+    first = CliRunner().invoke(app, args)
+    assert first.exit_code == 0, first.output
+    before = {path.name: path.read_bytes() for path in out.iterdir()}
+
+    child, paused = start_paused_cli([*args, "--seed", "2"], tmp_path, "save")
+    kill_when_paused(child, paused)
+    assert {path.name: path.read_bytes() for path in out.iterdir()} == before
+    assert forecaster.load(str(out)).manifest["seed"] == 1
+    # killed with model.keras written and the manifest not yet
+    (staging,) = tmp_path.glob(".bundle.partial-*")
+    assert (staging / "model.keras").is_file() and not (staging / MANIFEST_FILE).exists()
+
+    # the next run is not disturbed by the leftover, and removes it; training had finished,
+    # so resuming only saves
+    again = CliRunner().invoke(app, [*args, "--seed", "2", "--resume"])
+    assert again.exit_code == 0, again.output
+    assert "training had finished" in again.stderr
+    assert [path.name for path in tmp_path.iterdir() if path.name.startswith(".")] == []
+    assert forecaster.load(str(out)).manifest["seed"] == 2

@@ -8,11 +8,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
+import forecaster
+from forecaster.cli import app
 from forecaster.data import prepare_frame
 from forecaster.spec import parse_spec
 from forecaster.train import evaluate_periods, fit
-from tests.conftest import synthetic_frame
+from tests.conftest import synthetic_frame, write_spec
 
 
 def _spec(**sections: dict) -> object:
@@ -91,3 +94,17 @@ def test_history_has_one_row_per_epoch(tmp_path: Path) -> None:
     assert result.history["epoch"].tolist() == [1, 2]
     assert set(result.history.columns) == {"epoch", "loss", "val_loss", "learning_rate", "seconds"}
     assert result.preprocessing.frequency == "h" and result.preprocessing.season == 24
+
+
+def test_same_spec_data_and_seed_give_the_same_forecast(tmp_path: Path, series_csv: Path) -> None:
+    spec = write_spec(tmp_path / "tiny.yaml", series_csv, model={"units": [4], "dropout": 0.2})
+    runner = CliRunner()
+    for name in ("first", "second"):
+        result = runner.invoke(app, ["train", str(spec), "--out", str(tmp_path / name), "-q"])
+        assert result.exit_code == 0, result.output
+    first, second = (forecaster.load(str(tmp_path / name)) for name in ("first", "second"))
+    history = pd.read_csv(series_csv)
+    pd.testing.assert_frame_equal(first.predict(history), second.predict(history), check_exact=True)
+    determinism = first.manifest["determinism"]
+    assert determinism["op_determinism"] is True and determinism["seed"] == 7
+    assert determinism["window_order"].startswith("stateless")

@@ -77,3 +77,29 @@ def test_shuffled_dataset_is_reproducible_and_complete() -> None:
     assert first_values(3) == first_values(3)
     assert sorted(first_values(3)) == list(map(float, origins))
     assert first_values(3) != list(map(float, origins))
+
+
+def test_each_epoch_order_depends_only_on_the_seed_and_the_epoch() -> None:
+    series = np.arange(60, dtype=np.float32)[:, None]
+    origins = np.arange(5, 55)
+
+    def epoch_orders(first_epoch: int, num_epochs: int) -> list[list[float]]:
+        dataset = window_dataset(
+            series,
+            origins,
+            5,
+            1,
+            1,
+            16,
+            shuffle_seed=3,
+            first_epoch=first_epoch,
+            num_epochs=num_epochs,
+        )
+        targets = np.concatenate([y[:, 0, 0] for _, y in dataset]).tolist()
+        return [targets[i : i + len(origins)] for i in range(0, len(targets), len(origins))]
+
+    uninterrupted = epoch_orders(0, 3)
+    assert len(uninterrupted) == 3
+    assert all(sorted(order) == list(map(float, origins)) for order in uninterrupted)
+    assert uninterrupted[0] != uninterrupted[1] != uninterrupted[2]
+    assert epoch_orders(2, 1) == uninterrupted[2:]  # a run resumed at epoch 2
