@@ -94,11 +94,15 @@ def test_a_run_killed_while_saving_leaves_the_old_bundle_byte_for_byte(
     args = ["train", str(spec), "--out", str(out), "--quiet"]
     first = CliRunner().invoke(app, args)
     assert first.exit_code == 0, first.output
-    before = {path.name: path.read_bytes() for path in out.iterdir()}
+    before = {
+        str(path.relative_to(out)): path.read_bytes() for path in out.rglob("*") if path.is_file()
+    }
 
     child, paused = start_paused_cli([*args, "--seed", "2"], tmp_path, "save")
     kill_when_paused(child, paused)
-    assert {path.name: path.read_bytes() for path in out.iterdir()} == before
+    assert {
+        str(path.relative_to(out)): path.read_bytes() for path in out.rglob("*") if path.is_file()
+    } == before
     assert forecaster.load(str(out)).manifest["seed"] == 1
     # killed with model.keras written and the manifest not yet
     (staging,) = tmp_path.glob(".bundle.partial-*")
