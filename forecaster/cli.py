@@ -13,11 +13,14 @@ import sys
 from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
 from forecaster.errors import ForecasterError, InputError
+
+if TYPE_CHECKING:
+    from forecaster.spec import Spec
 
 app = typer.Typer(
     help="Train LSTM/GRU forecasters from a CSV and a YAML spec, and forecast with them.",
@@ -79,7 +82,7 @@ def train_command(
     spec_path: Annotated[Path, typer.Argument(metavar="SPEC", help="YAML spec file.")],
     data: Annotated[Path | None, typer.Option(help="CSV to train on instead of data.path.")] = None,
     out: Annotated[
-        Path | None, typer.Option(help="Bundle folder [default: models/<spec name>].")
+        Path | None, typer.Option(help="Bundle folder (default: models/<spec name>).")
     ] = None,
     epochs: Annotated[int | None, typer.Option(help="Override train.epochs.")] = None,
     seed: Annotated[int | None, typer.Option(help="Override train.seed.")] = None,
@@ -93,15 +96,14 @@ def train_command(
     ] = False,
 ) -> None:
     """Train the model SPEC describes and save it as a bundle folder."""
-    from forecaster.spec import load_spec
-
-    spec = load_spec(spec_path)
-    overrides: dict[str, Any] = {
-        "data.path": str(data) if data else None,
-        "train.epochs": epochs,
-        "train.seed": seed,
-    }
-    spec = spec.with_overrides(**{k: v for k, v in overrides.items() if v is not None})
+    spec = _load_spec(
+        spec_path,
+        {
+            "data.path": str(data) if data else None,
+            "train.epochs": epochs,
+            "train.seed": seed,
+        },
+    )
     out_dir = out or Path("models") / spec.name
 
     _start_tensorflow()
@@ -117,10 +119,10 @@ def train_command(
 def predict_command(
     bundle: Annotated[Path, typer.Argument(help="Bundle folder written by `forecast train`.")],
     data: Annotated[
-        Path | None, typer.Option(help="CSV of recent history [default: the spec's data.path].")
+        Path | None, typer.Option(help="CSV of recent history (default: the spec's data.path).")
     ] = None,
     out: Annotated[
-        Path | None, typer.Option(help="Write the forecast CSV here [default: stdout].")
+        Path | None, typer.Option(help="Write the forecast CSV here (default: stdout).")
     ] = None,
 ) -> None:
     """Forecast the horizon steps after the last row of the CSV."""
@@ -187,16 +189,15 @@ def backtest_command(
     ] = False,
 ) -> None:
     """Refit the model on each fold's earlier rows, score it on the fold's test block."""
-    from forecaster.spec import load_spec
-
-    overrides: dict[str, Any] = {
-        "data.path": str(data) if data else None,
-        "train.epochs": epochs,
-        "evaluation.folds": folds,
-        "evaluation.window": None if window is None else ("sliding" if window else "expanding"),
-    }
-    spec = load_spec(spec_path)
-    spec = spec.with_overrides(**{k: v for k, v in overrides.items() if v is not None})
+    spec = _load_spec(
+        spec_path,
+        {
+            "data.path": str(data) if data else None,
+            "train.epochs": epochs,
+            "evaluation.folds": folds,
+            "evaluation.window": None if window is None else ("sliding" if window else "expanding"),
+        },
+    )
     out_dir = out or Path("backtest") / spec.name
 
     _start_tensorflow()
@@ -230,11 +231,11 @@ def compare_command(
         int, typer.Option(min=2, help="Seeds per variant: train.seed, train.seed + 1, ...")
     ] = 3,
     out: Annotated[
-        Path | None, typer.Option(help="Output folder [default: compare/<spec name>].")
+        Path | None, typer.Option(help="Output folder (default: compare/<spec name>).")
     ] = None,
     bidirectional: Annotated[
         Direction | None,
-        typer.Option(help="Unidirectional, bidirectional or both [default: the spec's]."),
+        typer.Option(help="Unidirectional, bidirectional or both (default: the spec's)."),
     ] = None,
     params_matched: Annotated[
         bool,
@@ -242,7 +243,7 @@ def compare_command(
     ] = False,
     data: Annotated[Path | None, typer.Option(help="CSV to train on instead of data.path.")] = None,
     epochs: Annotated[int | None, typer.Option(help="Override train.epochs.")] = None,
-    seed: Annotated[int | None, typer.Option(help="First seed [default: train.seed].")] = None,
+    seed: Annotated[int | None, typer.Option(help="First seed (default: train.seed).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
     cpu: Annotated[
         bool, typer.Option("--cpu", help="Train on the CPU even if a GPU is seen.")
@@ -250,15 +251,14 @@ def compare_command(
 ) -> None:
     """Train LSTM and GRU versions of SPEC (its model.cell ignored) over several seeds and
     compare size, speed and accuracy: bundles, results.json and report.html."""
-    from forecaster.spec import load_spec
-
-    spec = load_spec(spec_path)
-    overrides: dict[str, Any] = {
-        "data.path": str(data) if data else None,
-        "train.epochs": epochs,
-        "train.seed": seed,
-    }
-    spec = spec.with_overrides(**{k: v for k, v in overrides.items() if v is not None})
+    spec = _load_spec(
+        spec_path,
+        {
+            "data.path": str(data) if data else None,
+            "train.epochs": epochs,
+            "train.seed": seed,
+        },
+    )
     out_dir = out or Path("compare") / spec.name
 
     _start_tensorflow()
@@ -285,6 +285,14 @@ def compare_command(
         typer.echo(
             f"results: {out_dir / 'results.json'}  report: {out_dir / 'report.html'}", err=True
         )
+
+
+def _load_spec(spec_path: Path, overrides: dict[str, Any]) -> Spec:
+    """The spec file with the command line's options (those given) written over it."""
+    from forecaster.spec import load_spec
+
+    spec = load_spec(spec_path)
+    return spec.with_overrides(**{k: v for k, v in overrides.items() if v is not None})
 
 
 def _start_tensorflow() -> None:
