@@ -125,6 +125,14 @@ def skill(model_scores: dict[str, Any], baseline_scores: dict[str, Any]) -> dict
     }
 
 
+def scaled_errors(y_true: np.ndarray, y_pred: np.ndarray, spread: np.ndarray) -> dict[str, float]:
+    """MSE and MAE on the scaler's scale, ``(x - center) / spread`` per target (the center
+    cancels in the error): what long-horizon benchmarks report (z-scores from training
+    rows), where every column weighs the same whatever its units."""
+    error = (np.asarray(y_true) - np.asarray(y_pred)) / np.asarray(spread)
+    return {"mse": float(np.mean(np.square(error))), "mae": float(np.mean(np.abs(error)))}
+
+
 def evaluate_forecasts(
     y_true: np.ndarray,
     y_model: np.ndarray,
@@ -133,11 +141,14 @@ def evaluate_forecasts(
     season: int,
     scale: np.ndarray,
     target_names: list[str],
+    scaler_spread: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Model and both baselines scored on the same windows, with the model's skill.
 
     ``targets`` is the whole target series ([rows, targets], original scale) the
     baselines read their history from; ``origins`` are the windows' first forecast rows.
+    With ``scaler_spread`` (the targets' scaler ``scale``) the result also has
+    ``scaled``: MSE/MAE of each forecast on the scaler's scale.
     """
     horizon = y_true.shape[1]
     forecasts = {
@@ -147,6 +158,10 @@ def evaluate_forecasts(
     }
     result = {name: score(y_true, pred, scale, target_names) for name, pred in forecasts.items()}
     result["skill"] = {name: skill(result["model"], result[name]) for name in BASELINES}
+    if scaler_spread is not None:
+        result["scaled"] = {
+            name: scaled_errors(y_true, pred, scaler_spread) for name, pred in forecasts.items()
+        }
     result["windows"] = len(origins)
     result["season"] = season
     return result

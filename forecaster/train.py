@@ -140,7 +140,8 @@ def fit(
 def evaluate_periods(
     result: FitResult, frame: pd.DataFrame, periods: tuple[str, ...]
 ) -> dict[str, Any]:
-    """Model and baselines on every window of each period, on the original scale."""
+    """Model and baselines on every window of each period, on the original scale and
+    (``scaled``) on the scaler's."""
     prep = result.preprocessing
     values = frame.to_numpy(dtype=np.float64)[: result.periods.end]
     targets = values[:, : len(prep.targets)]
@@ -159,8 +160,9 @@ def evaluate_periods(
         predicted = predict_windows(result.model, scaled, origins, prep)
         y_model = prep.scaler.inverse(predicted.astype(np.float64), slice(0, len(prep.targets)))
         y_true = np.stack([targets[t : t + prep.horizon] for t in origins])
+        target_spread = prep.scaler.scale[: len(prep.targets)]
         metrics[period] = evaluate_forecasts(
-            y_true, y_model, targets, origins, prep.season, scale, prep.targets
+            y_true, y_model, targets, origins, prep.season, scale, prep.targets, target_spread
         )
     return metrics
 
