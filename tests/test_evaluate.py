@@ -84,3 +84,12 @@ def test_json_ready_replaces_nan() -> None:
         "a": [None, 1.5],
         "b": 2,
     }
+
+
+def test_scaled_errors_are_on_the_scalers_scale() -> None:
+    from forecaster.evaluate import scaled_errors
+
+    spread = np.array([2.0])
+    scores = scaled_errors(Y_TRUE, Y_PRED, spread)  # errors 1, 0, -2, 1 over 2
+    assert scores["mse"] == pytest.approx((0.25 + 0 + 1 + 0.25) / 4)
+    assert scores["mae"] == pytest.approx((0.5 + 0 + 1 + 0.5) / 4)
