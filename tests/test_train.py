@@ -91,3 +91,15 @@ def test_history_has_one_row_per_epoch(tmp_path: Path) -> None:
     assert result.history["epoch"].tolist() == [1, 2]
     assert set(result.history.columns) == {"epoch", "loss", "val_loss", "learning_rate", "seconds"}
     assert result.preprocessing.frequency == "h" and result.preprocessing.season == 24
+
+
+def test_scores_on_the_scalers_scale_sit_beside_the_original_ones() -> None:
+    frame = _frame(synthetic_frame(200))
+    result = fit(_spec(train={"epochs": 1, "seed": 1, "batch_size": 64}), frame, quiet=True)
+    test = evaluate_periods(result, frame, ("test",))["test"]
+    spread = result.preprocessing.scaler.scale[0]
+    for forecast in ("model", "naive", "seasonal_naive"):
+        assert test["scaled"][forecast]["mae"] == pytest.approx(test[forecast]["mae"] / spread)
+        rmse = test[forecast]["rmse"] / spread
+        assert test["scaled"][forecast]["mse"] == pytest.approx(rmse**2)
+    assert {"model", "naive", "seasonal_naive", "skill"} <= set(test)
