@@ -1,7 +1,9 @@
 """Build the Keras model a spec describes.
 
 Input ``[batch, lookback, num_features]`` (targets are the first ``num_targets``
-features), output ``[batch, horizon, num_targets]``, all steps at once.
+features), output ``[batch, horizon, num_targets]``, all steps at once. Around the
+LSTM/GRU core the spec may add per-window normalisation, channel independence, segment
+input and a segment-wise decoder (see ``ModelSpec`` and the README).
 
 Only built-in layers and ``keras.ops`` appear in the graph, so ``model.keras`` loads with
 plain ``keras.models.load_model`` (safe mode included) and no forecaster code.
@@ -48,7 +50,8 @@ def build_model(
         x = (inputs - level) / spread
     elif spec.normalization == "last":
         # The same idea with the last observed value as the level and no rescaling
-        # (SegRNN's default): forecasts are moves away from where the window ends.
+        # (as SegRNN does without RevIN): forecasts are moves away from where the
+        # window ends, and the freshest observation is never averaged away.
         level = inputs[:, -1:, :]
         x = inputs - level
 
