@@ -7,7 +7,10 @@ BUNDLE ?= models/etth1-gru
 COMPARE_SPEC ?= models/etth1-compare.yaml
 COMPARE_OUT ?= compare/etth1
 
-.PHONY: install demo compare test lint clean
+# Extra arguments for benchmarks/accuracy.py, e.g. BENCH_ARGS='--seeds 1'
+BENCH_ARGS ?=
+
+.PHONY: install demo compare test lint clean bench-accuracy
 
 install: $(VENV)/.installed
 
@@ -30,8 +33,12 @@ test: install
 	$(BIN)/python -m pytest -q
 
 lint: install
-	$(BIN)/ruff check forecaster tests
-	$(BIN)/ruff format --check forecaster tests
+	$(BIN)/ruff check forecaster tests benchmarks
+	$(BIN)/ruff format --check forecaster tests benchmarks
+
+# Trains every spec in benchmarks/specs/ and writes benchmarks/results/etth1.md and .json
+bench-accuracy: install
+	$(BIN)/python benchmarks/accuracy.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

@@ -172,24 +172,12 @@ def compare_forecasts(
     return result
 
 
-def evaluate_forecasts(
-    y_true: np.ndarray,
-    y_model: np.ndarray,
-    targets: np.ndarray,
-    origins: np.ndarray,
-    season: int,
-    scale: np.ndarray,
-    target_names: list[str],
-) -> dict[str, Any]:
-    """Model and both baselines scored on the same windows, with the model's skill.
-
-    ``targets`` is the whole target series ([rows, targets], original scale) the
-    baselines read their history from; ``origins`` are the windows' first forecast rows.
-    """
-    forecasts = {"model": y_model, **baseline_forecasts(targets, origins, y_true.shape[1], season)}
-    result = compare_forecasts(y_true, forecasts, scale, target_names)
-    result |= {"windows": len(origins), "season": season, "mase_scale": np.ravel(scale).tolist()}
-    return result
+def scaled_errors(y_true: np.ndarray, y_pred: np.ndarray, spread: np.ndarray) -> dict[str, float]:
+    """MSE and MAE on the scaler's scale, ``(x - center) / spread`` per target (the center
+    cancels in the error): what long-horizon benchmarks report (z-scores from training
+    rows), where every column weighs the same whatever its units."""
+    error = (np.asarray(y_true) - np.asarray(y_pred)) / np.asarray(spread)
+    return {"mse": float(np.mean(np.square(error))), "mae": float(np.mean(np.abs(error)))}
 
 
 @dataclass(frozen=True)
@@ -235,6 +223,11 @@ def forecast_periods(
         }
         actual = np.array(target_windows(targets, origins, prep.horizon))
         metrics = compare_forecasts(actual, forecasts, scale, prep.targets)
+        target_spread = prep.scaler.scale[:num_targets]
+        metrics["scaled"] = {
+            name: scaled_errors(actual, forecast, target_spread)
+            for name, forecast in forecasts.items()
+        }
         metrics |= {"windows": len(origins), "season": prep.season, "mase_scale": scale.tolist()}
         result[period] = PeriodForecasts(origins, actual, forecasts, metrics)
     return result

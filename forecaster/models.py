@@ -1,7 +1,9 @@
 """Build the Keras model a spec describes.
 
 Input ``[batch, lookback, num_features]`` (targets are the first ``num_targets``
-features), output ``[batch, horizon, num_targets]``, all steps at once.
+features), output ``[batch, horizon, num_targets]``, all steps at once. Around the
+LSTM/GRU core the spec may add per-window normalisation, channel independence, segment
+input and a segment-wise decoder (see ``ModelSpec`` and the README).
 
 Only built-in layers and ``keras.ops`` appear in the graph, so ``model.keras`` loads with
 plain ``keras.models.load_model`` (safe mode included) and no forecaster code.
@@ -24,8 +26,17 @@ INSTANCE_EPSILON = 1e-5
 def build_model(
     spec: ModelSpec, lookback: int, horizon: int, num_features: int, num_targets: int
 ) -> keras.Model:
+    """The spec's network: optional per-window normalisation, optional channel
+    independence and segment input around the LSTM/GRU core, then a dense or a
+    segment-wise decoder."""
     import keras
     from keras import layers, ops
+
+    segment = spec.segment_length
+    if segment is not None and lookback % segment:
+        raise ValueError(f"segment_length {segment} does not divide lookback {lookback}")
+    if spec.channel_independent and num_features != num_targets:
+        raise ValueError("channel_independent needs every input column to be a target")
 
     inputs = keras.Input(shape=(lookback, num_features), name="history")
     x = inputs
@@ -34,10 +45,56 @@ def build_model(
         # mapped back with them (RevIN without the learned affine): the network only
         # models the shape of what comes next, so a level shift between training and
         # test periods does not push it out of the range it was trained on.
-        mean = ops.mean(inputs, axis=1, keepdims=True)
-        std = ops.sqrt(ops.var(inputs, axis=1, keepdims=True) + INSTANCE_EPSILON)
-        x = (inputs - mean) / std
+        level = ops.mean(inputs, axis=1, keepdims=True)
+        spread = ops.sqrt(ops.var(inputs, axis=1, keepdims=True) + INSTANCE_EPSILON)
+        x = (inputs - level) / spread
+    elif spec.normalization == "last":
+        # The same idea with the last observed value as the level and no rescaling
+        # (as SegRNN does without RevIN): forecasts are moves away from where the
+        # window ends, and the freshest observation is never averaged away.
+        level = inputs[:, -1:, :]
+        x = inputs - level
 
+    # Channel independence: every column is its own univariate sequence through the
+    # same weights, so the batch becomes batch x columns sequences of one feature.
+    channels = num_features if spec.channel_independent else 1
+    features = 1 if spec.channel_independent else num_features
+    if spec.channel_independent:
+        x = layers.Permute((2, 1), name="columns_first")(x)
+        x = ops.reshape(x, (-1, lookback, 1))
+
+    steps = lookback
+    if segment is not None:
+        # Segments of the lookback, each embedded by one dense layer, are the RNN's
+        # steps: lookback / segment steps instead of lookback, so long windows stay cheap
+        # and each step sees a whole local pattern.
+        steps = lookback // segment
+        x = layers.Reshape((steps, segment * features), name="segments")(x)
+        x = layers.Dense(spec.units[0], activation="relu", name="segment_embedding")(x)
+
+    outputs_per_sequence = 1 if spec.channel_independent else num_targets
+    if spec.decoder == "segments":
+        forecast = _segment_decoder(
+            spec, x, inputs, horizon, channels, outputs_per_sequence, layers, ops
+        )
+    else:
+        x = _recurrent_stack(spec, x, layers)
+        x = layers.Dense(horizon * outputs_per_sequence, name="head")(x)
+        forecast = layers.Reshape((horizon, outputs_per_sequence), name="forecast")(x)
+
+    if spec.channel_independent:
+        # [batch x columns, horizon, 1] back to [batch, horizon, columns]
+        forecast = ops.reshape(forecast, (-1, channels, horizon))
+        forecast = layers.Permute((2, 1), name="columns_last")(forecast)
+    if spec.normalization == "instance":
+        forecast = forecast * spread[:, :, :num_targets] + level[:, :, :num_targets]
+    elif spec.normalization == "last":
+        forecast = forecast + level[:, :, :num_targets]
+    return keras.Model(inputs, forecast, name=f"{spec.cell}_forecaster")
+
+
+def _recurrent_stack(spec: ModelSpec, x: Any, layers: Any) -> Any:
+    """The stacked LSTM/GRU layers; the last returns its final output only."""
     recurrent = {"lstm": layers.LSTM, "gru": layers.GRU}[spec.cell]
     for depth, units in enumerate(spec.units):
         last = depth == len(spec.units) - 1
@@ -52,12 +109,67 @@ def build_model(
         x = layer(x)
         if spec.dropout:
             x = layers.Dropout(spec.dropout, name=f"dropout_{depth + 1}")(x)
+    return x
 
-    x = layers.Dense(horizon * num_targets, name="head")(x)
-    outputs = layers.Reshape((horizon, num_targets), name="forecast")(x)
-    if spec.normalization == "instance":
-        outputs = outputs * std[:, :, :num_targets] + mean[:, :, :num_targets]
-    return keras.Model(inputs, outputs, name=f"{spec.cell}_forecaster")
+
+def _segment_decoder(
+    spec: ModelSpec,
+    x: Any,
+    inputs: Any,
+    horizon: int,
+    channels: int,
+    outputs_per_sequence: int,
+    layers: Any,
+    ops: Any,
+) -> Any:
+    """Segment-wise parallel decoding (SegRNN's PMF): every output segment is one step of
+    the encoder's own recurrent layer, started from the encoder's final state, with a
+    learned position embedding (plus a channel embedding when channels are independent)
+    as input; a dense layer turns each step's output into that segment's values.
+
+    All segments decode at once and independently, so errors do not accumulate over the
+    horizon as in step-by-step decoding. Returns ``[sequences, horizon, outputs]``.
+    """
+    units, segment = spec.units[0], spec.segment_length
+    assert segment is not None
+    num_segments = -(-horizon // segment)
+    recurrent = {"lstm": layers.LSTM, "gru": layers.GRU}[spec.cell]
+    rnn = recurrent(
+        units,
+        return_state=True,
+        recurrent_dropout=spec.recurrent_dropout,
+        name=f"{spec.cell}_1",
+    )
+    _, *states = rnn(x)
+
+    # A dense layer without bias on a constant 1 is a learned table that broadcasts
+    # over the batch: built-in layers only, so the saved model needs no custom code.
+    channel_dims = units // 2 if channels > 1 else 0
+    position_dims = units - channel_dims
+    ones = ops.ones_like(states[0][:, :1])
+    positions = layers.Dense(
+        num_segments * position_dims, use_bias=False, name="position_embedding"
+    )(ones)
+    decoder_inputs = ops.reshape(positions, (-1, num_segments, position_dims))
+    if channel_dims:
+        # sequences are ordered window-major, column-minor: one row per column per window
+        table = layers.Dense(channels * channel_dims, use_bias=False, name="channel_embedding")(
+            ops.ones_like(inputs[:, 0, :1])
+        )
+        column = ops.reshape(table, (-1, 1, channel_dims))
+        decoder_inputs = ops.concatenate(
+            [decoder_inputs, ops.repeat(column, num_segments, axis=1)], axis=-1
+        )
+    decoder_inputs = ops.reshape(decoder_inputs, (-1, 1, units))
+    initial = [
+        ops.reshape(ops.repeat(s[:, None, :], num_segments, axis=1), (-1, units)) for s in states
+    ]
+    decoded, *_ = rnn(decoder_inputs, initial_state=initial)
+    if spec.dropout:
+        decoded = layers.Dropout(spec.dropout, name="dropout_1")(decoded)
+    values = layers.Dense(segment * outputs_per_sequence, name="segment_head")(decoded)
+    values = ops.reshape(values, (-1, num_segments * segment, outputs_per_sequence))
+    return values[:, :horizon, :] if num_segments * segment != horizon else values
 
 
 def recurrent_layers(model: keras.Model) -> list[Any]:

@@ -28,7 +28,8 @@ from forecaster.errors import InputError
 
 Cell = Literal["lstm", "gru"]
 Scaling = Literal["standard", "minmax", "robust", "none"]
-Normalization = Literal["instance", "none"]
+Normalization = Literal["instance", "last", "none"]
+Decoder = Literal["dense", "segments"]
 Loss = Literal["mse", "mae", "huber"]
 TrainingRange = Literal["expanding", "sliding"]
 
@@ -114,6 +115,26 @@ class ModelSpec(_Strict):
     dropout: float = Field(0.0, ge=0, lt=1)
     recurrent_dropout: float = Field(0.0, ge=0, lt=1)
     normalization: Normalization = "instance"
+    channel_independent: bool = False
+    segment_length: int | None = Field(None, ge=1, le=100_000)
+    decoder: Decoder = "dense"
+
+    @model_validator(mode="after")
+    def _segment_decoder_needs_segments(self) -> ModelSpec:
+        if self.decoder != "segments":
+            return self
+        if self.segment_length is None:
+            raise ValueError(
+                "decoder: segments needs model.segment_length (the output segment length); "
+                "set it or use decoder: dense"
+            )
+        if len(self.units) != 1 or self.bidirectional:
+            raise ValueError(
+                "decoder: segments runs one unidirectional recurrent layer from its own state; "
+                f"got units {self.units}, bidirectional {self.bidirectional}; "
+                "use a single entry in model.units and bidirectional: false"
+            )
+        return self
 
     @field_validator("units")
     @classmethod
@@ -159,6 +180,22 @@ class Spec(_Strict):
     model: ModelSpec = ModelSpec()
     train: TrainSpec = TrainSpec()
     evaluation: EvaluationSpec = EvaluationSpec()
+
+    @model_validator(mode="after")
+    def _model_fits_the_data(self) -> Spec:
+        segment = self.model.segment_length
+        if segment is not None and self.window.lookback % segment:
+            raise ValueError(
+                f"model.segment_length {segment} does not divide window.lookback "
+                f"{self.window.lookback}; pick a divisor of the lookback"
+            )
+        if self.model.channel_independent and self.data.covariates:
+            raise ValueError(
+                "model.channel_independent forecasts each column from its own history only, "
+                "so data.covariates would be ignored; list them as data.targets or set "
+                "channel_independent: false"
+            )
+        return self
 
     def to_yaml(self) -> str:
         """The spec with every default filled in, in a form ``load_spec`` reads back."""

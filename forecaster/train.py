@@ -235,7 +235,8 @@ def _check_converged(history: pd.DataFrame, spec: Spec) -> None:
 def evaluate_periods(
     result: FitResult, frame: pd.DataFrame, periods: tuple[str, ...]
 ) -> dict[str, Any]:
-    """Model and baselines on every window of each period, on the original scale."""
+    """Model and baselines on every window of each period, on the original scale and
+    (``scaled``) on the scaler's."""
     scored = forecast_periods(
         result.model, result.preprocessing, frame, result.periods, periods, str(frame.index.name)
     )

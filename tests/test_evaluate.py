@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from forecaster.evaluate import (
+    baseline_forecasts,
     compare_forecasts,
-    evaluate_forecasts,
     mae,
     mape,
     mase,
@@ -67,7 +67,8 @@ def test_seasonal_naive_forecasts_a_pure_daily_sine_perfectly() -> None:
     targets = np.sin(2 * np.pi * hours / 24)[:, None]
     origins = np.arange(24 * 10, 24 * 19)
     y_true = np.stack([targets[t : t + 24] for t in origins])
-    result = evaluate_forecasts(y_true, y_true, targets, origins, 24, np.array([1.0]), ["y"])
+    forecasts = {"model": y_true, **baseline_forecasts(targets, origins, 24, season=24)}
+    result = compare_forecasts(y_true, forecasts, np.array([1.0]), ["y"])
     assert result["seasonal_naive"]["mae"] == pytest.approx(0.0, abs=1e-12)
     assert result["naive"]["mae"] > 0.5
     assert len(result["model"]["per_step"]["mae"]) == 24
@@ -138,3 +139,12 @@ def test_every_forecast_gets_skill_against_both_baselines() -> None:
     assert lines[0] == "test period (1 windows, seasonal naive with season 24):"
     model_line = lines[2].split()
     assert model_line[0] == "model" and model_line[-2:] == ["+75.0%", "+50.0%"]
+
+
+def test_scaled_errors_are_on_the_scalers_scale() -> None:
+    from forecaster.evaluate import scaled_errors
+
+    spread = np.array([2.0])
+    scores = scaled_errors(Y_TRUE, Y_PRED, spread)  # errors 1, 0, -2, 1 over 2
+    assert scores["mse"] == pytest.approx((0.25 + 0 + 1 + 0.25) / 4)
+    assert scores["mae"] == pytest.approx((0.5 + 0 + 1 + 0.5) / 4)

@@ -87,3 +87,30 @@ def test_yaml_syntax_error_names_the_line(tmp_path: Path) -> None:
 def test_recurrent_dropout_warns_about_the_fast_path() -> None:
     with pytest.warns(UserWarning, match="cuDNN"):
         parse_spec({**MINIMAL, "model": {"recurrent_dropout": 0.2}})
+
+
+@pytest.mark.parametrize(
+    ("model", "data", "words"),
+    [
+        ({"segment_length": 5}, {}, ["model.segment_length 5", "window.lookback 96"]),
+        ({"channel_independent": True}, {"covariates": ["x"]}, ["model.channel_independent"]),
+        ({"decoder": "segments"}, {}, ["model.segment_length"]),
+        ({"decoder": "segments", "segment_length": 8, "units": [4, 4]}, {}, ["model.units"]),
+        ({"segment_length": 0}, {}, ["model.segment_length"]),
+        ({"normalization": "revin"}, {}, ["model.normalization", "'last'"]),
+    ],
+)
+def test_inconsistent_model_options_name_the_field(
+    model: dict, data: dict, words: list[str]
+) -> None:
+    raw = {"data": {**MINIMAL["data"], **data}, "model": model}
+    with pytest.raises(InputError) as caught:
+        parse_spec(raw, source="s.yaml")
+    for word in words:
+        assert word in str(caught.value)
+
+
+def test_segment_model_spec_is_accepted() -> None:
+    model = {"channel_independent": True, "segment_length": 48, "decoder": "segments"}
+    spec = parse_spec({**MINIMAL, "model": model})
+    assert spec.model.segment_length == 48 and spec.model.decoder == "segments"

@@ -108,3 +108,15 @@ def test_same_spec_data_and_seed_give_the_same_forecast(tmp_path: Path, series_c
     determinism = first.manifest["determinism"]
     assert determinism["op_determinism"] is True and determinism["seed"] == 7
     assert determinism["window_order"].startswith("stateless")
+
+
+def test_scores_on_the_scalers_scale_sit_beside_the_original_ones() -> None:
+    frame = _frame(synthetic_frame(200))
+    result = fit(_spec(train={"epochs": 1, "seed": 1, "batch_size": 64}), frame, quiet=True)
+    test = evaluate_periods(result, frame, ("test",))["test"]
+    spread = result.preprocessing.scaler.scale[0]
+    for forecast in ("model", "naive", "seasonal_naive"):
+        assert test["scaled"][forecast]["mae"] == pytest.approx(test[forecast]["mae"] / spread)
+        rmse = test[forecast]["rmse"] / spread
+        assert test["scaled"][forecast]["mse"] == pytest.approx(rmse**2)
+    assert {"model", "naive", "seasonal_naive", "skill"} <= set(test)
