@@ -29,6 +29,17 @@ app = typer.Typer(
     add_completion=False,
 )
 
+# Arguments and options several commands share, declared once.
+SpecArgument = Annotated[Path, typer.Argument(metavar="SPEC", help="YAML spec file.")]
+BundleArgument = Annotated[Path, typer.Argument(help="Bundle folder written by `forecast train`.")]
+TrainingDataOption = Annotated[
+    Path | None, typer.Option("--data", help="CSV to train on instead of data.path.")
+]
+EpochsOption = Annotated[int | None, typer.Option("--epochs", help="Override train.epochs.")]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")]
+CpuOption = Annotated[bool, typer.Option("--cpu", help="Train on the CPU even if a GPU is seen.")]
+
+
 _state = {"debug": False}
 Command = TypeVar("Command", bound=Callable[..., Any])
 
@@ -79,17 +90,15 @@ def main_options(
 @app.command("train")
 @_reports_errors
 def train_command(
-    spec_path: Annotated[Path, typer.Argument(metavar="SPEC", help="YAML spec file.")],
-    data: Annotated[Path | None, typer.Option(help="CSV to train on instead of data.path.")] = None,
+    spec_path: SpecArgument,
+    data: TrainingDataOption = None,
     out: Annotated[
         Path | None, typer.Option(help="Bundle folder (default: models/<spec name>).")
     ] = None,
-    epochs: Annotated[int | None, typer.Option(help="Override train.epochs.")] = None,
+    epochs: EpochsOption = None,
     seed: Annotated[int | None, typer.Option(help="Override train.seed.")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
-    cpu: Annotated[
-        bool, typer.Option("--cpu", help="Train on the CPU even if a GPU is seen.")
-    ] = False,
+    quiet: QuietOption = False,
+    cpu: CpuOption = False,
     resume: Annotated[
         bool,
         typer.Option("--resume", help="Continue an interrupted run from its last completed epoch."),
@@ -117,7 +126,7 @@ def train_command(
 @app.command("predict")
 @_reports_errors
 def predict_command(
-    bundle: Annotated[Path, typer.Argument(help="Bundle folder written by `forecast train`.")],
+    bundle: BundleArgument,
     data: Annotated[
         Path | None, typer.Option(help="CSV of recent history (default: the spec's data.path).")
     ] = None,
@@ -146,7 +155,7 @@ def predict_command(
 @app.command("evaluate")
 @_reports_errors
 def evaluate_command(
-    bundle: Annotated[Path, typer.Argument(help="Bundle folder written by `forecast train`.")],
+    bundle: BundleArgument,
     data: Annotated[
         Path | None, typer.Option(help="CSV to score on (default: the spec's data.path).")
     ] = None,
@@ -166,7 +175,7 @@ def evaluate_command(
 @app.command("backtest")
 @_reports_errors
 def backtest_command(
-    spec_path: Annotated[Path, typer.Argument(metavar="SPEC", help="YAML spec file.")],
+    spec_path: SpecArgument,
     folds: Annotated[
         int | None, typer.Option(min=1, help="Override evaluation.folds (test blocks).")
     ] = None,
@@ -181,12 +190,10 @@ def backtest_command(
     out: Annotated[
         Path | None, typer.Option(help="Output folder (default: backtest/<spec name>).")
     ] = None,
-    data: Annotated[Path | None, typer.Option(help="CSV instead of data.path.")] = None,
-    epochs: Annotated[int | None, typer.Option(help="Override train.epochs.")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
-    cpu: Annotated[
-        bool, typer.Option("--cpu", help="Train on the CPU even if a GPU is seen.")
-    ] = False,
+    data: TrainingDataOption = None,
+    epochs: EpochsOption = None,
+    quiet: QuietOption = False,
+    cpu: CpuOption = False,
 ) -> None:
     """Refit the model on each fold's earlier rows, score it on the fold's test block."""
     spec = _load_spec(
@@ -226,7 +233,7 @@ class Direction(str, Enum):
 @app.command("compare")
 @_reports_errors
 def compare_command(
-    spec_path: Annotated[Path, typer.Argument(metavar="SPEC", help="YAML spec file.")],
+    spec_path: SpecArgument,
     seeds: Annotated[
         int, typer.Option(min=2, help="Seeds per variant: train.seed, train.seed + 1, ...")
     ] = 3,
@@ -241,13 +248,11 @@ def compare_command(
         bool,
         typer.Option("--params-matched", help="Also run a GRU widened to the LSTM's size."),
     ] = False,
-    data: Annotated[Path | None, typer.Option(help="CSV to train on instead of data.path.")] = None,
-    epochs: Annotated[int | None, typer.Option(help="Override train.epochs.")] = None,
+    data: TrainingDataOption = None,
+    epochs: EpochsOption = None,
     seed: Annotated[int | None, typer.Option(help="First seed (default: train.seed).")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
-    cpu: Annotated[
-        bool, typer.Option("--cpu", help="Train on the CPU even if a GPU is seen.")
-    ] = False,
+    quiet: QuietOption = False,
+    cpu: CpuOption = False,
 ) -> None:
     """Train LSTM and GRU versions of SPEC (its model.cell ignored) over several seeds and
     compare size, speed and accuracy: bundles, results.json and report.html."""
