@@ -9,6 +9,7 @@ Importing the package is cheap; TensorFlow loads only when a model is built or l
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
     from forecaster.predict import Forecaster
 
 
-def load(path: str) -> Forecaster:
+def load(path: str | os.PathLike[str]) -> Forecaster:
     """Load a bundle folder written by ``forecast train``."""
     from forecaster.bundle import load_bundle
 

@@ -114,3 +114,21 @@ def test_segment_model_spec_is_accepted() -> None:
     model = {"channel_independent": True, "segment_length": 48, "decoder": "segments"}
     spec = parse_spec({**MINIMAL, "model": model})
     assert spec.model.segment_length == 48 and spec.model.decoder == "segments"
+
+
+SHIPPED_SPECS = sorted(Path(__file__).parent.parent.glob("models/*.yaml")) + sorted(
+    Path(__file__).parent.parent.glob("benchmarks/specs/*.yaml")
+)
+
+
+@pytest.mark.parametrize("path", SHIPPED_SPECS, ids=lambda path: path.name)
+def test_every_shipped_spec_is_valid_and_names_the_sample_data(path: Path) -> None:
+    spec = load_spec(path)
+    assert spec.data.path == Path("data/ETTh1.csv")
+    assert spec.window.lookback % (spec.model.segment_length or 1) == 0
+
+
+def test_the_shipped_specs_are_all_found() -> None:
+    names = {path.name for path in SHIPPED_SPECS}
+    assert {"etth1-gru.yaml", "etth1-lstm.yaml", "etth1-bigru.yaml"} <= names
+    assert len([n for n in names if n.startswith("etth1-multivariate-")]) == 4
