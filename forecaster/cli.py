@@ -254,8 +254,10 @@ def compare_command(
     quiet: QuietOption = False,
     cpu: CpuOption = False,
 ) -> None:
-    """Train LSTM and GRU versions of SPEC (its model.cell ignored) over several seeds and
-    compare size, speed and accuracy: bundles, results.json and report.html."""
+    """LSTM against GRU on SPEC's data: size, speed and accuracy over several seeds.
+
+    Each variant trains once per seed; writes bundles, results.json (verdict), report.html.
+    """
     spec = _load_spec(
         spec_path,
         {
