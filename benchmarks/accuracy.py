@@ -128,7 +128,7 @@ def _run(spec: Spec, frames: dict[str, pd.DataFrame]) -> dict[str, Any]:
     print(f"{spec.name} seed {spec.train.seed} ...", file=sys.stderr, flush=True)
     frame = frames[spec.name]
     result = fit(spec, frame, quiet=True)
-    metrics = evaluate_periods(result, frame, ("val", "test"))
+    metrics = evaluate_periods(result, frame, ("val", "test"), str(spec.data.path))
     run = {
         "spec": spec.name,
         "horizon": spec.window.horizon,

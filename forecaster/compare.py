@@ -30,12 +30,12 @@ import pandas as pd
 import tensorflow as tf
 
 from forecaster import __version__
-from forecaster.bundle import load_bundle, save_bundle, write_json
+from forecaster.bundle import load_bundle, write_json
 from forecaster.errors import InputError
 from forecaster.evaluate import BASELINES, METRICS, to_json_ready
 from forecaster.models import build_model
 from forecaster.spec import ModelSpec, Spec
-from forecaster.train import build_manifest, evaluate_periods, fit, load_frame
+from forecaster.train import fit, load_frame, save_trained
 from forecaster.verdict import (
     MEASURABLE_RULE,
     compare_pair,
@@ -269,16 +269,7 @@ def _run_once(
     keras.backend.clear_session()
     run_spec = variant.spec_for(spec, seed)
     result = fit(run_spec, frame, quiet=True, force_cpu=force_cpu)
-    metrics = evaluate_periods(result, frame, ("val", "test"))
-    bundle = save_bundle(
-        folder / variant.name / f"seed-{seed}",
-        result.model,
-        run_spec,
-        result.preprocessing,
-        build_manifest(run_spec, result),
-        result.history,
-        metrics,
-    )
+    bundle, metrics = save_trained(run_spec, frame, result, folder / variant.name / f"seed-{seed}")
     history_rows = frame.iloc[result.periods.end - spec.window.lookback : result.periods.end]
     epoch_seconds = result.history["seconds"].to_numpy()
     test = metrics["test"]["model"]

@@ -63,15 +63,28 @@ def train(
     ``forecaster.checkpoint``); ``resume`` continues from it. Nothing is written to
     ``out_dir`` until the whole bundle is ready.
     """
-    from forecaster.bundle import check_replaceable, save_bundle
+    from forecaster.bundle import check_replaceable
     from forecaster.checkpoint import Checkpoint
-    from forecaster.evaluation_report import write_evaluation_report
 
     check_replaceable(Path(out_dir))  # before the training, not after it
     frame = load_frame(spec)
     checkpoint = Checkpoint(out_dir, spec, file_sha256(spec.data.path))
     checkpoint.prepare(resume)
     result = fit(spec, frame, quiet=quiet, force_cpu=force_cpu, checkpoint=checkpoint)
+    bundle, _ = save_trained(spec, frame, result, out_dir)
+    checkpoint.remove()
+    return bundle
+
+
+def save_trained(
+    spec: Spec, frame: pd.DataFrame, result: FitResult, out_dir: str | Path
+) -> tuple[Path, dict[str, Any]]:
+    """Score a fitted model on validation and test beside the baselines and save it, with
+    its report, as a bundle. Returns the bundle folder and its metrics."""
+    from forecaster.bundle import save_bundle
+    from forecaster.evaluation_report import write_evaluation_report
+
+    source = str(spec.data.path)
     manifest = build_manifest(spec, result)
     evaluation = ModelEvaluation(
         spec=spec,
@@ -79,11 +92,11 @@ def train(
         frame=frame,
         periods=result.periods,
         scored=forecast_periods(
-            result.model, result.preprocessing, frame, result.periods, source=str(spec.data.path)
+            result.model, result.preprocessing, frame, result.periods, source=source
         ),
         history=result.history,
         manifest=manifest,
-        data_source=str(spec.data.path),
+        data_source=source,
     )
 
     def add_report(folder: Path) -> None:
@@ -99,8 +112,7 @@ def train(
         evaluation.metrics,
         extras=add_report,
     )
-    checkpoint.remove()
-    return bundle
+    return bundle, evaluation.metrics
 
 
 def load_frame(spec: Spec, path: str | Path | None = None) -> pd.DataFrame:
@@ -233,12 +245,12 @@ def _check_converged(history: pd.DataFrame, spec: Spec) -> None:
 
 
 def evaluate_periods(
-    result: FitResult, frame: pd.DataFrame, periods: tuple[str, ...]
+    result: FitResult, frame: pd.DataFrame, periods: tuple[str, ...], source: str = "data"
 ) -> dict[str, Any]:
     """Model and baselines on every window of each period, on the original scale and
-    (``scaled``) on the scaler's."""
+    (``scaled``) on the scaler's; ``source`` names the data in error messages."""
     scored = forecast_periods(
-        result.model, result.preprocessing, frame, result.periods, periods, str(frame.index.name)
+        result.model, result.preprocessing, frame, result.periods, periods, source
     )
     return {period: forecasts.metrics for period, forecasts in scored.items()}
 
