@@ -13,7 +13,8 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -72,11 +73,7 @@ def write_folder_atomically(
     checksums, then swap it into place."""
     out_dir = Path(out_dir)
     check_replaceable(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_staging(out_dir)
-    staging = out_dir.parent / f"{_staging_prefix(out_dir)}{os.getpid()}-{uuid.uuid4().hex[:8]}"
-    staging.mkdir()
-    try:
+    with staged_folder(out_dir) as staging:
         write(staging)
         # nested files too (the report's plots/), named by their path inside the folder
         checksums = {
@@ -85,12 +82,25 @@ def write_folder_atomically(
             if path.is_file() and path != staging / MANIFEST_FILE
         }
         write_json(staging / MANIFEST_FILE, {**manifest, "files": checksums})
+    return out_dir
+
+
+@contextmanager
+def staged_folder(out_dir: Path) -> Iterator[Path]:
+    """A new hidden sibling of ``out_dir`` to fill. When the block ends normally it is
+    swapped into place atomically; when it raises, it is removed and ``out_dir`` is left
+    as it was."""
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_staging(out_dir)
+    staging = out_dir.parent / f"{_staging_prefix(out_dir)}{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    staging.mkdir()
+    try:
+        yield staging
         _sync_folder(staging)
         _swap_into_place(staging, out_dir)
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
-    return out_dir
 
 
 def check_replaceable(out_dir: Path) -> None:

@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import os
 import platform
-import shutil
 import statistics
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -30,7 +28,7 @@ import pandas as pd
 import tensorflow as tf
 
 from forecaster import __version__
-from forecaster.bundle import load_bundle, write_json
+from forecaster.bundle import load_bundle, staged_folder, write_json
 from forecaster.errors import InputError
 from forecaster.evaluate import BASELINES, METRICS, to_json_ready
 from forecaster.models import build_model
@@ -41,6 +39,7 @@ from forecaster.verdict import (
     compare_pair,
     long_horizon_mae,
     long_horizon_steps,
+    plus_minus,
     spread,
 )
 
@@ -206,50 +205,48 @@ def run_comparison(
     order = run_order(variants, seeds)
     say = progress or (lambda line: None)
 
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = out_dir.parent / f".{out_dir.name}.partial-{uuid.uuid4().hex[:8]}"
     tf_logger = tf.get_logger()
     logger_level = tf_logger.level
     # every run builds a new model, so TensorFlow's retracing warnings are expected noise
     tf_logger.setLevel("ERROR")
     try:
-        runs: dict[str, list[dict[str, Any]]] = {variant.name: [] for variant in variants}
-        for step, (seed, variant) in enumerate(order, 1):
-            record, test_metrics, environment = _run_once(
-                spec, frame, variant, seed, staging, force_cpu
-            )
-            runs[variant.name].append(record)
-            say(
-                f"[{step}/{len(order)}] {variant.name} seed {seed}: {record['epochs']} epochs, "
-                f"{record['seconds_per_epoch']:.2f} s/epoch, test MAE {record['test']['mae']:.4f}"
-            )
-        results = {
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "forecaster_version": __version__,
-            "spec": shared_spec(spec),
-            "seeds": seeds,
-            "order": [[variant.name, seed] for seed, variant in order],
-            "environment": environment,
-            "test_windows": test_metrics["windows"],
-            "long_horizon_steps": list(long_horizon_steps(spec.window.horizon)),
-            "variants": {
-                variant.name: aggregate_variant(variant, runs[variant.name]) for variant in variants
-            },
-            "baselines": baseline_scores(test_metrics),
-            "rule": MEASURABLE_RULE,
-        }
-        results["comparisons"] = [
-            compare_pair(results, first, second) for first, second in comparison_pairs(variants)
-        ]
-        results["verdict"] = results["comparisons"][0]["sentences"]
-        results = to_json_ready(results)  # NaN (e.g. MAPE of all-zero actuals) as null
-        write_json(staging / RESULTS_FILE, results)
-        write_report(results, staging)
-        _move_into_place(staging, out_dir)
+        with staged_folder(out_dir) as staging:
+            runs: dict[str, list[dict[str, Any]]] = {variant.name: [] for variant in variants}
+            for step, (seed, variant) in enumerate(order, 1):
+                record, test_metrics, environment = _run_once(
+                    spec, frame, variant, seed, staging, force_cpu
+                )
+                runs[variant.name].append(record)
+                say(
+                    f"[{step}/{len(order)}] {variant.name} seed {seed}: "
+                    f"{record['epochs']} epochs, {record['seconds_per_epoch']:.2f} s/epoch, "
+                    f"test MAE {record['test']['mae']:.4f}"
+                )
+            results = {
+                "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "forecaster_version": __version__,
+                "spec": shared_spec(spec),
+                "seeds": seeds,
+                "order": [[variant.name, seed] for seed, variant in order],
+                "environment": environment,
+                "test_windows": test_metrics["windows"],
+                "long_horizon_steps": list(long_horizon_steps(spec.window.horizon)),
+                "variants": {
+                    variant.name: aggregate_variant(variant, runs[variant.name])
+                    for variant in variants
+                },
+                "baselines": baseline_scores(test_metrics),
+                "rule": MEASURABLE_RULE,
+            }
+            results["comparisons"] = [
+                compare_pair(results, first, second) for first, second in comparison_pairs(variants)
+            ]
+            results["verdict"] = results["comparisons"][0]["sentences"]
+            results = to_json_ready(results)  # NaN (e.g. MAPE of all-zero actuals) as null
+            write_json(staging / RESULTS_FILE, results)
+            write_report(results, staging)
     finally:
         tf_logger.setLevel(logger_level)
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
     return results
 
 
@@ -401,10 +398,10 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
             [
                 name,
                 f"{variant['params']:,}",
-                _pm(variant["seconds_per_epoch"], 2),
+                plus_minus(variant["seconds_per_epoch"], 2),
                 f"{variant['epochs']['mean']:.1f}",
-                _pm(test["mae"], 4),
-                _pm(test["long_horizon_mae"], 4),
+                plus_minus(test["mae"], 4),
+                plus_minus(test["long_horizon_mae"], 4),
                 f"{variant['latency_ms']['mean']:.1f}",
             ]
         )
@@ -422,10 +419,6 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
     ]
 
 
-def _pm(stats: dict[str, float], digits: int) -> str:
-    return f"{stats['mean']:.{digits}f} ± {stats['std']:.{digits}f}"
-
-
 def _check_replaceable(out_dir: Path) -> None:
     """Only an empty folder or a previous comparison may be replaced."""
     if out_dir.exists() and not (
@@ -435,15 +428,3 @@ def _check_replaceable(out_dir: Path) -> None:
             f"{out_dir}: exists and is not a comparison folder (no {RESULTS_FILE}); refusing "
             "to replace it; fix: choose another --out folder"
         )
-
-
-def _move_into_place(staging: Path, out_dir: Path) -> None:
-    """The previous comparison moves aside first: a crash in between leaves it under a
-    hidden name, never half of each."""
-    if not out_dir.exists():
-        os.rename(staging, out_dir)
-        return
-    aside = out_dir.parent / f".{out_dir.name}.previous-{uuid.uuid4().hex[:8]}"
-    os.rename(out_dir, aside)
-    os.rename(staging, out_dir)
-    shutil.rmtree(aside, ignore_errors=True)

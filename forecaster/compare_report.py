@@ -20,6 +20,7 @@ from forecaster.report import (
     preformatted,
     table,
 )
+from forecaster.verdict import plus_minus
 
 _BASELINE_STYLES = {"naive": ("#555555", "--"), "seasonal_naive": ("#999999", ":")}
 
@@ -98,26 +99,18 @@ def _side_by_side(results: dict[str, Any]) -> str:
                 name,
                 ", ".join(map(str, variant["units"])),
                 f"{variant['params']:,}",
-                _pm(variant["seconds_per_epoch"], 3),
-                _pm(variant["epochs"], 1),
-                _pm(variant["train_seconds"], 1),
-                _pm(variant["latency_ms"], 2),
-                *(_pm(test[metric], 4) for metric in METRICS),
-                _pm(test["long_horizon_mae"], 4),
+                plus_minus(variant["seconds_per_epoch"], 3),
+                plus_minus(variant["epochs"], 1),
+                plus_minus(variant["train_seconds"], 1),
+                plus_minus(variant["latency_ms"], 2),
+                *(plus_minus(test[metric], 4) for metric in METRICS),
+                plus_minus(test["long_horizon_mae"], 4),
             ]
         )
     for name, baseline in results["baselines"].items():
         scores = [baseline[metric] for metric in METRICS]
         rows.append([name, "", "", "", "", "", "", *scores, baseline["long_horizon_mae"]])
     return table(header, rows)
-
-
-def _pm(stats: dict[str, float | None], digits: int) -> str:
-    if stats["mean"] is None:
-        return "n/a"
-    if stats["std"] is None:
-        return f"{stats['mean']:.{digits}f}"
-    return f"{stats['mean']:.{digits}f} ± {stats['std']:.{digits}f}"
 
 
 def _colors(results: dict[str, Any]) -> dict[str, str]:
