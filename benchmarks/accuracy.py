@@ -1,5 +1,5 @@
 """ETTh1 long-horizon accuracy: train every benchmark spec through forecaster's own
-``fit`` / ``evaluate_periods`` and write ``benchmarks/results/etth1.md`` and ``.json``.
+``fit`` / ``score_periods`` and write ``benchmarks/results/etth1.md`` and ``.json``.
 
 Scores are the ``scaled`` block of the evaluation (MSE/MAE on the training z-score scale,
 every test window at stride 1), the numbers the published table reports. Results are
@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # Imported here so that --help answers without loading TensorFlow.
     from forecaster.spec import load_spec
-    from forecaster.train import load_frame
+    from forecaster.training import load_frame
 
     os.chdir(ROOT)  # the specs' data.path is relative to the repository root
     spec_paths = sorted(SPECS.glob("etth1-*.yaml"), key=_spec_order)
@@ -123,12 +123,16 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(spec: Spec, frames: dict[str, pd.DataFrame]) -> dict[str, Any]:
     """Fit one seed of one spec; its validation and test scores on the scaler's scale."""
-    from forecaster.train import evaluate_periods, fit
+    from forecaster.evaluation.scoring import score_periods
+    from forecaster.training import fit
 
     print(f"{spec.name} seed {spec.train.seed} ...", file=sys.stderr, flush=True)
     frame = frames[spec.name]
     result = fit(spec, frame, quiet=True)
-    metrics = evaluate_periods(result, frame, ("val", "test"), str(spec.data.path))
+    scored = score_periods(
+        result.model, result.preprocessing, frame, result.periods, source=str(spec.data.path)
+    )
+    metrics = {period: forecasts.metrics for period, forecasts in scored.items()}
     run = {
         "spec": spec.name,
         "horizon": spec.window.horizon,
@@ -153,7 +157,7 @@ def _spec_order(path: Path) -> tuple[int, int]:
 
 
 def _environment() -> dict[str, Any]:
-    from forecaster.train import _package_versions
+    from forecaster.manifest import package_versions
 
     try:
         commit = subprocess.run(
@@ -176,7 +180,7 @@ def _environment() -> dict[str, Any]:
         else os.cpu_count(),
         "platform": platform.platform(),
         "python": platform.python_version(),
-        "versions": _package_versions(),
+        "versions": package_versions(),
         "started": time.time(),
     }
 
@@ -238,8 +242,8 @@ def render_markdown(report: dict[str, Any]) -> str:
         "# ETTh1 long-horizon accuracy",
         "",
         "Written by `make bench-accuracy` (`benchmarks/accuracy.py`): every spec in "
-        "`benchmarks/specs/` trained with `forecaster.train.fit` and scored by "
-        "`forecaster.train.evaluate_periods` (the `scaled` block of `metrics.json`). "
+        "`benchmarks/specs/` trained with `forecaster.training.fit` and scored by "
+        "`forecaster.evaluation.scoring.score_periods` (the `scaled` block of `metrics.json`). "
         "Protocol: lookback 96; train / validation / test = 2016-07-01 / 2017-06-26 / "
         "2017-10-24 / 2018-02-22 (12/4/4 months); z-scores from the training rows; "
         "MSE / MAE on that scale over every test window (stride 1) and every predicted "

@@ -31,17 +31,18 @@ from typing import Any
 import keras
 import numpy as np
 
-from forecaster.bundle import (
-    MODEL_FILE,
-    is_bundle,
-    read_json,
-    verify_bundle,
-    write_folder_atomically,
-    write_json,
-)
 from forecaster.errors import BundleError, InputError
 from forecaster.spec import Spec
+from forecaster.storage import (
+    MANIFEST_FILE,
+    is_sealed,
+    read_json,
+    verify_sealed,
+    write_json,
+    write_sealed_folder,
+)
 
+MODEL_FILE = "model.keras"  # the model with its optimizer state
 STATE_FILE = "state.json"
 BEST_WEIGHTS_FILE = "best_weights.npz"
 SEED_STATES_FILE = "seed_states.npz"
@@ -90,7 +91,7 @@ class Checkpoint:
                 _note(f"no checkpoint at {self.folder} to resume; training from epoch 1")
             return None
         if not resume:
-            if not is_bundle(self.folder):
+            if not is_sealed(self.folder):
                 self.remove()  # not a checkpoint at all (never sealed): nothing to keep
                 return None
             _note(
@@ -109,8 +110,8 @@ class Checkpoint:
     def read(self) -> SavedState:
         """The saved state, after checking it is whole and belongs to this spec and data."""
         try:
-            manifest = read_json(self.folder / "manifest.json")
-            verify_bundle(self.folder, manifest)
+            manifest = read_json(self.folder / MANIFEST_FILE)
+            verify_sealed(self.folder, manifest)
             state = read_json(self.folder / STATE_FILE)
         except BundleError as error:
             problem = str(error).split("; fix:")[0]
@@ -239,7 +240,7 @@ class _CheckpointCallback(keras.callbacks.Callback):
                 np.savez(folder / BEST_WEIGHTS_FILE, *early_stopping.best_weights)
             write_json(folder / STATE_FILE, state)
 
-        write_folder_atomically(checkpoint.folder, write, {"checkpoint_of": checkpoint.spec.name})
+        write_sealed_folder(checkpoint.folder, write, {"checkpoint_of": checkpoint.spec.name})
 
 
 def _seed_states(model: keras.Model) -> list[Any]:

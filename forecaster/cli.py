@@ -1,4 +1,5 @@
-"""The ``forecast`` command line.
+"""The ``forecast`` command line: parse the options, call one function of ``commands``,
+print its typed result through ``reports.text``.
 
 The one place where a ``ForecasterError`` becomes a one-line message and an exit code
 (2: bad input, spec or bundle; 1: anything else). Tracebacks only with ``--debug``.
@@ -20,6 +21,7 @@ import typer
 from forecaster.errors import ForecasterError, InputError
 
 if TYPE_CHECKING:
+    from forecaster.commands.train import TrainResult
     from forecaster.spec import Spec
 
 app = typer.Typer(
@@ -116,11 +118,11 @@ def train_command(
     out_dir = out or Path("models") / spec.name
 
     _start_tensorflow()
-    from forecaster.train import train
+    from forecaster.commands.train import train
 
-    bundle = train(spec, out_dir, quiet=quiet, force_cpu=cpu, resume=resume)
+    result = train(spec, out_dir, quiet=quiet, force_cpu=cpu, resume=resume)
     if not quiet:
-        _print_summary(bundle)
+        _print_summary(result)
 
 
 @app.command("predict")
@@ -135,20 +137,17 @@ def predict_command(
     ] = None,
 ) -> None:
     """Forecast the horizon steps after the last row of the CSV."""
-    if out is not None and out.is_dir():
+    if out is not None and out.is_dir():  # before TensorFlow's seconds of start-up
         raise InputError(
             f"{out}: is a folder; expected a file name; fix: use --out {out / 'forecast.csv'}"
         )
     _start_tensorflow()
-    from forecaster.bundle import load_bundle
+    from forecaster.commands.predict import predict
 
-    forecaster = load_bundle(bundle)
-    forecast = forecaster.predict_csv(data or forecaster.spec.data.path)
+    forecast = predict(bundle, data, out)
     if out is None:
         forecast.to_csv(sys.stdout, index=False)
     else:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        forecast.to_csv(out, index=False)
         typer.echo(f"wrote {len(forecast)} forecast rows to {out}", err=True)
 
 
@@ -165,11 +164,11 @@ def evaluate_command(
 ) -> None:
     """Score a bundle on a CSV's test period beside the naive forecasts, with a report."""
     _start_tensorflow()
-    from forecaster.evaluate import evaluate_bundle
+    from forecaster.commands.evaluate import evaluate
 
-    out_dir = evaluate_bundle(bundle, data, out or Path("evaluation") / bundle.resolve().name)
-    typer.echo(f"wrote {out_dir}/metrics.json and {out_dir}/report.html", err=True)
-    _print_scores(out_dir)
+    result = evaluate(bundle, data, out or Path("evaluation") / bundle.resolve().name)
+    typer.echo(f"wrote {result.folder}/metrics.json and {result.folder}/report.html", err=True)
+    _print_scores(result.metrics)
 
 
 @app.command("backtest")
@@ -208,19 +207,18 @@ def backtest_command(
     out_dir = out or Path("backtest") / spec.name
 
     _start_tensorflow()
-    from forecaster.backtest import BACKTEST_FILE, backtest
-    from forecaster.evaluate import score_lines
+    from forecaster.commands.backtest import BACKTEST_FILE, backtest
+    from forecaster.reports.text import fold_lines, score_lines
 
     def progress(line: str) -> None:
         typer.echo(line, err=True)
 
-    result = backtest(
-        spec, out_dir, quiet=quiet, force_cpu=cpu, progress=None if quiet else progress
-    )
+    run = backtest(spec, out_dir, quiet=quiet, force_cpu=cpu, progress=None if quiet else progress)
     if quiet:
         return
     typer.echo(f"wrote {out_dir}/{BACKTEST_FILE} and {out_dir}/report.html", err=True)
-    for line in [*result.fold_lines(), *score_lines(result.pooled.metrics, "all folds")]:
+    pooled = run.result.pooled.metrics
+    for line in [*fold_lines(run.result), *score_lines(pooled, "all folds")]:
         typer.echo(line, err=True)
 
 
@@ -269,13 +267,15 @@ def compare_command(
     out_dir = out or Path("compare") / spec.name
 
     _start_tensorflow()
-    from forecaster.compare import describe_threads, run_comparison, summary_lines
+    from forecaster.commands.compare import RESULTS_FILE, compare
+    from forecaster.reports.sections import REPORT_FILE
+    from forecaster.reports.text import describe_threads, summary_lines
 
     def progress(line: str) -> None:
         if not quiet:
             typer.echo(line, err=True)
 
-    results = run_comparison(
+    run = compare(
         spec,
         out_dir,
         num_seeds=seeds,
@@ -285,12 +285,13 @@ def compare_command(
         progress=progress,
     )
     if not quiet:
+        results = run.results
         for line in summary_lines(results):
             typer.echo(line, err=True)
         typer.echo(f"device: {describe_threads(results['environment'])}", err=True)
         typer.echo(f"verdict: {results['verdict']}", err=True)
         typer.echo(
-            f"results: {out_dir / 'results.json'}  report: {out_dir / 'report.html'}", err=True
+            f"results: {run.folder / RESULTS_FILE}  report: {run.folder / REPORT_FILE}", err=True
         )
 
 
@@ -321,28 +322,23 @@ def _start_tensorflow() -> None:
         os.close(saved)
 
 
-def _print_summary(bundle: Path) -> None:
+def _print_summary(result: TrainResult) -> None:
     """Where the bundle went, what trained it, and its test-period table."""
-    from forecaster.bundle import MANIFEST_FILE, read_json
-
-    manifest = read_json(bundle / MANIFEST_FILE)
-    training = manifest["training"]
+    fitted = result.fitted
     typer.echo(
-        f"saved bundle {bundle}: trained on {manifest['device']} in "
-        f"{training['train_seconds']:.0f} s, {training['epochs_run']} epochs "
-        f"(best {training['best_epoch']})",
+        f"saved bundle {result.bundle}: trained on {fitted.device} in "
+        f"{fitted.train_seconds:.0f} s, {len(fitted.history)} epochs "
+        f"(best {fitted.best_epoch})",
         err=True,
     )
-    _print_scores(bundle)
+    _print_scores(result.metrics)
 
 
-def _print_scores(folder: Path) -> None:
-    """The test-period table of a bundle or an evaluation folder: the model beside the
-    naive forecasts it has to beat."""
-    from forecaster.bundle import METRICS_FILE, read_json
-    from forecaster.evaluate import score_lines
+def _print_scores(metrics: dict[str, Any]) -> None:
+    """The test-period table: the model beside the naive forecasts it has to beat."""
+    from forecaster.reports.text import score_lines
 
-    test = read_json(folder / METRICS_FILE).get("test")
+    test = metrics.get("test")
     if not test:
         return
     for line in score_lines(test, "test period"):

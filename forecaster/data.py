@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import difflib
-import hashlib
 import io
 import re
 import warnings
@@ -144,15 +143,6 @@ def future_index(
     offset = _offset(frequency)
     # last + offset rolls onto the next anchor point even when last is off-anchor.
     return pd.date_range(pd.Timestamp(last) + offset, periods=horizon, freq=offset, name=name)
-
-
-def file_sha256(path: str | Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with _existing_file(path).open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _fail(source: str, found: str, fix: str) -> InputError:

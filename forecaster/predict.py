@@ -1,4 +1,5 @@
-"""From a trained model and recent history to a forecast table on the original scale."""
+"""``Forecaster``: a trained model and its preprocessing, from recent history to a forecast
+table on the original scale; ``predict_windows`` forecasts many windows in batches."""
 
 from __future__ import annotations
 
@@ -9,52 +10,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from forecaster.data import future_index, prepare_frame, read_csv
+from forecaster.data import future_index, prepare_frame
 from forecaster.errors import InputError
-from forecaster.scaling import Scaler
+from forecaster.preprocessing import Preprocessing
 from forecaster.spec import Spec
 from forecaster.windows import window_dataset
 
 if TYPE_CHECKING:
     import keras
-
-
-@dataclass(frozen=True)
-class Preprocessing:
-    """Everything between a CSV and the model's input, as trained (``preprocessing.json``)."""
-
-    time_column: str
-    targets: list[str]
-    covariates: list[str]
-    frequency: str
-    lookback: int
-    horizon: int
-    missing: str
-    season: int
-    scaler: Scaler
-
-    @property
-    def columns(self) -> list[str]:
-        return [*self.targets, *self.covariates]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "time_column": self.time_column,
-            "targets": self.targets,
-            "covariates": self.covariates,
-            "columns": self.columns,
-            "frequency": self.frequency,
-            "lookback": self.lookback,
-            "horizon": self.horizon,
-            "missing": self.missing,
-            "season": self.season,
-            "scaler": self.scaler.to_dict(),
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Preprocessing:
-        fields = {k: v for k, v in data.items() if k not in ("columns", "scaler")}
-        return cls(**fields, scaler=Scaler.from_dict(data["scaler"]))
 
 
 @dataclass
@@ -89,28 +52,13 @@ class Forecaster:
             columns=prep.columns,
             missing=prep.missing,
             source=source,
-            column_fix=self._column_fix,
+            column_fix=prep.column_fix,
         )
         return self._forecast(frame, source)
 
     def predict_csv(self, path: str | Path) -> pd.DataFrame:
         prep = self.preprocessing
-        frame = read_csv(
-            path,
-            time_column=prep.time_column,
-            columns=prep.columns,
-            missing=prep.missing,
-            column_fix=self._column_fix,
-        )
-        return self._forecast(frame, str(path))
-
-    @property
-    def _column_fix(self) -> str:
-        prep = self.preprocessing
-        return (
-            f"the model was trained on time column {prep.time_column!r} and columns "
-            f"{', '.join(prep.columns)}; pass history with those names"
-        )
+        return self._forecast(prep.read_csv(path, column_fix=prep.column_fix), str(path))
 
     def _forecast(self, frame: pd.DataFrame, source: str) -> pd.DataFrame:
         prep = self.preprocessing

@@ -12,7 +12,7 @@ batch from the one series tensor.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
@@ -25,6 +25,10 @@ if TYPE_CHECKING:
     import tensorflow as tf
 
 
+Period = Literal["train", "val", "test"]
+PERIODS: tuple[Period, ...] = ("train", "val", "test")  # training, validation, test
+
+
 @dataclass(frozen=True)
 class Periods:
     """Row bounds: train ``[0, train_end)``, val ``[train_end, val_end)``,
@@ -34,7 +38,7 @@ class Periods:
     val_end: int
     end: int
 
-    def bounds(self, period: str) -> tuple[int, int]:
+    def bounds(self, period: Period) -> tuple[int, int]:
         return {
             "train": (0, self.train_end),
             "val": (self.train_end, self.val_end),

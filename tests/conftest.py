@@ -78,7 +78,7 @@ def pause():
 
 
 if moment == "epoch":
-    import forecaster.train as train_module
+    import forecaster.training as train_module
 
     def on_train_batch_end(self, batch, logs=None):
         if len(self.rows) == int(after) and batch == 1:

@@ -9,9 +9,10 @@ import pytest
 from typer.testing import CliRunner
 
 import forecaster
-from forecaster.bundle import MANIFEST_FILE, load_bundle, write_folder_atomically
+from forecaster.bundle import load_bundle
 from forecaster.cli import app
 from forecaster.errors import BundleError, InputError
+from forecaster.storage import MANIFEST_FILE, write_sealed_folder
 from tests.conftest import kill_when_paused, start_paused_cli, write_spec
 
 
@@ -26,18 +27,18 @@ def _writer(text: str, fail: bool = False):
 
 def test_a_failed_write_leaves_the_previous_bundle_untouched(tmp_path: Path) -> None:
     out = tmp_path / "bundle"
-    write_folder_atomically(out, _writer("first"), {"seed": 1})
+    write_sealed_folder(out, _writer("first"), {"seed": 1})
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     with pytest.raises(RuntimeError):
-        write_folder_atomically(out, _writer("second", fail=True), {"seed": 2})
+        write_sealed_folder(out, _writer("second", fail=True), {"seed": 2})
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     assert [p.name for p in tmp_path.iterdir()] == ["bundle"]  # no staging folder left
 
 
 def test_a_successful_write_replaces_every_file(tmp_path: Path) -> None:
     out = tmp_path / "bundle"
-    write_folder_atomically(out, _writer("first"), {})
-    write_folder_atomically(out, _writer("second"), {})
+    write_sealed_folder(out, _writer("first"), {})
+    write_sealed_folder(out, _writer("second"), {})
     assert (out / "a.txt").read_text() == "second"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bundle"]
 
@@ -47,27 +48,27 @@ def test_refuses_to_replace_a_folder_that_is_not_a_bundle(tmp_path: Path) -> Non
     out.mkdir()
     (out / "thesis.tex").write_text("years of work")
     with pytest.raises(InputError, match="not a forecaster bundle"):
-        write_folder_atomically(out, _writer("x"), {})
+        write_sealed_folder(out, _writer("x"), {})
     assert (out / "thesis.tex").read_text() == "years of work"
 
 
 def test_load_refuses_missing_and_incomplete_bundles(tmp_path: Path) -> None:
     with pytest.raises(BundleError, match="does not exist"):
         load_bundle(tmp_path / "nowhere")
-    write_folder_atomically(tmp_path / "b", _writer("x"), {})
+    write_sealed_folder(tmp_path / "b", _writer("x"), {})
     with pytest.raises(BundleError, match="missing model.keras"):
         load_bundle(tmp_path / "b")
 
 
 def test_manifest_checksums_catch_a_changed_file(tmp_path: Path) -> None:
-    from forecaster.bundle import read_json, verify_bundle
+    from forecaster.storage import read_json, verify_sealed
 
-    out = write_folder_atomically(tmp_path / "b", _writer("original"), {})
+    out = write_sealed_folder(tmp_path / "b", _writer("original"), {})
     manifest = read_json(out / MANIFEST_FILE)
-    verify_bundle(out, manifest)
+    verify_sealed(out, manifest)
     (out / "a.txt").write_text("tampered")
     with pytest.raises(BundleError, match="a.txt does not match its checksum"):
-        verify_bundle(out, manifest)
+        verify_sealed(out, manifest)
 
 
 def test_staging_folders_of_dead_processes_are_removed_and_live_ones_kept(
@@ -81,7 +82,7 @@ def test_staging_folders_of_dead_processes_are_removed_and_live_ones_kept(
     for folder in (dead, live, other_bundle):
         folder.mkdir()
         (folder / "model.keras").write_bytes(b"half written")
-    write_folder_atomically(tmp_path / "bundle", _writer("x"), {})
+    write_sealed_folder(tmp_path / "bundle", _writer("x"), {})
     assert not dead.exists()
     assert live.exists() and other_bundle.exists()
 

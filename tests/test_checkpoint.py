@@ -14,10 +14,11 @@ from typer.testing import CliRunner
 import forecaster
 from forecaster.checkpoint import Checkpoint, checkpoint_folder
 from forecaster.cli import app
+from forecaster.commands.train import train
 from forecaster.data import prepare_frame
 from forecaster.errors import InputError
 from forecaster.spec import Spec, parse_spec
-from forecaster.train import EpochLog, fit, train
+from forecaster.training import EpochLog, fit
 from tests.conftest import kill_when_paused, start_paused_cli, synthetic_frame, write_spec
 
 
@@ -99,7 +100,7 @@ def test_resuming_a_finished_run_only_saves_the_bundle(
         raise Interrupted
 
     with monkeypatch.context() as patch:
-        patch.setattr("forecaster.bundle.save_bundle", fail_to_save)
+        patch.setattr("forecaster.commands.train.save_bundle", fail_to_save)
         with pytest.raises(Interrupted):
             train(spec, out, quiet=True)
     assert not out.exists()
@@ -191,7 +192,7 @@ def test_a_run_killed_mid_epoch_resumes_through_the_cli_to_the_same_forecast(
     # the same run without the interruption forecasts exactly the same numbers
     reference = train(
         parse_spec(yaml.safe_load(spec.read_text())), tmp_path / "reference", quiet=True
-    )
+    ).bundle
     history = pd.read_csv(series_csv)
     pd.testing.assert_frame_equal(
         forecaster.load(str(out)).predict(history),

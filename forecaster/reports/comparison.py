@@ -1,7 +1,7 @@
-"""``report.html`` of ``forecast compare``: the verdict first, then the evidence.
+"""The page of ``forecast compare``: the verdict first, then the evidence.
 
 Built from ``results.json`` alone (so it can be rebuilt from a finished comparison) with
-the page blocks of ``forecaster.report``; each figure is also written as a PNG file.
+the page blocks of ``reports.html``; each figure is also written as a PNG file.
 """
 
 from __future__ import annotations
@@ -9,23 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from forecaster.compare import REPORT_FILE, describe_threads
-from forecaster.evaluate import METRICS
-from forecaster.report import (
-    document,
-    figure_png,
-    image,
-    new_figure,
-    paragraph,
-    preformatted,
-    table,
-)
-from forecaster.verdict import plus_minus
-
-_BASELINE_STYLES = {"naive": ("#555555", "--"), "seasonal_naive": ("#999999", ":")}
+from forecaster.evaluation.metrics import METRICS
+from forecaster.reports.html import document, image, paragraph, preformatted, table
+from forecaster.reports.plots import STYLES, VARIANT_COLORS, figure_png, new_figure
+from forecaster.reports.sections import REPORT_FILE
+from forecaster.reports.text import describe_threads, plus_minus
 
 
-def write_report(results: dict[str, Any], out_dir: Path) -> Path:
+def write_comparison_report(results: dict[str, Any], out_dir: Path) -> Path:
     """Write ``report.html`` and its figures as PNG files into ``out_dir``."""
     figures = {
         "error_by_step": _error_by_step(results, out_dir / "error_by_step.png"),
@@ -114,8 +105,8 @@ def _side_by_side(results: dict[str, Any]) -> str:
 
 
 def _colors(results: dict[str, Any]) -> dict[str, str]:
-    palette = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
-    return {name: palette[k % len(palette)] for k, name in enumerate(results["variants"])}
+    colors = VARIANT_COLORS
+    return {name: colors[k % len(colors)] for k, name in enumerate(results["variants"])}
 
 
 def _error_by_step(results: dict[str, Any], path: Path) -> bytes:
@@ -131,9 +122,8 @@ def _error_by_step(results: dict[str, Any], path: Path) -> bytes:
         axes.plot(steps, per_step["mean"], color=colors[name], label=name, linewidth=1.8)
         axes.fill_between(steps, per_step["min"], per_step["max"], color=colors[name], alpha=0.2)
     for name, baseline in results["baselines"].items():
-        color, style = _BASELINE_STYLES.get(name, ("#777777", "-."))
         steps = range(1, len(baseline["per_step_mae"]) + 1)
-        axes.plot(steps, baseline["per_step_mae"], color=color, linestyle=style, label=name)
+        axes.plot(steps, baseline["per_step_mae"], **STYLES[name], label=name)
     first, last = results["long_horizon_steps"]
     axes.axvspan(first - 0.5, last + 0.5, color="#eeeeee", zorder=0, label="long horizon")
     axes.legend(loc="upper left", fontsize="small")

@@ -7,10 +7,11 @@ import math
 import numpy as np
 import pytest
 
-from forecaster.evaluate import compare_forecasts, skill_text
-from forecaster.evaluation_plots import forecast_labels, step_name
-from forecaster.evaluation_report import scores_table
-from forecaster.report import table
+from forecaster.evaluation.scoring import score_forecasts
+from forecaster.reports.html import table
+from forecaster.reports.plots import forecast_labels
+from forecaster.reports.sections import scores_table
+from forecaster.reports.text import skill_text, step_name
 
 
 def test_scores_table_shows_skill_against_both_baselines_and_skipped_zeros() -> None:
@@ -20,7 +21,7 @@ def test_scores_table_shows_skill_against_both_baselines_and_skipped_zeros() -> 
         "naive": y_true + 2.0,  # MAE 2
         "seasonal_naive": y_true - 1.0,  # MAE 1
     }
-    metrics = compare_forecasts(y_true, forecasts, np.array([1.0]), ["y"])
+    metrics = score_forecasts(y_true, forecasts, np.array([1.0]), ["y"])
     html = scores_table(metrics, forecast_labels(24))
     assert "<th>skill vs naive</th><th>skill vs seasonal naive</th>" in html
     assert "<td>model</td><td>0.5000</td>" in html
@@ -31,7 +32,7 @@ def test_scores_table_shows_skill_against_both_baselines_and_skipped_zeros() -> 
 
 def test_no_note_when_no_zeros_were_skipped() -> None:
     y_true = np.ones((1, 2, 1))
-    metrics = compare_forecasts(
+    metrics = score_forecasts(
         y_true, {k: y_true * 2 for k in ("model", "naive", "seasonal_naive")}, np.ones(1), ["y"]
     )
     assert "MAPE leaves out" not in scores_table(metrics, forecast_labels(7))

@@ -1,4 +1,4 @@
-"""The evaluation reports' plots: data in, a titled and labelled matplotlib figure out.
+"""Every report's figures: data in, a titled and labelled matplotlib figure out.
 
 Every plot names its target in the title, labels both axes (values in the target column's
 own units), puts time on the x axis where there is time, and keeps one colour and line
@@ -7,21 +7,26 @@ style per forecast: model, naive and seasonal naive look the same in every plot.
 
 from __future__ import annotations
 
+import io
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from forecaster.evaluate import BASELINES, PeriodForecasts
-from forecaster.report import new_figure, time_axis
+from forecaster.evaluation.baselines import BASELINES
+from forecaster.reports.text import step_name
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from forecaster.backtest import FoldResult
+    from forecaster.evaluation.scoring import PeriodForecasts
 
 LAST_WINDOWS = 3
 FORECASTS = ("model", *BASELINES)
+
+# The one style table: a forecast, a period or a variant looks the same in every figure of
+# every report. Variants take colours the baselines do not use.
 STYLES: dict[str, dict[str, Any]] = {
     "model": {"color": "C0", "linewidth": 1.8},
     "naive": {"color": "C1", "linestyle": "--", "linewidth": 1.2},
@@ -29,7 +34,48 @@ STYLES: dict[str, dict[str, Any]] = {
 }
 ACTUAL_STYLE: dict[str, Any] = {"color": "black", "linewidth": 1.1}
 BOUNDARY_STYLE: dict[str, Any] = {"color": "0.5", "linewidth": 0.9, "linestyle": "-."}
-PERIOD_COLORS = {"training": "0.75", "validation": "C1", "test": "C0"}
+PERIOD_COLORS = {"train": "0.75", "val": "C1", "test": "C0"}
+PERIOD_LABELS = {"train": "training", "val": "validation", "test": "test"}
+VARIANT_COLORS = ("C0", "C3", "C4", "C5", "C6", "C9")
+
+
+def new_figure(title: str, xlabel: str, ylabel: str, width: float = 9, height: float = 4) -> Any:
+    """A figure and its axes with the title and axis labels every plot must carry."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display needed, and no GUI backend on servers
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(width, height), dpi=100)
+    axes.set_title(title)
+    axes.set_xlabel(xlabel)
+    axes.set_ylabel(ylabel)
+    axes.grid(alpha=0.3)
+    return figure, axes
+
+
+def figure_png(figure: Figure, path: Path | None = None) -> bytes:
+    """Render and close ``figure``; also write it to ``path`` when given."""
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    figure.tight_layout()
+    figure.savefig(buffer, format="png")
+    plt.close(figure)
+    png = buffer.getvalue()
+    if path is not None:
+        path.write_bytes(png)
+    return png
+
+
+def time_axis(axes: Any) -> None:
+    """Dates on the x axis as a person reads them: few ticks, each label only as precise
+    as the tick spacing needs ("Nov 03", "06:00"), the year or day once at the corner."""
+    import matplotlib.dates as mdates
+
+    locator = mdates.AutoDateLocator(minticks=4, maxticks=10)
+    axes.xaxis.set_major_locator(locator)
+    axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
 
 
 def forecast_labels(season: int) -> dict[str, str]:
@@ -213,9 +259,9 @@ def loss_figure(history: pd.DataFrame, loss: str) -> Figure:
     axes.plot(history["epoch"], history["loss"], marker="o", markersize=3, label="training")
     axes.plot(history["epoch"], history["val_loss"], marker="o", markersize=3, label="validation")
     axes.axvline(best["epoch"], color="0.5", linestyle="-.", linewidth=0.8, label="best epoch")
-    _log_scale_if_wide(axes, history[["loss", "val_loss"]].to_numpy())
+    log_scale_if_wide(axes, history[["loss", "val_loss"]].to_numpy())
     axes.legend(fontsize=8)
-    _epoch_axis(axes, len(history))
+    epoch_axis(axes, len(history))
     return figure
 
 
@@ -225,7 +271,8 @@ def periods_figure(
     names: list[str],
     spans: dict[str, tuple[int, int]],
 ) -> Figure:
-    """The series with its training, validation and test periods shaded."""
+    """The series with its training, validation and test periods shaded; ``spans`` maps
+    "train", "val" and "test" to row bounds."""
     end = max(stop for _, stop in spans.values())
     figure, axes = new_figure(
         "The series and its training, validation and test periods",
@@ -236,15 +283,15 @@ def periods_figure(
     )
     for k, name in enumerate(names):
         axes.plot(index[:end], targets[:end, k], linewidth=0.6, label=name)
-    for label, (start, stop) in spans.items():
+    for period, (start, stop) in spans.items():
         if stop > start:
             axes.axvspan(
-                index[start], _row_end(index, stop), color=PERIOD_COLORS[label], alpha=0.15
+                index[start], row_end(index, stop), color=PERIOD_COLORS[period], alpha=0.15
             )
             axes.text(
                 index[start],
                 0.97,
-                f" {label}",
+                f" {PERIOD_LABELS[period]}",
                 transform=axes.get_xaxis_transform(),
                 va="top",
                 fontsize=9,
@@ -256,137 +303,26 @@ def periods_figure(
     return figure
 
 
-def folds_figure(index: pd.DatetimeIndex, results: list[FoldResult]) -> Figure:
-    """One bar per fold: its training, validation and test rows on the time axis."""
-    import matplotlib.dates as mdates
-
-    figure, axes = new_figure(
-        "Rows each fold is fit, validated and tested on",
-        "time",
-        "fold",
-        height=1.2 + 0.45 * len(results),
-    )
-    for result in results:
-        fold = result.fold
-        for label, (start, stop) in zip(
-            ("training", "validation", "test"),
-            (
-                (fold.train_start, fold.val_start),
-                (fold.val_start, fold.test_start),
-                (fold.test_start, fold.test_end),
-            ),
-            strict=True,
-        ):
-            left, right = mdates.date2num(index[start]), mdates.date2num(_row_end(index, stop))
-            axes.barh(
-                fold.number,
-                right - left,
-                left=left,
-                height=0.6,
-                color=PERIOD_COLORS[label],
-                label=label if fold.number == 1 else None,
-            )
-    axes.invert_yaxis()  # fold 1 on top, like the table
-    axes.set_yticks([result.fold.number for result in results])
-    axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
-    time_axis(axes)
-    return figure
-
-
-def fold_mae_figure(
-    results: list[FoldResult], target_names: list[str], labels: dict[str, str]
-) -> Figure:
-    """MAE of each fold's test block, model and baselines side by side."""
-    figure, axes = new_figure(
-        "Mean absolute error of each fold's test block",
-        "fold",
-        f"MAE ({', '.join(target_names)})",
-    )
-    width = 0.8 / len(FORECASTS)
-    numbers = np.array([result.fold.number for result in results])
-    for j, name in enumerate(FORECASTS):
-        values = [result.scored.metrics[name]["mae"] for result in results]
-        axes.bar(
-            numbers + (j - 1) * width,
-            values,
-            width,
-            color=STYLES[name]["color"],
-            label=labels[name],
-        )
-    axes.set_xticks(numbers)
-    axes.legend(fontsize=8)
-    return figure
-
-
-def fold_losses_figure(results: list[FoldResult], loss: str) -> Figure:
-    """Each fold's validation loss by epoch, its training loss dashed."""
-    figure, axes = new_figure(
-        "Validation loss by epoch, each fold (dashed: training loss)",
-        "epoch",
-        f"{loss} loss on the scaled targets",
-    )
-    for j, result in enumerate(results):
-        history, color = result.history, f"C{j % 10}"
-        axes.plot(
-            history["epoch"],
-            history["val_loss"],
-            color=color,
-            marker="o",
-            markersize=3,
-            label=f"fold {result.fold.number}",
-        )
-        axes.plot(history["epoch"], history["loss"], color=color, linestyle="--", linewidth=0.8)
-    _epoch_axis(axes, max(len(result.history) for result in results))
-    _log_scale_if_wide(
-        axes,
-        np.concatenate([r.history[["loss", "val_loss"]].to_numpy().ravel() for r in results]),
-    )
-    axes.legend(fontsize=8)
-    return figure
-
-
 def _legend_below(axes: Any, ncol: int) -> None:
     """Under the plot, where it hides no data of a long, dense series."""
     axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=ncol, fontsize=8)
 
 
-def _epoch_axis(axes: Any, epochs: int) -> None:
+def epoch_axis(axes: Any, epochs: int) -> None:
     from matplotlib.ticker import MaxNLocator
 
     axes.set_xlim(0.5, epochs + 0.5)
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
-def _log_scale_if_wide(axes: Any, values: np.ndarray) -> None:
+def log_scale_if_wide(axes: Any, values: np.ndarray) -> None:
     finite = values[np.isfinite(values) & (values > 0)]
     if finite.size and finite.max() / finite.min() > 30:
         axes.set_yscale("log")
 
 
-def _row_end(index: pd.DatetimeIndex, stop: int) -> pd.Timestamp:
+def row_end(index: pd.DatetimeIndex, stop: int) -> pd.Timestamp:
     """Where rows ``[..., stop)`` end on the time axis: the start of the next row."""
     if stop < len(index):
         return index[stop]
     return index[-1] + (index[-1] - index[-2])
-
-
-_UNITS = (("day", 86_400), ("hour", 3_600), ("minute", 60), ("second", 1))
-_CALENDAR = {"W": "week", "M": "month", "Q": "quarter", "Y": "year", "B": "business day"}
-
-
-def step_name(frequency: str) -> str:
-    """'h' -> '1 hour', '15min' -> '15 minutes', 'MS' -> '1 month'."""
-    from pandas.tseries.frequencies import to_offset
-
-    offset = to_offset(frequency)
-    try:
-        seconds = pd.Timedelta(offset).total_seconds()
-    except (ValueError, TypeError):
-        code = offset.rule_code.split("-")[0]
-        unit = _CALENDAR.get(code[:1] if code not in _CALENDAR else code, frequency)
-        return f"{offset.n} {unit}{'s' if offset.n > 1 else ''}"
-    for unit, size in _UNITS:
-        if seconds >= size and seconds % size == 0:
-            count = int(seconds // size)
-            return f"{count} {unit}{'s' if count > 1 else ''}"
-    return frequency

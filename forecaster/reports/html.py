@@ -1,21 +1,16 @@
-"""Self-contained HTML reports: figures embedded as PNG data URIs, also saved as files.
+"""Self-contained HTML pages: figures embedded as PNG data URIs.
 
 A report opens from a file with no server and no internet. This module holds the page
-building blocks; what goes in a report is decided by the command that writes it.
+building blocks; what goes on a page is decided by the page's own module.
 """
 
 from __future__ import annotations
 
 import base64
 import html
-import io
 import math
 from collections.abc import Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
+from typing import Any
 
 _STYLE = """
 body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 2em auto;
@@ -29,45 +24,6 @@ img { max-width: 100%; height: auto; margin: 0.5em 0; }
 .note { color: #555; font-size: 0.92em; } pre { background: #f6f6f6; padding: 0.8em;
         overflow-x: auto; font-size: 0.85em; }
 """
-
-
-def new_figure(title: str, xlabel: str, ylabel: str, width: float = 9, height: float = 4) -> Any:
-    """A figure and its axes with the title and axis labels every plot must carry."""
-    import matplotlib
-
-    matplotlib.use("Agg")  # no display needed, and no GUI backend on servers
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(figsize=(width, height), dpi=100)
-    axes.set_title(title)
-    axes.set_xlabel(xlabel)
-    axes.set_ylabel(ylabel)
-    axes.grid(alpha=0.3)
-    return figure, axes
-
-
-def time_axis(axes: Any) -> None:
-    """Dates on the x axis as a person reads them: few ticks, each label only as precise
-    as the tick spacing needs ("Nov 03", "06:00"), the year or day once at the corner."""
-    import matplotlib.dates as mdates
-
-    locator = mdates.AutoDateLocator(minticks=4, maxticks=10)
-    axes.xaxis.set_major_locator(locator)
-    axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
-
-
-def figure_png(figure: Figure, path: Path | None = None) -> bytes:
-    """Render and close ``figure``; also write it to ``path`` when given."""
-    import matplotlib.pyplot as plt
-
-    buffer = io.BytesIO()
-    figure.tight_layout()
-    figure.savefig(buffer, format="png")
-    plt.close(figure)
-    png = buffer.getvalue()
-    if path is not None:
-        path.write_bytes(png)
-    return png
 
 
 def image(png: bytes, alt: str) -> str:

@@ -153,12 +153,3 @@ def _accuracy_sentence(
     if not long["measurable"]:
         return f"{head} or at long horizons {long_part}."
     return f"{head}, but {long['better']} is better at long horizons {long_part}."
-
-
-def plus_minus(stats: dict[str, float | None], digits: int) -> str:
-    """``mean ± std`` over seeds; just the mean when one seed gives no spread."""
-    if stats["mean"] is None:
-        return "n/a"
-    if stats["std"] is None or math.isnan(stats["std"]):
-        return f"{stats['mean']:.{digits}f}"
-    return f"{stats['mean']:.{digits}f} ± {stats['std']:.{digits}f}"

@@ -5,7 +5,8 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
-from forecaster.report import document, figure_png, image, new_figure, table
+from forecaster.reports.html import document, image, table
+from forecaster.reports.plots import figure_png, new_figure
 
 
 def test_page_is_self_contained_and_images_decode(tmp_path: Path) -> None:

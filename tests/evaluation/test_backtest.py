@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecaster.backtest import Fold, fold_layout, run_backtest
 from forecaster.data import prepare_frame
 from forecaster.errors import InputError
-from forecaster.evaluate import mae
+from forecaster.evaluation.backtest import Fold, fold_layout, run_backtest
+from forecaster.evaluation.metrics import mae
 from forecaster.scaling import fit_scaler
 from forecaster.spec import parse_spec
 from forecaster.windows import Periods
@@ -20,7 +20,7 @@ PERIODS = Periods(train_end=100, val_end=140, end=200)
 
 
 def test_expanding_folds_split_the_test_period_into_consecutive_blocks() -> None:
-    folds = fold_layout(PERIODS, folds=3, window="expanding", horizon=5)
+    folds = fold_layout(PERIODS, folds=3, training_range="expanding", horizon=5)
     assert folds == [
         Fold(1, train_start=0, val_start=100, test_start=140, test_end=160),
         Fold(2, train_start=0, val_start=120, test_start=160, test_end=180),
@@ -32,21 +32,21 @@ def test_expanding_folds_split_the_test_period_into_consecutive_blocks() -> None
 
 
 def test_sliding_folds_keep_the_training_length_of_fold_one() -> None:
-    folds = fold_layout(PERIODS, folds=3, window="sliding", horizon=5)
+    folds = fold_layout(PERIODS, folds=3, training_range="sliding", horizon=5)
     assert [fold.train_start for fold in folds] == [0, 20, 40]
     assert {fold.val_start - fold.train_start for fold in folds} == {100}
     assert folds[2].periods() == Periods(train_end=100, val_end=140, end=160)
 
 
 def test_uneven_blocks_give_the_remainder_to_the_first_folds() -> None:
-    folds = fold_layout(Periods(100, 140, 202), folds=3, window="expanding", horizon=5)
+    folds = fold_layout(Periods(100, 140, 202), folds=3, training_range="expanding", horizon=5)
     assert [fold.test_end - fold.test_start for fold in folds] == [21, 21, 20]
     assert folds[-1].test_end == 202
 
 
 def test_too_many_folds_is_a_clear_error() -> None:
     with pytest.raises(InputError, match=r"leave 4 rows per fold.*at most 12 folds"):
-        fold_layout(PERIODS, folds=15, window="expanding", horizon=5, source="d.csv")
+        fold_layout(PERIODS, folds=15, training_range="expanding", horizon=5, source="d.csv")
 
 
 def test_evaluation_section_of_the_spec() -> None:

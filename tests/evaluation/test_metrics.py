@@ -5,22 +5,24 @@ import math
 import numpy as np
 import pytest
 
-from forecaster.evaluate import (
+from forecaster.evaluation.baselines import (
     baseline_forecasts,
-    compare_forecasts,
+    naive_forecast,
+    seasonal_naive_forecast,
+)
+from forecaster.evaluation.metrics import (
     mae,
     mape,
     mase,
     mase_scale,
-    naive_forecast,
     rmse,
+    scaled_errors,
     score,
-    score_lines,
-    seasonal_naive_forecast,
     skill,
+    skills,
     smape,
-    to_json_ready,
 )
+from forecaster.evaluation.scoring import score_forecasts
 
 # two windows, two steps, one target
 Y_TRUE = np.array([[[1.0], [2.0]], [[4.0], [0.0]]])
@@ -68,7 +70,7 @@ def test_seasonal_naive_forecasts_a_pure_daily_sine_perfectly() -> None:
     origins = np.arange(24 * 10, 24 * 19)
     y_true = np.stack([targets[t : t + 24] for t in origins])
     forecasts = {"model": y_true, **baseline_forecasts(targets, origins, 24, season=24)}
-    result = compare_forecasts(y_true, forecasts, np.array([1.0]), ["y"])
+    result = score_forecasts(y_true, forecasts, np.array([1.0]), ["y"])
     assert result["seasonal_naive"]["mae"] == pytest.approx(0.0, abs=1e-12)
     assert result["naive"]["mae"] > 0.5
     assert len(result["model"]["per_step"]["mae"]) == 24
@@ -78,16 +80,11 @@ def test_seasonal_naive_forecasts_a_pure_daily_sine_perfectly() -> None:
 def test_skill_is_relative_error_reduction() -> None:
     model = {"mae": 1.0, "rmse": 2.0, "mape": 10.0, "smape": 5.0, "mase": 0.5}
     base = {"mae": 4.0, "rmse": 2.0, "mape": 5.0, "smape": math.nan, "mase": 0.0}
-    result = skill(model, base)
+    result = skills(model, base)
     assert result["mae"] == pytest.approx(0.75) and result["rmse"] == 0 and result["mape"] == -1
     assert math.isnan(result["smape"]) and math.isnan(result["mase"])
-
-
-def test_json_ready_replaces_nan() -> None:
-    assert to_json_ready({"a": [math.nan, np.float32(1.5)], "b": np.int64(2)}) == {
-        "a": [None, 1.5],
-        "b": 2,
-    }
+    assert skill(1.0, 4.0) == pytest.approx(0.75) and skill(5.0, 4.0) == pytest.approx(-0.25)
+    assert math.isnan(skill(None, 4.0)) and math.isnan(skill(1.0, math.inf))
 
 
 def test_scores_per_step_and_per_target_by_hand() -> None:
@@ -132,18 +129,12 @@ def test_every_forecast_gets_skill_against_both_baselines() -> None:
         "naive": np.full((1, 2, 1), 3.0),  # MAE 2
         "seasonal_naive": np.zeros((1, 2, 1)),  # MAE 1
     }
-    result = compare_forecasts(y_true, forecasts, np.array([1.0]), ["y"])
+    result = score_forecasts(y_true, forecasts, np.array([1.0]), ["y"])
     assert result["skill"]["naive"]["mae"] == pytest.approx(0.75)
     assert result["skill"]["seasonal_naive"]["mae"] == pytest.approx(0.5)
-    lines = score_lines({**result, "windows": 1, "season": 24}, "test period")
-    assert lines[0] == "test period (1 windows, seasonal naive with season 24):"
-    model_line = lines[2].split()
-    assert model_line[0] == "model" and model_line[-2:] == ["+75.0%", "+50.0%"]
 
 
 def test_scaled_errors_are_on_the_scalers_scale() -> None:
-    from forecaster.evaluate import scaled_errors
-
     spread = np.array([2.0])
     scores = scaled_errors(Y_TRUE, Y_PRED, spread)  # errors 1, 0, -2, 1 over 2
     assert scores["mse"] == pytest.approx((0.25 + 0 + 1 + 0.25) / 4)

@@ -1,5 +1,6 @@
 """Rolling-origin backtest: the model and its scaler refit for each fold, scored on the
-block of rows right after the fold's training rows.
+block of rows right after the fold's training rows. Compute only: ``commands.backtest``
+writes the files.
 
 Fold layout: the spec's test period is split into ``evaluation.folds`` consecutive blocks
 of equal length (the first ones one row longer when it does not divide), oldest first.
@@ -21,26 +22,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from forecaster.errors import InputError
-from forecaster.evaluate import (
-    BASELINES,
-    PeriodForecasts,
-    compare_forecasts,
-    forecast_periods,
-    skill_text,
-)
+from forecaster.evaluation.scoring import PeriodForecasts, score_forecasts, score_periods
 from forecaster.scaling import Scaler
 from forecaster.spec import Spec, TrainingRange
-from forecaster.train import FitResult, build_manifest, fit, load_frame
+from forecaster.training import FitResult, fit
 from forecaster.windows import Periods, split_periods
-
-BACKTEST_FILE = "backtest.json"
 
 
 @dataclass(frozen=True)
@@ -71,7 +63,11 @@ class Fold:
 
 
 def fold_layout(
-    periods: Periods, folds: int, window: TrainingRange, horizon: int, source: str = "data"
+    periods: Periods,
+    folds: int,
+    training_range: TrainingRange,
+    horizon: int,
+    source: str = "data",
 ) -> list[Fold]:
     """The folds of a backtest over the test period of ``periods`` (see the module doc)."""
     test_rows = periods.end - periods.val_end
@@ -88,7 +84,7 @@ def fold_layout(
     for number, rows in enumerate(blocks, start=1):
         test_start = int(rows[0])
         val_start = test_start - val_rows
-        train_start = 0 if window == "expanding" else test_start - periods.val_end
+        train_start = 0 if training_range == "expanding" else test_start - periods.val_end
         layout.append(Fold(number, train_start, val_start, test_start, int(rows[-1]) + 1))
     return layout
 
@@ -147,29 +143,6 @@ class BacktestResult:
             "pooled": self.pooled.metrics,
         }
 
-    def environment(self) -> dict[str, Any]:
-        """Versions, device, seed and the data file's SHA-256, as a bundle's manifest
-        has them (reads the spec's data file)."""
-        manifest = build_manifest(self.spec, self.folds[-1].fitted)
-        manifest.pop("training")  # per fold, in per_fold
-        manifest["data"].pop("periods")  # the last fold's, counted from its first row
-        return manifest
-
-    def fold_lines(self) -> list[str]:
-        """One line per fold: its test range, MAEs and the model's skill."""
-        lines = []
-        for result in self.folds:
-            fold, metrics = result.fold, result.scored.metrics
-            first, last = self.frame.index[fold.test_start], self.frame.index[fold.test_end - 1]
-            maes = [metrics[name]["mae"] for name in ("model", *BASELINES)]
-            skills = [skill_text(maes[0], baseline) for baseline in maes[1:]]
-            lines.append(
-                f"fold {fold.number} ({first} to {last}): MAE model {maes[0]:.4f}, naive "
-                f"{maes[1]:.4f}, seasonal naive {maes[2]:.4f}; skill {skills[0]} vs naive, "
-                f"{skills[1]} vs seasonal naive"
-            )
-        return lines
-
 
 def run_backtest(
     spec: Spec,
@@ -219,7 +192,7 @@ def _fit_fold(
     # block (early stopping)
     rows = frame.iloc[fold.train_start : fold.test_end]
     fitted = fit(spec, rows, quiet=quiet, force_cpu=force_cpu, periods=fold.periods())
-    scored = forecast_periods(
+    scored = score_periods(
         fitted.model, fitted.preprocessing, rows, fitted.periods, ("test",), str(spec.data.path)
     )["test"]
     origins = scored.origins + fold.train_start  # rows of the whole series
@@ -254,35 +227,7 @@ def pool(results: list[FoldResult], spec: Spec) -> PeriodForecasts:
             for fold in scored
         ]
     )
-    metrics = compare_forecasts(actual, forecasts, scale, list(spec.data.targets))
+    metrics = score_forecasts(actual, forecasts, scale, list(spec.data.targets))
     metrics |= {"windows": len(actual), "season": scored[0].metrics["season"]}
     origins = np.concatenate([fold.origins for fold in scored])
     return PeriodForecasts(origins, actual, forecasts, metrics)
-
-
-def backtest(
-    spec: Spec,
-    out_dir: Path,
-    *,
-    quiet: bool = False,
-    force_cpu: bool = False,
-    progress: Callable[[str], None] | None = None,
-) -> BacktestResult:
-    """``forecast backtest``: run it on the spec's CSV, write ``backtest.json``,
-    ``report.html`` and ``plots/`` into ``out_dir``."""
-    from forecaster.bundle import is_bundle, write_json
-    from forecaster.evaluation_report import write_backtest_report
-
-    if is_bundle(out_dir):
-        raise InputError(
-            f"{out_dir}: is a bundle folder; writing the backtest there would break its "
-            "checksums; fix: choose another --out folder"
-        )
-    result = run_backtest(
-        spec, load_frame(spec), quiet=quiet, force_cpu=force_cpu, progress=progress
-    )
-    environment = result.environment()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    write_json(out_dir / BACKTEST_FILE, {**result.to_dict(), "environment": environment})
-    write_backtest_report(out_dir, result, environment)
-    return result

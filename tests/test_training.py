@@ -13,8 +13,9 @@ from typer.testing import CliRunner
 import forecaster
 from forecaster.cli import app
 from forecaster.data import prepare_frame
+from forecaster.evaluation.scoring import score_periods
 from forecaster.spec import parse_spec
-from forecaster.train import evaluate_periods, fit
+from forecaster.training import fit
 from tests.conftest import synthetic_frame, write_spec
 
 
@@ -68,7 +69,9 @@ def _level_shift_scores(cell: str, normalization: str) -> dict:
             "split": {"val": 0.2, "test": 0.25},
         },
     )
-    return evaluate_periods(fit(spec, frame, quiet=True), frame, ("test",))["test"]
+    fitted = fit(spec, frame, quiet=True)
+    scored = score_periods(fitted.model, fitted.preprocessing, frame, fitted.periods, ("test",))
+    return scored["test"].metrics
 
 
 @pytest.mark.parametrize("cell", ["gru", "lstm"])
@@ -113,7 +116,9 @@ def test_same_spec_data_and_seed_give_the_same_forecast(tmp_path: Path, series_c
 def test_scores_on_the_scalers_scale_sit_beside_the_original_ones() -> None:
     frame = _frame(synthetic_frame(200))
     result = fit(_spec(train={"epochs": 1, "seed": 1, "batch_size": 64}), frame, quiet=True)
-    test = evaluate_periods(result, frame, ("test",))["test"]
+    test = score_periods(result.model, result.preprocessing, frame, result.periods, ("test",))[
+        "test"
+    ].metrics
     spread = result.preprocessing.scaler.scale[0]
     for forecast in ("model", "naive", "seasonal_naive"):
         assert test["scaled"][forecast]["mae"] == pytest.approx(test[forecast]["mae"] / spread)

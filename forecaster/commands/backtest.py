@@ -1,0 +1,45 @@
+"""``forecast backtest``: refit per fold, score each test block, write the results."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from forecaster.evaluation.backtest import BacktestResult, run_backtest
+from forecaster.manifest import run_record
+from forecaster.reports.backtest import write_backtest_report
+from forecaster.spec import Spec
+from forecaster.storage import BACKTEST, check_replaceable, staged_folder, write_json
+from forecaster.training import load_frame
+
+BACKTEST_FILE = "backtest.json"
+
+
+@dataclass(frozen=True)
+class BacktestRun:
+    folder: Path
+    result: BacktestResult
+    environment: dict[str, Any]  # versions, device, seed, data checksum (last fold's fit)
+
+
+def backtest(
+    spec: Spec,
+    out_dir: Path,
+    *,
+    quiet: bool = False,
+    force_cpu: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> BacktestRun:
+    """Run the backtest on the spec's CSV and write ``backtest.json``, ``report.html`` and
+    ``plots/`` into ``out_dir``, whole or not at all."""
+    check_replaceable(out_dir, BACKTEST)
+    result = run_backtest(
+        spec, load_frame(spec), quiet=quiet, force_cpu=force_cpu, progress=progress
+    )
+    environment = run_record(spec, result.folds[-1].fitted)
+    with staged_folder(out_dir, BACKTEST) as staging:
+        write_json(staging / BACKTEST_FILE, {**result.to_dict(), "environment": environment})
+        write_backtest_report(staging, result, environment)
+    return BacktestRun(out_dir, result, environment)

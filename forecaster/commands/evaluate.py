@@ -1,0 +1,64 @@
+"""``forecast evaluate``: score a bundle on a CSV cut by the bundle's own split."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from forecaster.bundle import HISTORY_FILE, METRICS_FILE, load_bundle
+from forecaster.data import infer_frequency
+from forecaster.errors import InputError
+from forecaster.evaluation.scoring import ModelEvaluation, score_periods
+from forecaster.reports.model import write_model_report
+from forecaster.storage import EVALUATION, check_replaceable, staged_folder, write_json
+from forecaster.windows import split_periods, window_origins
+
+
+@dataclass(frozen=True)
+class EvaluateResult:
+    folder: Path
+    metrics: dict[str, Any]  # what metrics.json holds: "val" (or None) and "test"
+
+
+def evaluate(bundle: Path, data: Path | None, out_dir: Path) -> EvaluateResult:
+    """Score ``bundle`` on ``data`` (default: its spec's CSV) and write ``metrics.json``,
+    ``report.html`` and ``plots/`` into ``out_dir``, whole or not at all.
+
+    The validation period is scored too when the CSV has one; else it is ``null``.
+    """
+    check_replaceable(out_dir, EVALUATION)
+    forecaster = load_bundle(bundle)
+    spec, prep = forecaster.spec, forecaster.preprocessing
+    path = data or spec.data.path
+    frame = prep.read_csv(path)
+    frequency = infer_frequency(frame.index, str(path))
+    if frequency != prep.frequency:
+        raise InputError(
+            f"{path}: has a step of {frequency!r}, the bundle was trained on {prep.frequency!r} "
+            "data; fix: evaluate on data with the training frequency"
+        )
+    periods = split_periods(frame.index, spec.data.split)
+    val_start, val_end = periods.bounds("val")
+    has_val = len(window_origins(val_start, val_end, prep.lookback, prep.horizon)) > 0
+    names = ("val", "test") if has_val else ("test",)
+    scored = score_periods(forecaster.model, prep, frame, periods, names, str(path))
+    history_file = Path(bundle) / HISTORY_FILE
+    evaluation = ModelEvaluation(
+        spec=spec,
+        preprocessing=prep,
+        frame=frame,
+        periods=periods,
+        scored=scored,
+        history=pd.read_csv(history_file) if history_file.is_file() else None,
+        manifest=forecaster.manifest,
+        data_source=str(path),
+    )
+    metrics = {"val": None, **evaluation.metrics}
+    with staged_folder(out_dir, EVALUATION) as staging:
+        write_json(staging / METRICS_FILE, metrics)
+        title = f"{spec.name} evaluated on {Path(path).name}"
+        write_model_report(staging, evaluation, title)
+    return EvaluateResult(out_dir, metrics)

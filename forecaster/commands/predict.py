@@ -1,0 +1,25 @@
+"""``forecast predict``: a bundle and recent history to the forecast table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from forecaster.bundle import load_bundle
+from forecaster.errors import InputError
+
+
+def predict(bundle: Path, data: Path | None = None, out: Path | None = None) -> pd.DataFrame:
+    """Forecast the horizon after the last row of ``data`` (default: the spec's CSV);
+    write the table to ``out`` when given, and return it."""
+    if out is not None and out.is_dir():
+        raise InputError(
+            f"{out}: is a folder; expected a file name; fix: use --out {out / 'forecast.csv'}"
+        )
+    forecaster = load_bundle(bundle)
+    forecast = forecaster.predict_csv(data or forecaster.spec.data.path)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        forecast.to_csv(out, index=False)
+    return forecast

@@ -1,0 +1,84 @@
+"""``forecast train``: read the spec's CSV, fit, score beside the baselines, save the bundle."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from forecaster.bundle import save_bundle
+from forecaster.checkpoint import Checkpoint
+from forecaster.evaluation.scoring import ModelEvaluation, score_periods
+from forecaster.manifest import bundle_manifest
+from forecaster.reports.model import write_model_report
+from forecaster.spec import Spec
+from forecaster.storage import BUNDLE, check_replaceable, file_sha256
+from forecaster.training import FitResult, fit, load_frame
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    bundle: Path
+    fitted: FitResult
+    metrics: dict[str, Any]  # what metrics.json holds: "val" and "test"
+
+
+def train(
+    spec: Spec,
+    out_dir: str | Path,
+    *,
+    quiet: bool = False,
+    force_cpu: bool = False,
+    resume: bool = False,
+) -> TrainResult:
+    """Read the spec's CSV, fit, evaluate on validation and test, save the bundle.
+
+    Training keeps a checkpoint beside ``out_dir`` after every epoch (see
+    ``forecaster.checkpoint``); ``resume`` continues from it. Nothing is written to
+    ``out_dir`` until the whole bundle is ready.
+    """
+    out_dir = Path(out_dir)
+    check_replaceable(out_dir, BUNDLE)  # before the training, not after it
+    frame = load_frame(spec)
+    checkpoint = Checkpoint(out_dir, spec, file_sha256(spec.data.path))
+    checkpoint.prepare(resume)
+    fitted = fit(spec, frame, quiet=quiet, force_cpu=force_cpu, checkpoint=checkpoint)
+    result = save_fitted(spec, frame, fitted, out_dir)
+    checkpoint.remove()
+    return result
+
+
+def save_fitted(spec: Spec, frame: pd.DataFrame, fitted: FitResult, out_dir: Path) -> TrainResult:
+    """Score a fitted model on validation and test beside the baselines and save it, with
+    its report, as a bundle."""
+    source = str(spec.data.path)
+    manifest = bundle_manifest(spec, fitted)
+    evaluation = ModelEvaluation(
+        spec=spec,
+        preprocessing=fitted.preprocessing,
+        frame=frame,
+        periods=fitted.periods,
+        scored=score_periods(
+            fitted.model, fitted.preprocessing, frame, fitted.periods, source=source
+        ),
+        history=fitted.history,
+        manifest=manifest,
+        data_source=source,
+    )
+
+    def add_report(folder: Path) -> None:
+        write_model_report(folder, evaluation, f"{spec.name}: training report")
+
+    bundle = save_bundle(
+        out_dir,
+        fitted.model,
+        spec,
+        fitted.preprocessing,
+        manifest,
+        fitted.history,
+        evaluation.metrics,
+        extras=add_report,
+    )
+    return TrainResult(bundle, fitted, evaluation.metrics)

@@ -1,0 +1,107 @@
+"""A model and the baselines scored on every window of a period, on the same windows.
+
+Compute only: nothing here writes a file or prints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from forecaster.errors import InputError
+from forecaster.evaluation.baselines import BASELINES, baseline_forecasts
+from forecaster.evaluation.metrics import mase_scale, scaled_errors, score, skills
+from forecaster.predict import predict_windows
+from forecaster.preprocessing import Preprocessing
+from forecaster.spec import Spec
+from forecaster.windows import Periods, period_origins, target_windows
+
+if TYPE_CHECKING:
+    import keras
+
+
+def score_forecasts(
+    y_true: np.ndarray,
+    forecasts: dict[str, np.ndarray],
+    scale: np.ndarray,
+    target_names: list[str],
+) -> dict[str, Any]:
+    """Each forecast (``model`` and the baselines) scored, and the model's skill against
+    each baseline."""
+    result = {name: score(y_true, pred, scale, target_names) for name, pred in forecasts.items()}
+    result["skill"] = {name: skills(result["model"], result[name]) for name in BASELINES}
+    return result
+
+
+@dataclass(frozen=True)
+class PeriodForecasts:
+    """Every window of one period on the original scale, ``[windows, horizon, targets]``."""
+
+    origins: np.ndarray  # row of each window's first forecast step
+    actual: np.ndarray
+    forecasts: dict[str, np.ndarray]  # "model", "naive", "seasonal_naive"
+    metrics: dict[str, Any]  # what metrics.json holds for the period
+
+
+def score_periods(
+    model: keras.Model,
+    preprocessing: Preprocessing,
+    frame: pd.DataFrame,
+    periods: Periods,
+    names: tuple[str, ...] = ("val", "test"),
+    source: str = "data",
+) -> dict[str, PeriodForecasts]:
+    """The model and both baselines on every window of each named period.
+
+    MASE is scaled by the seasonal-naive MAE on the training rows ``[0, train_end)``.
+    """
+    prep = preprocessing
+    num_targets = len(prep.targets)
+    values = frame.to_numpy(dtype=np.float64)[: periods.end]
+    targets = values[:, :num_targets]
+    scale = mase_scale(targets[: periods.train_end], prep.season)
+    scaled = prep.scaler.transform(values).astype(np.float32)
+    result = {}
+    for period in names:
+        origins = period_origins(periods, period, prep.lookback, prep.horizon, source)
+        if origins.min() < prep.season:
+            raise InputError(
+                f"{source}: the {period} period starts {origins.min()} rows into the data; the "
+                f"seasonal-naive baseline needs {prep.season}; fix: use more training rows"
+            )
+        predicted = predict_windows(model, scaled, origins, prep)
+        forecasts = {
+            "model": prep.scaler.inverse(predicted.astype(np.float64), slice(0, num_targets)),
+            **baseline_forecasts(targets, origins, prep.horizon, prep.season),
+        }
+        actual = np.array(target_windows(targets, origins, prep.horizon))
+        metrics = score_forecasts(actual, forecasts, scale, prep.targets)
+        target_spread = prep.scaler.scale[:num_targets]
+        metrics["scaled"] = {
+            name: scaled_errors(actual, forecast, target_spread)
+            for name, forecast in forecasts.items()
+        }
+        metrics |= {"windows": len(origins), "season": prep.season, "mase_scale": scale.tolist()}
+        result[period] = PeriodForecasts(origins, actual, forecasts, metrics)
+    return result
+
+
+@dataclass(frozen=True)
+class ModelEvaluation:
+    """A model scored on a series: what ``metrics.json`` and the report are made from."""
+
+    spec: Spec
+    preprocessing: Preprocessing
+    frame: pd.DataFrame  # the series as read: time index, target columns first
+    periods: Periods
+    scored: dict[str, PeriodForecasts]  # by period name
+    history: pd.DataFrame | None  # per epoch, as in history.csv
+    manifest: dict[str, Any]
+    data_source: str
+
+    @property
+    def metrics(self) -> dict[str, Any]:
+        return {period: forecasts.metrics for period, forecasts in self.scored.items()}

@@ -1,0 +1,93 @@
+"""The page of one model scored on one series: ``forecast train`` writes it into the
+bundle, ``forecast evaluate`` into its output folder."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from forecaster.evaluation.scoring import ModelEvaluation
+from forecaster.reports.html import document, preformatted, table
+from forecaster.reports.plots import PERIOD_LABELS, forecast_labels, loss_figure, periods_figure
+from forecaster.reports.sections import (
+    MAX_TARGETS_PLOTTED,
+    Plots,
+    describe_task,
+    forecast_sections,
+    headline,
+    manifest_table,
+    method,
+    paragraph,
+    time_text,
+    write_page,
+)
+from forecaster.windows import PERIODS
+
+
+def write_model_report(folder: Path, evaluation: ModelEvaluation, title: str) -> Path:
+    """The report of one model scored on one series; returns the HTML file."""
+    plots = Plots(folder)
+    spec, prep = evaluation.spec, evaluation.preprocessing
+    index = evaluation.frame.index
+    targets = evaluation.frame.to_numpy(dtype=np.float64)[:, : len(prep.targets)]
+    test = evaluation.scored["test"]
+    labels = forecast_labels(prep.season)
+
+    sections = [
+        ("Test period", headline(index, test, "test period", labels)),
+        *forecast_sections(plots, index, targets, test, prep, labels),
+    ]
+    if evaluation.history is not None and len(evaluation.history):
+        sections.append(("Training", _training(plots, evaluation.history, spec.train.loss)))
+    if "val" in evaluation.scored:
+        val = evaluation.scored["val"]
+        sections.append(("Validation period", headline(index, val, "validation period", labels)))
+    sections += [
+        ("Data and periods", _data_and_periods(plots, evaluation, targets)),
+        ("How the scores are measured", method(prep)),
+        ("Spec", preformatted(spec.to_yaml())),
+        ("Manifest", manifest_table(evaluation.manifest)),
+    ]
+    subtitle = (
+        f"{describe_task(spec, prep)}. Data: {evaluation.data_source}. "
+        f"Written {datetime.now().isoformat(timespec='seconds')}."
+    )
+    return write_page(folder, document(title, sections, subtitle))
+
+
+def _training(plots: Plots, history: pd.DataFrame, loss: str) -> str:
+    best = history.loc[history["val_loss"].idxmin()]
+    figure = loss_figure(history, loss)
+    note = paragraph(
+        f"{len(history)} epochs; the weights kept are those of epoch {int(best['epoch'])} "
+        f"(lowest validation loss, {best['val_loss']:.4g}). Training took "
+        f"{history['seconds'].sum():.1f} s.",
+        note=True,
+    )
+    return plots.html(figure, "loss", "training and validation loss by epoch") + note
+
+
+def _data_and_periods(plots: Plots, evaluation: ModelEvaluation, targets: np.ndarray) -> str:
+    index, periods, prep = evaluation.frame.index, evaluation.periods, evaluation.preprocessing
+    spans = {period: periods.bounds(period) for period in PERIODS}
+    names = prep.targets[:MAX_TARGETS_PLOTTED]
+    figure = periods_figure(index, targets, names, spans)
+    rows = [
+        [
+            PERIOD_LABELS[period],
+            f"{start:,} to {stop - 1:,}",
+            f"{stop - start:,}",
+            time_text(index[start]),
+            time_text(index[stop - 1]),
+            f"{evaluation.scored[period].metrics['windows']:,}"
+            if period in evaluation.scored
+            else "",
+        ]
+        for period, (start, stop) in spans.items()
+        if stop > start
+    ]
+    header = ["period", "rows", "row count", "first", "last", "scored windows"]
+    return plots.html(figure, "periods", "the series and its periods") + table(header, rows)

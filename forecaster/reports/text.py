@@ -1,0 +1,143 @@
+"""Every table and line forecaster prints on a terminal, built from typed results.
+
+The CLI prints what these return; nothing here computes a score.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from forecaster.evaluation.baselines import BASELINES
+from forecaster.evaluation.metrics import skill
+
+if TYPE_CHECKING:
+    from forecaster.evaluation.backtest import BacktestResult
+
+
+def score_lines(scores: dict[str, Any], heading: str) -> list[str]:
+    """A period's scores as a plain-text table: the model beside both baselines, with its
+    MAE skill against each (``1 - MAE / MAE of the baseline``)."""
+    lines = [
+        f"{heading} ({scores['windows']} windows, seasonal naive with season {scores['season']}):",
+        f"  {'forecast':<16}{'MAE':>10}{'RMSE':>10}{'MASE':>8}"
+        f"{'skill vs naive':>16}{'vs seasonal':>13}",
+    ]
+    for name in ("model", *BASELINES):
+        row = scores[name]
+        skills = [skill_text(row["mae"], scores[base]["mae"]) for base in BASELINES]
+        lines.append(
+            f"  {name:<16}{row['mae']:>10.4f}{row['rmse']:>10.4f}{_number(row['mase']):>8}"
+            f"{skills[0]:>16}{skills[1]:>13}"
+        )
+    return lines
+
+
+def skill_text(mae_value: float | None, baseline_mae: float | None) -> str:
+    """``1 - MAE / MAE of the baseline`` as a signed percentage; "n/a" when undefined."""
+    value = skill(mae_value, baseline_mae)
+    return "n/a" if not math.isfinite(value) else f"{value:+.1%}"
+
+
+def _number(value: float | None) -> str:
+    return "n/a" if value is None or not math.isfinite(value) else f"{value:.3f}"
+
+
+def fold_lines(backtest: BacktestResult) -> list[str]:
+    """One line per fold: its test range, MAEs and the model's skill."""
+    lines = []
+    for result in backtest.folds:
+        fold, metrics = result.fold, result.scored.metrics
+        index = backtest.frame.index
+        first, last = index[fold.test_start], index[fold.test_end - 1]
+        maes = [metrics[name]["mae"] for name in ("model", *BASELINES)]
+        skills = [skill_text(maes[0], baseline) for baseline in maes[1:]]
+        lines.append(
+            f"fold {fold.number} ({first} to {last}): MAE model {maes[0]:.4f}, naive "
+            f"{maes[1]:.4f}, seasonal naive {maes[2]:.4f}; skill {skills[0]} vs naive, "
+            f"{skills[1]} vs seasonal naive"
+        )
+    return lines
+
+
+def summary_lines(results: dict[str, Any]) -> list[str]:
+    """The side-by-side table as plain text, for the terminal."""
+    first, last = results["long_horizon_steps"]
+    rows = [["", "params", "s/epoch", "epochs", "test MAE", f"MAE {first}-{last}", "latency ms"]]
+    for name, variant in results["variants"].items():
+        test = variant["test"]
+        rows.append(
+            [
+                name,
+                f"{variant['params']:,}",
+                plus_minus(variant["seconds_per_epoch"], 2),
+                f"{variant['epochs']['mean']:.1f}",
+                plus_minus(test["mae"], 4),
+                plus_minus(test["long_horizon_mae"], 4),
+                f"{variant['latency_ms']['mean']:.1f}",
+            ]
+        )
+    for name, baseline in results["baselines"].items():
+        rows.append(
+            [name, "", "", "", f"{baseline['mae']:.4f}", f"{baseline['long_horizon_mae']:.4f}", ""]
+        )
+    widths = [max(len(row[k]) for row in rows) for k in range(len(rows[0]))]
+    return [
+        "  ".join(
+            cell.ljust(width) if k == 0 else cell.rjust(width)
+            for k, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ).rstrip()
+        for row in rows
+    ]
+
+
+def describe_threads(environment: dict[str, Any]) -> str:
+    """One line: where the runs trained and with how many threads."""
+
+    def threads(count: int) -> str:
+        return "TensorFlow's default (one per core)" if count == 0 else str(count)
+
+    determinism = environment["determinism"]
+    line = (
+        f"{environment['device']}, {environment['cpu_cores']} CPU cores available; "
+        f"intra-op threads: {threads(determinism['intra_op_threads'])}, "
+        f"inter-op threads: {threads(determinism['inter_op_threads'])}; "
+        f"op determinism {'on' if determinism['op_determinism'] else 'off'}"
+    )
+    variables = environment.get("thread_variables") or {}
+    if variables:
+        line += "; " + ", ".join(f"{name}={value}" for name, value in variables.items())
+    return line
+
+
+def plus_minus(stats: dict[str, float | None], digits: int) -> str:
+    """``mean ± std`` over seeds; just the mean when one seed gives no spread."""
+    if stats["mean"] is None:
+        return "n/a"
+    if stats["std"] is None or math.isnan(stats["std"]):
+        return f"{stats['mean']:.{digits}f}"
+    return f"{stats['mean']:.{digits}f} ± {stats['std']:.{digits}f}"
+
+
+_UNITS = (("day", 86_400), ("hour", 3_600), ("minute", 60), ("second", 1))
+_CALENDAR = {"W": "week", "M": "month", "Q": "quarter", "Y": "year", "B": "business day"}
+
+
+def step_name(frequency: str) -> str:
+    """'h' -> '1 hour', '15min' -> '15 minutes', 'MS' -> '1 month'."""
+    from pandas.tseries.frequencies import to_offset
+
+    offset = to_offset(frequency)
+    try:
+        seconds = pd.Timedelta(offset).total_seconds()
+    except (ValueError, TypeError):
+        code = offset.rule_code.split("-")[0]
+        unit = _CALENDAR.get(code[:1] if code not in _CALENDAR else code, frequency)
+        return f"{offset.n} {unit}{'s' if offset.n > 1 else ''}"
+    for unit, size in _UNITS:
+        if seconds >= size and seconds % size == 0:
+            count = int(seconds // size)
+            return f"{count} {unit}{'s' if count > 1 else ''}"
+    return frequency

@@ -1,0 +1,282 @@
+"""Training: from a spec and a series to fitted weights, as a short story of small steps.
+
+``fit`` reads like the "Training" section of the Keras weather-forecasting example: seed
+and device, the periods, the scaler fit on the training rows, the windowed datasets, the
+compiled model, the callbacks, ``model.fit``, the history. It writes nothing; saving and
+scoring belong to the commands. This module imports Keras at the top: the CLI imports it
+only when a command trains.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import keras
+import numpy as np
+import pandas as pd
+
+from forecaster.data import infer_frequency, read_csv, season_length
+from forecaster.errors import ForecasterError
+from forecaster.models import build_model
+from forecaster.preprocessing import Preprocessing
+from forecaster.scaling import scale_series
+from forecaster.spec import Spec
+from forecaster.windows import Periods, check_periods, period_origins, window_dataset
+
+if TYPE_CHECKING:
+    import tensorflow as tf
+
+    from forecaster.checkpoint import Checkpoint
+
+
+@dataclass
+class FitResult:
+    model: keras.Model
+    preprocessing: Preprocessing
+    periods: Periods
+    history: pd.DataFrame  # one row per epoch: epoch, loss, val_loss, learning_rate, seconds
+    device: str
+    determinism: dict[str, Any]
+    train_seconds: float
+    best_epoch: int
+    resumed_at_epoch: int | None = None  # 1-based epoch a resumed run continued with
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """The series ready for windowing: scaled values up to the last period's end."""
+
+    preprocessing: Preprocessing
+    periods: Periods
+    scaled: np.ndarray  # [rows, columns], targets first
+    train_origins: np.ndarray
+    val_origins: np.ndarray
+
+
+def load_frame(spec: Spec, path: str | Path | None = None) -> pd.DataFrame:
+    """The spec's CSV (or ``path``) read with the spec's time column, columns and policy."""
+    return read_csv(
+        path or spec.data.path,
+        time_column=spec.data.time_column,
+        columns=spec.data.columns,
+        missing=spec.data.missing,
+    )
+
+
+def fit(
+    spec: Spec,
+    frame: pd.DataFrame,
+    *,
+    quiet: bool = False,
+    force_cpu: bool = False,
+    periods: Periods | None = None,
+    checkpoint: Checkpoint | None = None,
+) -> FitResult:
+    """Train the spec's model on ``frame`` (rows already validated and sorted), saving to
+    and resuming from ``checkpoint`` when given.
+
+    ``periods`` replaces the spec's split (a backtest fold's rows); rows from
+    ``periods.end`` on are never read.
+    """
+    device = select_device(force_cpu)
+    determinism = seed_everything(spec.train.seed)
+    prepared = prepare(spec, frame, periods)
+    first_epoch = checkpoint.first_epoch() if checkpoint is not None else 0
+    train_data, val_data = datasets(spec, prepared, first_epoch)
+    model = compiled_model(spec, num_columns=prepared.scaled.shape[1])
+    epoch_log = EpochLog()
+    callbacks = training_callbacks(spec, epoch_log, checkpoint)
+
+    started = time.perf_counter()
+    model.fit(
+        train_data,
+        validation_data=val_data,
+        epochs=spec.train.epochs,
+        initial_epoch=first_epoch,
+        steps_per_epoch=math.ceil(len(prepared.train_origins) / spec.train.batch_size),
+        callbacks=callbacks,
+        shuffle=False,  # the dataset shuffles itself, reproducibly
+        verbose=0 if quiet else (1 if sys.stderr.isatty() else 2),
+    )
+    train_seconds = time.perf_counter() - started
+
+    resumed = checkpoint is not None and checkpoint.saved is not None
+    if resumed:
+        train_seconds += checkpoint.saved.train_seconds
+    history = pd.DataFrame(epoch_log.rows)
+    _check_converged(history, spec)
+    return FitResult(
+        model,
+        prepared.preprocessing,
+        prepared.periods,
+        history,
+        device,
+        determinism,
+        train_seconds,
+        best_epoch=int(history.loc[history["val_loss"].idxmin(), "epoch"]),
+        resumed_at_epoch=first_epoch + 1 if resumed else None,
+    )
+
+
+def prepare(spec: Spec, frame: pd.DataFrame, periods: Periods | None = None) -> _Prepared:
+    """Periods (checked before any training), the scaler fit on the training rows alone,
+    and the window origins of training and validation."""
+    source = str(spec.data.path)
+    lookback, horizon = spec.window.lookback, spec.window.horizon
+    frequency = infer_frequency(frame.index, source)
+    season = spec.evaluation.season or season_length(frequency)
+    periods = periods or check_periods(
+        frame.index, spec.data.split, lookback, horizon, season, source
+    )
+    train_origins = period_origins(periods, "train", lookback, horizon, source)
+    val_origins = period_origins(periods, "val", lookback, horizon, source)
+    values = frame.to_numpy(dtype=np.float64)[: periods.end]
+    scaler, scaled = scale_series(spec.scaling, values, periods.train_end, source)
+    preprocessing = Preprocessing(
+        time_column=str(frame.index.name),
+        targets=list(spec.data.targets),
+        covariates=list(spec.data.covariates),
+        frequency=frequency,
+        lookback=lookback,
+        horizon=horizon,
+        missing=spec.data.missing,
+        season=season,
+        scaler=scaler,
+    )
+    return _Prepared(preprocessing, periods, scaled, train_origins, val_origins)
+
+
+def datasets(
+    spec: Spec, prepared: _Prepared, first_epoch: int
+) -> tuple[tf.data.Dataset, tf.data.Dataset]:
+    """Training batches, shuffled per epoch from the seed, for the epochs still to run;
+    validation batches in time order."""
+    lookback, horizon = spec.window.lookback, spec.window.horizon
+    num_targets, batch_size = len(spec.data.targets), spec.train.batch_size
+    train_data = window_dataset(
+        prepared.scaled,
+        prepared.train_origins,
+        lookback,
+        horizon,
+        num_targets,
+        batch_size,
+        spec.train.seed,
+        first_epoch=first_epoch,
+        num_epochs=spec.train.epochs - first_epoch,
+    )
+    val_data = window_dataset(
+        prepared.scaled, prepared.val_origins, lookback, horizon, num_targets, batch_size
+    )
+    return train_data, val_data
+
+
+def compiled_model(spec: Spec, num_columns: int) -> keras.Model:
+    model = build_model(
+        spec.model, spec.window.lookback, spec.window.horizon, num_columns, len(spec.data.targets)
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=spec.train.learning_rate),
+        loss={"mse": "mse", "mae": "mae", "huber": keras.losses.Huber()}[spec.train.loss],
+    )
+    return model
+
+
+def training_callbacks(
+    spec: Spec, epoch_log: EpochLog, checkpoint: Checkpoint | None
+) -> list[keras.callbacks.Callback]:
+    """Per-epoch log, early stopping with the best weights restored, learning rate halved
+    on a plateau, and the checkpoint last (it saves the state of the others)."""
+    early_stopping = keras.callbacks.EarlyStopping(
+        monitor="val_loss", patience=spec.train.patience, restore_best_weights=True
+    )
+    reduce_lr = keras.callbacks.ReduceLROnPlateau(
+        monitor="val_loss",
+        factor=0.5,
+        patience=max(1, spec.train.patience // 2),
+        min_lr=spec.train.learning_rate / 100,
+    )
+    callbacks: list[keras.callbacks.Callback] = [epoch_log, early_stopping, reduce_lr]
+    if checkpoint is not None:
+        callbacks.append(checkpoint.callback(early_stopping, reduce_lr, epoch_log.rows))
+    return callbacks
+
+
+def _check_converged(history: pd.DataFrame, spec: Spec) -> None:
+    losses = history[["loss", "val_loss"]].to_numpy(dtype=np.float64)
+    diverged = ~np.isfinite(losses).all(axis=1)
+    if diverged.any():
+        epoch = int(history["epoch"].to_numpy()[np.argmax(diverged)])
+        raise ForecasterError(
+            f"{spec.data.path}: training diverged: the loss is not finite at epoch {epoch}; "
+            f"fix: lower train.learning_rate ({spec.train.learning_rate}), keep scaling "
+            "standard, or look for extreme values in the data"
+        )
+
+
+def select_device(force_cpu: bool) -> str:
+    """Hide the GPUs when asked (must run before TensorFlow touches a device); return the
+    device training will use."""
+    import tensorflow as tf
+
+    if force_cpu:
+        tf.config.set_visible_devices([], "GPU")
+    gpus = tf.config.get_visible_devices("GPU")
+    if not gpus:
+        return "CPU"
+    details = tf.config.experimental.get_device_details(gpus[0])
+    return f"GPU ({details.get('device_name', gpus[0].name)})"
+
+
+def seed_everything(seed: int) -> dict[str, Any]:
+    """Same seed, same data, same machine: same weights and forecasts."""
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(seed)
+    try:
+        tf.config.experimental.enable_op_determinism()
+        op_determinism = True
+    except Exception:
+        op_determinism = False
+    return {
+        "seed": seed,
+        "op_determinism": op_determinism,
+        "window_order": "stateless shuffle seeded by (seed, epoch)",
+        "keras_backend": keras.backend.backend(),
+        "python_hash_seed": os.environ.get("PYTHONHASHSEED"),
+        "inter_op_threads": tf.config.threading.get_inter_op_parallelism_threads(),
+        "intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads(),
+    }
+
+
+class EpochLog(keras.callbacks.Callback):
+    """Per-epoch losses, learning rate and wall time, for history.csv."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[dict[str, float]] = []
+        self._started = 0.0
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._started = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        logs = logs or {}
+        self.rows.append(
+            {
+                "epoch": epoch + 1,
+                "loss": float(logs.get("loss", np.nan)),
+                "val_loss": float(logs.get("val_loss", np.nan)),
+                "learning_rate": float(
+                    keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)
+                ),
+                "seconds": time.perf_counter() - self._started,
+            }
+        )
+        if not np.isfinite([self.rows[-1]["loss"], self.rows[-1]["val_loss"]]).all():
+            self.model.stop_training = True  # diverged: more epochs cannot recover

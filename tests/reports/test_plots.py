@@ -1,0 +1,80 @@
+"""Every figure carries a title and both axis labels, and a forecast looks the same in
+every figure (the one style table)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.colors import to_hex
+
+from forecaster.evaluation.baselines import baseline_forecasts
+from forecaster.evaluation.scoring import PeriodForecasts, score_forecasts
+from forecaster.reports.plots import (
+    STYLES,
+    error_by_step_figure,
+    errors_figure,
+    figure_png,
+    forecast_labels,
+    last_windows_figure,
+    loss_figure,
+    one_step_figure,
+    periods_figure,
+)
+
+HORIZON, SEASON = 4, 6
+
+
+def _scored() -> tuple[pd.DatetimeIndex, np.ndarray, PeriodForecasts]:
+    index = pd.date_range("2024-01-01", periods=80, freq="h")
+    targets = np.sin(np.arange(80) / 3.0)[:, None]
+    origins = np.arange(60, 77)
+    actual = np.stack([targets[t : t + HORIZON] for t in origins])
+    forecasts = {"model": actual + 0.1, **baseline_forecasts(targets, origins, HORIZON, SEASON)}
+    metrics = score_forecasts(actual, forecasts, np.array([1.0]), ["y"])
+    return index, targets, PeriodForecasts(origins, actual, forecasts, metrics)
+
+
+def _lines_by_label(figure) -> dict[str, str]:
+    axes = figure.axes[0]
+    return {line.get_label(): to_hex(line.get_color()) for line in axes.get_lines()}
+
+
+def test_every_figure_is_titled_and_labelled() -> None:
+    index, targets, scored = _scored()
+    labels = forecast_labels(SEASON)
+    history = pd.DataFrame(
+        {"epoch": [1, 2, 3], "loss": [1.0, 0.5, 0.4], "val_loss": [1.1, 0.6, 0.7]}
+    )
+    spans = {"train": (0, 40), "val": (40, 60), "test": (60, 80)}
+    figures = [
+        last_windows_figure(index, targets, scored, 0, "y", 12, labels),
+        one_step_figure(index, targets, scored, 0, "y", labels, 720, []),
+        error_by_step_figure(scored.metrics, "y", False, "h", labels),
+        errors_figure(scored, 0, "y", labels),
+        loss_figure(history, "mse"),
+        periods_figure(index, targets, ["y"], spans),
+    ]
+    for figure in figures:
+        axes = figure.axes[0]
+        assert axes.get_title() and axes.get_xlabel() and axes.get_ylabel()
+        assert figure_png(figure)[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_model_and_baselines_keep_their_colours_across_figures() -> None:
+    index, targets, scored = _scored()
+    labels = forecast_labels(SEASON)
+    expected = {labels[name]: to_hex(STYLES[name]["color"]) for name in STYLES}
+    for figure in (
+        last_windows_figure(index, targets, scored, 0, "y", 12, labels),
+        error_by_step_figure(scored.metrics, "y", False, "h", labels),
+    ):
+        drawn = _lines_by_label(figure)
+        for label, color in expected.items():
+            assert drawn[label] == color, label
+
+
+def test_the_periods_figure_names_each_period_in_words() -> None:
+    index, targets, _ = _scored()
+    figure = periods_figure(index, targets, ["y"], {"train": (0, 40), "val": (40, 60)})
+    texts = [text.get_text().strip() for text in figure.axes[0].texts]
+    assert texts == ["training", "validation"]
