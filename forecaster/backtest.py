@@ -93,6 +93,15 @@ def fold_layout(
     return layout
 
 
+def fold_boundaries(spec: Spec, index: pd.Index) -> list[int]:
+    """Every row where a fold's validation or test rows start or end: filling a gap never
+    reads across one, so no fold's training rows hold values from its test block."""
+    periods = split_periods(index, spec.data.split)
+    folds = fold_layout(periods, spec.evaluation.folds, spec.evaluation.window, spec.window.horizon)
+    rows = {periods.train_end, periods.val_end, periods.end}
+    return sorted(rows.union(*({f.val_start, f.test_start, f.test_end} for f in folds)))
+
+
 @dataclass(frozen=True)
 class FoldResult:
     fold: Fold
@@ -278,9 +287,8 @@ def backtest(
             f"{out_dir}: is a bundle folder; writing the backtest there would break its "
             "checksums; fix: choose another --out folder"
         )
-    result = run_backtest(
-        spec, load_frame(spec), quiet=quiet, force_cpu=force_cpu, progress=progress
-    )
+    frame = load_frame(spec, boundaries=lambda index: fold_boundaries(spec, index))
+    result = run_backtest(spec, frame, quiet=quiet, force_cpu=force_cpu, progress=progress)
     environment = result.environment()
     out_dir.mkdir(parents=True, exist_ok=True)
     write_json(out_dir / BACKTEST_FILE, {**result.to_dict(), "environment": environment})

@@ -82,6 +82,9 @@ def main_options(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
 ) -> None:
     _state["debug"] = debug
+    from forecaster.notes import show_notes
+
+    show_notes()
     if not debug:
         # TensorFlow's C++ start-up chatter is noise to a user; --debug keeps it
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -141,14 +144,15 @@ def predict_command(
         )
     _start_tensorflow()
     from forecaster.bundle import load_bundle
+    from forecaster.time_axis import write_table
 
     forecaster = load_bundle(bundle)
     forecast = forecaster.predict_csv(data or forecaster.spec.data.path)
     if out is None:
-        forecast.to_csv(sys.stdout, index=False)
+        write_table(forecast, sys.stdout)
     else:
         out.parent.mkdir(parents=True, exist_ok=True)
-        forecast.to_csv(out, index=False)
+        write_table(forecast, out)
         typer.echo(f"wrote {len(forecast)} forecast rows to {out}", err=True)
 
 

@@ -16,13 +16,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from forecaster.data import infer_frequency, read_csv
+from forecaster.data import infer_frequency, read_csv, time_options
 from forecaster.errors import InputError
 from forecaster.predict import Preprocessing, predict_windows
 from forecaster.spec import Spec
 from forecaster.windows import (
     Periods,
     period_origins,
+    split_boundaries,
     split_periods,
     target_windows,
     window_origins,
@@ -268,8 +269,15 @@ def evaluate_bundle(bundle: Path, data: Path | None, out_dir: Path) -> Path:
     forecaster = load_bundle(bundle)
     spec, prep = forecaster.spec, forecaster.preprocessing
     path = data or spec.data.path
-    frame = read_csv(path, time_column=prep.time_column, columns=prep.columns, missing=prep.missing)
-    frequency = infer_frequency(frame.index, str(path))
+    frame = read_csv(
+        path,
+        time_column=prep.time_column,
+        columns=prep.columns,
+        missing=prep.missing,
+        boundaries=split_boundaries(spec.data.split),
+        **time_options(spec.data),
+    )
+    frequency = spec.data.frequency or infer_frequency(frame.index, str(path))
     if frequency != prep.frequency:
         raise InputError(
             f"{path}: has a step of {frequency!r}, the bundle was trained on {prep.frequency!r} "

@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from forecaster.data import future_index, prepare_frame, read_csv
+from forecaster.data import future_index, prepare_frame, read_csv, time_options
 from forecaster.errors import InputError
 from forecaster.scaling import Scaler
 from forecaster.spec import Spec
+from forecaster.time_axis import check_history
 from forecaster.windows import window_dataset
 
 if TYPE_CHECKING:
@@ -32,6 +33,8 @@ class Preprocessing:
     missing: str
     season: int
     scaler: Scaler
+    time_style: str = "naive"  # naive | Z | offset | named | step
+    timezone: str | None = None  # UTC, +02:00 (the latest row's offset), Europe/Berlin
 
     @property
     def columns(self) -> list[str]:
@@ -49,6 +52,8 @@ class Preprocessing:
             "missing": self.missing,
             "season": self.season,
             "scaler": self.scaler.to_dict(),
+            "time_style": self.time_style,
+            "timezone": self.timezone,
         }
 
     @classmethod
@@ -90,6 +95,7 @@ class Forecaster:
             missing=prep.missing,
             source=source,
             column_fix=self._column_fix,
+            **self._time_options,
         )
         return self._forecast(frame, source)
 
@@ -101,8 +107,14 @@ class Forecaster:
             columns=prep.columns,
             missing=prep.missing,
             column_fix=self._column_fix,
+            **self._time_options,
         )
         return self._forecast(frame, str(path))
+
+    @property
+    def _time_options(self) -> dict[str, Any]:
+        """The spec's reading of the time column, at the frequency the model was trained on."""
+        return time_options(self.spec.data) | {"frequency": self.preprocessing.frequency}
 
     @property
     def _column_fix(self) -> str:
@@ -119,6 +131,7 @@ class Forecaster:
                 f"{source}: has {len(frame)} rows, the model needs the last {prep.lookback} "
                 f"(window.lookback); fix: pass a longer history"
             )
+        check_history(frame.index[-prep.lookback :], prep.time_style, prep.timezone, source)
         recent = frame.to_numpy(dtype=np.float32)[-prep.lookback :]
         scaled = prep.scaler.transform(recent)
         # the compiled predict function: calling the model eagerly steps the recurrence in

@@ -23,14 +23,21 @@ import numpy as np
 import pandas as pd
 
 from forecaster import __version__
-from forecaster.data import file_sha256, infer_frequency, read_csv, season_length
+from forecaster.data import file_sha256, infer_frequency, read_csv, season_length, time_options
 from forecaster.errors import ForecasterError
 from forecaster.evaluate import ModelEvaluation, forecast_periods
 from forecaster.models import build_model, cudnn_eligible, recurrent_layers
 from forecaster.predict import Preprocessing
 from forecaster.scaling import scale_series
 from forecaster.spec import Spec
-from forecaster.windows import Periods, check_periods, period_origins, window_dataset
+from forecaster.time_axis import time_style
+from forecaster.windows import (
+    Periods,
+    check_periods,
+    period_origins,
+    split_boundaries,
+    window_dataset,
+)
 
 if TYPE_CHECKING:
     from forecaster.checkpoint import Checkpoint
@@ -115,12 +122,15 @@ def save_trained(
     return bundle, evaluation.metrics
 
 
-def load_frame(spec: Spec, path: str | Path | None = None) -> pd.DataFrame:
+def load_frame(spec: Spec, path: str | Path | None = None, boundaries: Any = None) -> pd.DataFrame:
+    """The spec's CSV, regular, gaps filled within the split's periods (or ``boundaries``)."""
     return read_csv(
         path or spec.data.path,
         time_column=spec.data.time_column,
         columns=spec.data.columns,
         missing=spec.data.missing,
+        boundaries=boundaries or split_boundaries(spec.data.split),
+        **time_options(spec.data),
     )
 
 
@@ -144,7 +154,7 @@ def fit(
     determinism = seed_everything(spec.train.seed)
 
     lookback, horizon = spec.window.lookback, spec.window.horizon
-    frequency = infer_frequency(frame.index, source)
+    frequency = spec.data.frequency or infer_frequency(frame.index, source)
     season = spec.evaluation.season or season_length(frequency)
     # every period and the baselines are checked now, not after the training
     periods = periods or check_periods(
@@ -165,6 +175,7 @@ def fit(
         missing=spec.data.missing,
         season=season,
         scaler=scaler,
+        **dict(zip(("time_style", "timezone"), time_style(frame.index), strict=True)),
     )
 
     num_targets = len(spec.data.targets)
