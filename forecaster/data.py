@@ -276,7 +276,7 @@ def _prepare(
         frequency = frequency or infer_frequency(out.index, source)
         out = regularize(out, frequency, missing, max_gap, source, inferred)
     if missing == "error":
-        return out
+        return _row_major(out)
     check_max_gap(out, max_gap, source)
     lead = leading_rows(out)
     if lead:
@@ -285,7 +285,16 @@ def _prepare(
             "(nothing earlier to fill them from)"
         )
     ends = [lead + int(b) for b in boundaries(out.index[lead:])] if boundaries else []
-    return fill_missing(out, missing, ends).iloc[lead:]
+    return _row_major(fill_missing(out, missing, ends).iloc[lead:])
+
+
+def _row_major(frame: pd.DataFrame) -> pd.DataFrame:
+    """The values stored row-major (``to_numpy`` C-contiguous), as every reader got them
+    before: the scaler's sums over rows then add up in the same order to the last bit."""
+    values = np.ascontiguousarray(frame.to_numpy(dtype="float64").T)
+    out = pd.DataFrame(values, index=frame.columns, columns=frame.index).T
+    out.columns.name = frame.columns.name
+    return out
 
 
 def _filter_rows(

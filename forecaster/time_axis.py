@@ -141,12 +141,14 @@ def regularize(
         fix = "add the missing rows, or set data.missing: interpolate or ffill to fill them "
         fix += "(data.max_gap bounds how many steps in a row)"
         raise InputError(f"{source}: {found}; expected one row every {shown}; fix: {fix}")
+    regular = frame.reindex(grid)
+    check_max_gap(regular, max_gap, source)
     filled = sum(stop - start for start, stop in runs)
     logger.info(
         f"{source}: {filled} missing step(s) in {len(runs)} gap(s) added as empty rows "
         f"to {missing} (the first from {grid[runs[0][0]]})"
     )
-    return frame.reindex(grid)
+    return regular
 
 
 def check_max_gap(frame: pd.DataFrame, max_gap: int | None, source: str) -> None:
