@@ -135,8 +135,10 @@ def regularize(
     runs = _runs(~present)
     if missing == "error":
         start, stop = runs[0]
-        found = f"time column {name!r} has a gap: {stop - start} step(s) of {shown} missing from "
-        found += f"{grid[start]} to {grid[stop - 1]}"
+        found = f"time column {name!r} has a gap: {stop - start} step(s) of {shown} missing "
+        found += (
+            f"at {grid[start]}" if stop - start == 1 else f"from {grid[start]} to {grid[stop - 1]}"
+        )
         found += f" (the first of {len(runs)} gaps)" if len(runs) > 1 else " (the only gap)"
         fix = "add the missing rows, or set data.missing: interpolate or ffill to fill them "
         fix += "(data.max_gap bounds how many steps in a row)"

@@ -92,14 +92,14 @@ def test_off_grid_row_is_refused(tmp_path: Path) -> None:
 def test_given_frequency_turns_missing_business_days_into_gaps(tmp_path: Path) -> None:
     days = pd.bdate_range("2024-01-01", periods=30).delete([5])  # a holiday
     path = write(tmp_path, "date,y\n" + "".join(f"{d:%Y-%m-%d},1\n" for d in days))
-    fails(path, "1 step(s) of 'B' missing from 2024-01-08")
+    fails(path, "1 step(s) of 'B' missing at 2024-01-08")
     assert len(read_csv(path, missing="ffill", frequency="B")) == 30
 
 
 def test_months_and_quarters_stay_calendar_steps(tmp_path: Path) -> None:
     months = pd.date_range("2020-01-31", periods=14, freq="ME").delete([3])
     path = write(tmp_path, "date,y\n" + "".join(f"{m:%Y-%m-%d},1\n" for m in months))
-    fails(path, "1 step(s) of 'ME' missing from 2020-04-30")
+    fails(path, "1 step(s) of 'ME' missing at 2020-04-30")
     frame = read_csv(path, missing="interpolate")
     assert list(frame.index) == list(pd.date_range("2020-01-31", periods=14, freq="ME"))
 
@@ -285,7 +285,7 @@ def test_no_window_spans_a_gap(
     try:
         frame = read_csv(path, missing=policy, frequency="h")
     except InputError as error:
-        assert policy == "error" and "missing from" in str(error)
+        assert policy == "error" and "missing" in str(error)
         return
     lookback, horizon = 4, 3
     step = pd.Timedelta(hours=1)
