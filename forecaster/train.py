@@ -165,6 +165,7 @@ def fit(
 
     values = frame.to_numpy(dtype=np.float64)[: periods.end]
     scaler, scaled = scale_series(spec.scaling, values, periods.train_end, source)
+    style, zone = time_style(frame.index)  # forecasts are written back in the data's zone
     preprocessing = Preprocessing(
         time_column=str(frame.index.name),
         targets=list(spec.data.targets),
@@ -175,7 +176,8 @@ def fit(
         missing=spec.data.missing,
         season=season,
         scaler=scaler,
-        **dict(zip(("time_style", "timezone"), time_style(frame.index), strict=True)),
+        time_style=style,
+        timezone=zone,
     )
 
     num_targets = len(spec.data.targets)

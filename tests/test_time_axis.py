@@ -361,3 +361,14 @@ def test_step_index_trains_and_continues_the_index(tmp_path: Path) -> None:
     forecast = pd.read_csv(out)
     assert list(forecast.columns) == ["t", "y"]
     assert forecast["t"].tolist() == list(range(1300, 1306))
+
+
+def test_backtest_fills_within_each_fold() -> None:
+    from forecaster.backtest import fold_boundaries
+
+    raw = {"data": {"path": "x.csv", "targets": ["y"]}, "window": {"lookback": 4, "horizon": 2}}
+    raw["evaluation"] = {"folds": 2}
+    spec = parse_spec(raw)
+    index = pd.date_range("2024-01-01", periods=100, freq="h")
+    # the split's periods (60, 80, 100), and each fold's validation and test starts
+    assert fold_boundaries(spec, index) == [60, 70, 80, 90, 100]
