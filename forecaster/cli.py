@@ -84,6 +84,9 @@ def main_options(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
 ) -> None:
     _state["debug"] = debug
+    from forecaster.notes import show_notes
+
+    show_notes()
     if not debug:
         # TensorFlow's C++ start-up chatter is noise to a user; --debug keeps it
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -143,10 +146,11 @@ def predict_command(
         )
     _start_tensorflow()
     from forecaster.commands.predict import predict
+    from forecaster.time_axis import write_table
 
     forecast = predict(bundle, data, out)
     if out is None:
-        forecast.to_csv(sys.stdout, index=False)
+        write_table(forecast, sys.stdout)
     else:
         typer.echo(f"wrote {len(forecast)} forecast rows to {out}", err=True)
 

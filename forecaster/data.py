@@ -13,7 +13,7 @@ import re
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -21,11 +21,23 @@ from pandas.tseries import offsets
 from pandas.tseries.frequencies import to_offset
 
 from forecaster.errors import InputError
+from forecaster.notes import logger
+from forecaster.time_axis import (
+    STEP,
+    check_max_gap,
+    fill_missing,
+    future_steps,
+    is_sub_daily,
+    leading_rows,
+    regularize,
+)
+from forecaster.time_formats import looks_like_dates, parse_times
 
 MissingPolicy = Literal["error", "ffill", "interpolate"]
 _Where = Callable[[int], str]  # input row position -> "line 7" or "row position 5"
+Boundaries = Callable[[pd.Index], Sequence[int]]  # final index -> rows where periods end
 
-_TIME_NAMES = ("date", "datetime", "time", "timestamp", "ds", "period", "month", "day")
+_TIME_NAMES = ("date", "datetime", "time", "timestamp", "ds", "period", "month", "day", "step")
 _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 _SNIFF_CHARS = 8192
 _SPEC_FIX = "check data.targets / data.covariates in the spec"
@@ -41,11 +53,15 @@ def read_csv(
     columns: Sequence[str] = (),
     missing: MissingPolicy = "error",
     column_fix: str | None = None,
+    **time: Any,
 ) -> pd.DataFrame:
-    """Read a CSV of timestamps and numbers into a float64 frame on a sorted DatetimeIndex.
+    """Read a CSV of timestamps and numbers into a float64 frame on a sorted, regular time
+    index (a DatetimeIndex, or an integer one for a step index).
 
     ``column_fix`` replaces the advice given when the time column or a requested column is
-    missing (the default points at the spec).
+    missing (the default points at the spec). ``time`` takes the keywords of ``TimeOptions``:
+    ``frequency``, ``max_gap``, ``time_format``, ``dayfirst``, ``row_filter`` and
+    ``boundaries`` (where periods end, so that filling never crosses them backwards).
     """
     source = str(path)
     text = _read_text(_existing_file(path), source)
@@ -81,9 +97,9 @@ def read_csv(
     frame, lines = frame.loc[~blank].reset_index(drop=True), lines[~blank]
     if frame.empty:
         raise _fail(source, "has a header but no data rows", "point data.path at the full CSV")
-    return _prepare(
-        frame, time_column, columns, missing, source, lambda i: f"line {lines[i]}", column_fix
-    )
+    where = lambda i: f"line {lines[i]}"  # noqa: E731
+    frame, where = _filter_rows(frame, time.pop("row_filter", None), source, where)
+    return _prepare(frame, time_column, columns, missing, source, where, column_fix, **time)
 
 
 def prepare_frame(
@@ -94,23 +110,38 @@ def prepare_frame(
     missing: MissingPolicy = "error",
     source: str = "data frame",
     column_fix: str | None = None,
+    **time: Any,
 ) -> pd.DataFrame:
-    """Validate a DataFrame whose time column is a column or its DatetimeIndex; input untouched."""
+    """Validate a DataFrame whose time column is a column or its DatetimeIndex; input
+    untouched. ``time`` as for ``read_csv``."""
     if frame.empty:
         raise _fail(source, "has no rows", "pass a frame with one row per timestamp")
-    return _prepare(
-        frame, time_column, columns, missing, source, lambda i: f"row position {i}", column_fix
-    )
+    where = lambda i: f"row position {i}"  # noqa: E731
+    frame, where = _filter_rows(frame, time.pop("row_filter", None), source, where)
+    return _prepare(frame, time_column, columns, missing, source, where, column_fix, **time)
 
 
-def infer_frequency(index: pd.DatetimeIndex, source: str = "data") -> str:
-    """The pandas offset alias of the series' step, e.g. 'h', 'D', 'MS', '15min'."""
+def infer_frequency(index: pd.Index, source: str = "data") -> str:
+    """The pandas offset alias of the series' step, e.g. 'h', 'D', 'MS', '15min', or 'step'
+    for an integer index. Sub-daily steps of aware times are read in UTC, longer ones on
+    the local calendar."""
     if len(index) < 2:
         found = f"has {len(index)} timestamp(s); at least 2 are needed to infer the frequency"
         raise _fail(source, found, "provide a longer series")
     if not (index.is_monotonic_increasing and index.is_unique):
         found = "has unsorted or repeated timestamps; expected strictly increasing ones"
         raise _fail(source, found, "load the data with read_csv or prepare_frame")
+    if not isinstance(index, pd.DatetimeIndex):
+        return STEP
+    if index.tz is not None:
+        in_utc = _infer_naive(index.tz_convert("UTC").tz_localize(None))
+        if is_sub_daily(to_offset(in_utc)):
+            return in_utc
+        return _infer_naive(index.tz_localize(None))
+    return _infer_naive(index)
+
+
+def _infer_naive(index: pd.DatetimeIndex) -> str:
     if len(index) >= 3:
         with warnings.catch_warnings():
             # pandas 3 warns that infer_freq will return an offset; to_offset takes either.
@@ -122,7 +153,10 @@ def infer_frequency(index: pd.DatetimeIndex, source: str = "data") -> str:
 
 
 def season_length(frequency: str) -> int:
-    """Seasonal period m: steps per day below daily, else D 7, B 5, W 52, M 12, Q 4, Y 1."""
+    """Seasonal period m: steps per day below daily, else D 7, B 5, W 52, M 12, Q 4, Y 1;
+    1 for a step index."""
+    if frequency == STEP:
+        return 1
     offset = _offset(frequency)
     day = pd.Timedelta(days=1)
     if isinstance(offset, offsets.Tick | offsets.Day):
@@ -134,15 +168,25 @@ def season_length(frequency: str) -> int:
     return per_cycle // offset.n if offset.n >= 1 and per_cycle % offset.n == 0 else 1
 
 
-def future_index(
-    last: pd.Timestamp, frequency: str, horizon: int, name: str | None = None
-) -> pd.DatetimeIndex:
-    """The ``horizon`` timestamps after ``last``, continuing ``frequency``."""
+def future_index(last: Any, frequency: str, horizon: int, name: str | None = None) -> pd.Index:
+    """The ``horizon`` timestamps (or steps) after ``last``, continuing ``frequency`` in
+    ``last``'s zone."""
     if horizon < 1:
         raise _fail("horizon", f"is {horizon}; expected at least 1", "ask for 1 or more steps")
-    offset = _offset(frequency)
-    # last + offset rolls onto the next anchor point even when last is off-anchor.
-    return pd.date_range(pd.Timestamp(last) + offset, periods=horizon, freq=offset, name=name)
+    if frequency != STEP:
+        _offset(frequency)
+    return future_steps(last, frequency, horizon, name)
+
+
+def time_options(data: Any) -> dict[str, Any]:
+    """``read_csv``'s time keywords from a spec's ``data`` section."""
+    return {
+        "frequency": data.frequency,
+        "max_gap": data.max_gap,
+        "time_format": data.time_format,
+        "dayfirst": data.dayfirst,
+        "row_filter": dict(data.filter) or None,
+    }
 
 
 def _fail(source: str, found: str, fix: str) -> InputError:
@@ -181,6 +225,12 @@ def _prepare(
     source: str,
     where: _Where,
     column_fix: str | None = None,
+    *,
+    frequency: str | None = None,
+    max_gap: int | None = None,
+    time_format: str | None = None,
+    dayfirst: bool | None = None,
+    boundaries: Boundaries | None = None,
 ) -> pd.DataFrame:
     if missing not in ("error", "ffill", "interpolate"):
         found = f"missing-value policy {missing!r} is unknown; expected error, ffill or interpolate"
@@ -190,13 +240,17 @@ def _prepare(
     if twice:
         raise _fail(source, f"column {twice[0]!r} appears twice", "rename one of them")
     time_name, raw_times = _find_time(frame, time_column, source, column_fix)
-    times = _parse_times(raw_times, time_name, source, where)
+    step = None if frequency is None else frequency == STEP
+    times = parse_times(
+        raw_times, time_name, source, where, time_format=time_format, dayfirst=dayfirst, step=step
+    )
     available = [name for name in frame.columns if name != time_name]
     wanted = list(columns) if columns else available
     _check_columns(wanted, available, source, column_fix or _SPEC_FIX)
     values = {name: _parse_numbers(frame[name], name, source, where) for name in wanted}
-    out = pd.DataFrame(values, index=pd.DatetimeIndex(times, name=time_name), columns=wanted)
-    order = np.argsort(out.index.to_numpy(), kind="stable")  # sorted row -> input row
+    out = pd.DataFrame(values, index=times, columns=wanted)
+    keys = out.index.asi8 if isinstance(out.index, pd.DatetimeIndex) else out.index.to_numpy()
+    order = np.argsort(keys, kind="stable")  # sorted row -> input row
     out = out.iloc[order]
     repeated = out.index.duplicated()
     if repeated.any():
@@ -204,7 +258,59 @@ def _prepare(
         at = " and ".join(where(i) for i in order[out.index == first][:2])
         found = f"timestamp {first} appears more than once ({at}); expected one row per time"
         raise _fail(source, found, "remove or aggregate the duplicate rows")
-    return _fill_missing(out, missing, source, lambda i: where(order[i]))
+    if (np.diff(order) < 0).any():
+        logger.warning(f"{source}: rows were not in time order; sorted them by {time_name!r}")
+    _check_cells(out, missing, source, lambda i: where(order[i]))
+    inferred = frequency is None
+    if len(out) >= 2:
+        frequency = frequency or infer_frequency(out.index, source)
+        out = regularize(out, frequency, missing, max_gap, source, inferred)
+    if missing == "error":
+        return _row_major(out)
+    check_max_gap(out, max_gap, source)
+    lead = leading_rows(out)
+    if lead:
+        logger.warning(
+            f"{source}: dropped the first {lead} row(s), before every column has a value "
+            "(nothing earlier to fill them from)"
+        )
+    ends = [lead + int(b) for b in boundaries(out.index[lead:])] if boundaries else []
+    return _row_major(fill_missing(out, missing, ends).iloc[lead:])
+
+
+def _row_major(frame: pd.DataFrame) -> pd.DataFrame:
+    """The values stored row-major (``to_numpy`` C-contiguous), as every reader got them
+    before: the scaler's sums over rows then add up in the same order to the last bit."""
+    values = np.ascontiguousarray(frame.to_numpy(dtype="float64").T)
+    out = pd.DataFrame(values, index=frame.columns, columns=frame.index).T
+    out.columns.name = frame.columns.name
+    return out
+
+
+def _filter_rows(
+    frame: pd.DataFrame, row_filter: dict[str, Any] | None, source: str, where: _Where
+) -> tuple[pd.DataFrame, _Where]:
+    """Only the rows whose columns hold the given values (``data.filter``)."""
+    if not row_filter:
+        return frame, where
+    keep = np.ones(len(frame), dtype=bool)
+    for column, value in row_filter.items():
+        if column not in frame.columns:
+            found = f"data.filter names column {column!r}, which is missing; found columns: "
+            found += _listing(frame.columns) + _suggest(column, frame.columns)
+            raise _fail(source, found, "change data.filter")
+        cells = frame[column].astype(str).str.strip()
+        matches = (cells == str(value).strip()).to_numpy()
+        if not matches.any():
+            seen = _listing(sorted(cells.dropna().unique()), limit=6)
+            found = f"no row has {column} = {value!r} (data.filter); found values: {seen}"
+            raise _fail(source, found, "change data.filter")
+        keep &= matches
+    kept = np.flatnonzero(keep)
+    if kept.size == 0:
+        raise _fail(source, "no row matches every value in data.filter", "change data.filter")
+    rest = frame.iloc[kept].drop(columns=list(row_filter)).reset_index(drop=True)
+    return rest, lambda i: where(int(kept[i]))
 
 
 def _find_time(
@@ -232,44 +338,7 @@ def _find_time(
 
 
 def _looks_like_dates(column: pd.Series) -> bool:
-    if pd.api.types.is_datetime64_any_dtype(column):
-        return True
-    sample = column.dropna().astype(str).str.strip().head(50)
-    if sample.empty or pd.to_numeric(sample, errors="coerce").notna().all():
-        return False
-    parsed = _to_datetime(sample)
-    return parsed is not None and parsed.notna().all()
-
-
-def _to_datetime(text: pd.Series) -> pd.Series | None:
-    """Parse with the strict ISO parser first, then looser ones; None when none fits."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # "could not infer format" is expected on the way down
-        for kwargs in ({"format": "ISO8601"}, {}, {"format": "mixed"}):
-            try:
-                return pd.to_datetime(text, utc=True, **kwargs)
-            except (ValueError, TypeError, OverflowError):
-                continue
-    return None
-
-
-def _parse_times(raw: pd.Series | pd.Index, name: str, source: str, where: _Where) -> pd.Series:
-    series = pd.Series(raw).reset_index(drop=True)
-    text = series.astype(str).str.strip().where(series.notna(), "")
-    if pd.api.types.is_datetime64_any_dtype(series):
-        parsed = series
-    else:
-        parsed = _to_datetime(text)
-        if parsed is None:
-            parsed = pd.to_datetime(text, format="mixed", errors="coerce", utc=True)
-    bad = np.flatnonzero(parsed.isna().to_numpy())
-    if bad.size:
-        value = _show(text[bad[0]]) if text[bad[0]] else "an empty value"
-        found = f"time column {name!r} has {value} at {where(bad[0])}; expected a date like "
-        raise _fail(source, found + "2016-07-01 00:00:00", "correct or delete that row")
-    if parsed.dt.tz is not None:  # aware times become their UTC wall clock
-        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
-    return parsed
+    return looks_like_dates(column)
 
 
 def _check_columns(wanted: list[str], available: list[str], source: str, fix: str) -> None:
@@ -304,9 +373,8 @@ def _parse_numbers(raw: pd.Series, name: str, source: str, where: _Where) -> np.
     return np.where(np.isinf(numbers), np.nan, numbers)
 
 
-def _fill_missing(
-    frame: pd.DataFrame, missing: MissingPolicy, source: str, where: _Where
-) -> pd.DataFrame:
+def _check_cells(frame: pd.DataFrame, missing: MissingPolicy, source: str, where: _Where) -> None:
+    """Empty or infinite cells: a column with none is refused, and any under ``error``."""
     counts = frame.isna().sum()
     for name, count in counts.items():
         if count == len(frame):
@@ -318,9 +386,6 @@ def _fill_missing(
         found = f"column {name!r} has {counts[name]} missing or infinite value(s), the first at "
         found += f"{frame.index[first]} ({where(first)}); expected a number in every row"
         raise _fail(source, found, "fill them in, or set data.missing: ffill or interpolate")
-    if missing == "interpolate":
-        frame = frame.interpolate(method="time")
-    return frame.ffill().bfill()
 
 
 def _frequency_from_steps(index: pd.DatetimeIndex) -> str:

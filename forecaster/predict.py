@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from forecaster.data import future_index, prepare_frame
+from forecaster.data import future_index, prepare_frame, time_options
 from forecaster.errors import InputError
 from forecaster.preprocessing import Preprocessing
 from forecaster.spec import Spec
+from forecaster.time_axis import check_history
 from forecaster.windows import window_dataset
 
 if TYPE_CHECKING:
@@ -53,12 +54,19 @@ class Forecaster:
             missing=prep.missing,
             source=source,
             column_fix=prep.column_fix,
+            **self._time_options,
         )
         return self._forecast(frame, source)
 
     def predict_csv(self, path: str | Path) -> pd.DataFrame:
         prep = self.preprocessing
-        return self._forecast(prep.read_csv(path, column_fix=prep.column_fix), str(path))
+        frame = prep.read_csv(path, column_fix=prep.column_fix, **self._time_options)
+        return self._forecast(frame, str(path))
+
+    @property
+    def _time_options(self) -> dict[str, Any]:
+        """The spec's reading of the time column, at the frequency the model was trained on."""
+        return time_options(self.spec.data) | {"frequency": self.preprocessing.frequency}
 
     def _forecast(self, frame: pd.DataFrame, source: str) -> pd.DataFrame:
         prep = self.preprocessing
@@ -67,6 +75,7 @@ class Forecaster:
                 f"{source}: has {len(frame)} rows, the model needs the last {prep.lookback} "
                 f"(window.lookback); fix: pass a longer history"
             )
+        check_history(frame.index[-prep.lookback :], prep.time_style, prep.timezone, source)
         recent = frame.to_numpy(dtype=np.float32)[-prep.lookback :]
         scaled = prep.scaler.transform(recent)
         # the compiled predict function: calling the model eagerly steps the recurrence in

@@ -26,6 +26,8 @@ class Preprocessing:
     missing: str
     season: int
     scaler: Scaler
+    time_style: str = "naive"  # naive | Z | offset | named | step
+    timezone: str | None = None  # UTC, +02:00 (the latest row's offset), Europe/Berlin
 
     @property
     def columns(self) -> list[str]:
@@ -39,15 +41,19 @@ class Preprocessing:
             f"{', '.join(self.columns)}; pass history with those names"
         )
 
-    def read_csv(self, path: str | Path, *, column_fix: str | None = None) -> pd.DataFrame:
+    def read_csv(
+        self, path: str | Path, *, column_fix: str | None = None, **time: Any
+    ) -> pd.DataFrame:
         """A CSV's columns as trained, checked with the trained missing-value policy;
-        ``column_fix`` is the advice when a column is missing (default: the spec's)."""
+        ``column_fix`` is the advice when a column is missing (default: the spec's);
+        ``time`` the time keywords of ``data.read_csv``."""
         return read_csv(
             path,
             time_column=self.time_column,
             columns=self.columns,
             missing=self.missing,
             column_fix=column_fix,
+            **time,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -62,6 +68,8 @@ class Preprocessing:
             "missing": self.missing,
             "season": self.season,
             "scaler": self.scaler.to_dict(),
+            "time_style": self.time_style,
+            "timezone": self.timezone,
         }
 
     @classmethod

@@ -63,6 +63,11 @@ class DateSplit(_Strict):
 
     @model_validator(mode="after")
     def _ordered(self) -> DateSplit:
+        dates = [d for d in (self.val_start, self.test_start, self.end) if d is not None]
+        if len({d.tzinfo is None for d in dates}) > 1:
+            raise ValueError(
+                "val_start, test_start and end must all carry a zone (Z, +01:00) or none"
+            )
         if not self.val_start < self.test_start:
             raise ValueError("val_start must come before test_start")
         if self.end is not None and not self.test_start < self.end:
@@ -88,6 +93,35 @@ class DataSpec(_Strict):
     covariates: list[str] = []
     missing: Literal["error", "ffill", "interpolate"] = "error"
     split: Split = FractionSplit()
+    frequency: str | None = None  # a pandas offset alias or "step"; None: inferred
+    max_gap: int | None = Field(None, ge=1)  # most steps in a row ffill/interpolate may fill
+    time_format: str | None = None  # strftime format of the time column, e.g. "%d/%m/%Y"
+    dayfirst: bool | None = None  # settles 01/02/2020 when no day is above 12
+    filter: dict[str, str | int | float] = {}  # keep rows whose column holds the value
+
+    @field_validator("frequency")
+    @classmethod
+    def _known_frequency(cls, value: str | None) -> str | None:
+        if value is None or value == "step":
+            return value
+        from pandas.tseries.frequencies import to_offset
+
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # deprecated aliases ("H") still name a step
+                return to_offset(value).freqstr
+        except (ValueError, TypeError):
+            raise ValueError(
+                f"{value!r} is not a pandas frequency; use an offset alias such as h, 15min, D, "
+                "B, W-SUN, MS, QE or YS, or step for an integer time column"
+            ) from None
+
+    @field_validator("time_format")
+    @classmethod
+    def _strftime_format(cls, value: str | None) -> str | None:
+        if value is not None and "%" not in value:
+            raise ValueError(f"{value!r} has no % field; use strftime codes such as %d/%m/%Y")
+        return value
 
     @model_validator(mode="after")
     def _distinct_columns(self) -> DataSpec:
@@ -95,6 +129,16 @@ class DataSpec(_Strict):
         repeated = sorted({c for c in columns if columns.count(c) > 1})
         if repeated:
             raise ValueError(f"columns listed twice in targets/covariates: {', '.join(repeated)}")
+        filtered = sorted(set(self.filter) & set(columns))
+        if filtered:
+            raise ValueError(
+                f"{', '.join(filtered)} selects rows (data.filter), so it cannot be an input too"
+            )
+        if self.frequency == "step" and isinstance(self.split, DateSplit):
+            raise ValueError(
+                "a step index (frequency: step) has no dates; split it by fractions, "
+                "e.g. split: {val: 0.2, test: 0.2}"
+            )
         return self
 
     @property

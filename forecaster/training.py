@@ -21,13 +21,20 @@ import keras
 import numpy as np
 import pandas as pd
 
-from forecaster.data import infer_frequency, read_csv, season_length
+from forecaster.data import Boundaries, infer_frequency, read_csv, season_length, time_options
 from forecaster.errors import ForecasterError
 from forecaster.models import build_model
 from forecaster.preprocessing import Preprocessing
 from forecaster.scaling import scale_series
 from forecaster.spec import Spec
-from forecaster.windows import Periods, check_periods, period_origins, window_dataset
+from forecaster.time_axis import time_style
+from forecaster.windows import (
+    Periods,
+    check_periods,
+    period_origins,
+    split_boundaries,
+    window_dataset,
+)
 
 if TYPE_CHECKING:
     import tensorflow as tf
@@ -59,13 +66,18 @@ class _Prepared:
     val_origins: np.ndarray
 
 
-def load_frame(spec: Spec, path: str | Path | None = None) -> pd.DataFrame:
-    """The spec's CSV (or ``path``) read with the spec's time column, columns and policy."""
+def load_frame(
+    spec: Spec, path: str | Path | None = None, boundaries: Boundaries | None = None
+) -> pd.DataFrame:
+    """The spec's CSV (or ``path``) read with the spec's time column, columns and time
+    rules: regular, gaps filled within the split's periods (or ``boundaries``)."""
     return read_csv(
         path or spec.data.path,
         time_column=spec.data.time_column,
         columns=spec.data.columns,
         missing=spec.data.missing,
+        boundaries=boundaries or split_boundaries(spec.data.split),
+        **time_options(spec.data),
     )
 
 
@@ -129,7 +141,7 @@ def prepare(spec: Spec, frame: pd.DataFrame, periods: Periods | None = None) -> 
     and the window origins of training and validation."""
     source = str(spec.data.path)
     lookback, horizon = spec.window.lookback, spec.window.horizon
-    frequency = infer_frequency(frame.index, source)
+    frequency = spec.data.frequency or infer_frequency(frame.index, source)
     season = spec.evaluation.season or season_length(frequency)
     periods = periods or check_periods(
         frame.index, spec.data.split, lookback, horizon, season, source
@@ -138,6 +150,7 @@ def prepare(spec: Spec, frame: pd.DataFrame, periods: Periods | None = None) -> 
     val_origins = period_origins(periods, "val", lookback, horizon, source)
     values = frame.to_numpy(dtype=np.float64)[: periods.end]
     scaler, scaled = scale_series(spec.scaling, values, periods.train_end, source)
+    style, zone = time_style(frame.index)  # forecasts are written back in the data's zone
     preprocessing = Preprocessing(
         time_column=str(frame.index.name),
         targets=list(spec.data.targets),
@@ -148,6 +161,8 @@ def prepare(spec: Spec, frame: pd.DataFrame, periods: Periods | None = None) -> 
         missing=spec.data.missing,
         season=season,
         scaler=scaler,
+        time_style=style,
+        timezone=zone,
     )
     return _Prepared(preprocessing, periods, scaled, train_origins, val_origins)
 

@@ -11,6 +11,7 @@ batch from the one series tensor.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -20,6 +21,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from forecaster.errors import InputError
 from forecaster.spec import DateSplit, FractionSplit
+from forecaster.time_axis import as_index_time
 
 if TYPE_CHECKING:
     import tensorflow as tf
@@ -49,18 +51,35 @@ class Periods:
         return {"train_end": self.train_end, "val_end": self.val_end, "end": self.end}
 
 
-def split_periods(index: pd.DatetimeIndex, split: FractionSplit | DateSplit) -> Periods:
+def split_periods(index: pd.Index, split: FractionSplit | DateSplit) -> Periods:
+    """Row bounds of the split. Dates follow the data's zone: a naive date is read in the
+    data's zone, an aware date on naive data at its own wall clock."""
     num_rows = len(index)
     if isinstance(split, FractionSplit):
         num_test = round(num_rows * split.test)
         num_val = round(num_rows * split.val)
         return Periods(num_rows - num_val - num_test, num_rows - num_test, num_rows)
-    end = num_rows if split.end is None else int(index.searchsorted(pd.Timestamp(split.end)))
-    return Periods(
-        train_end=int(index.searchsorted(pd.Timestamp(split.val_start))),
-        val_end=int(index.searchsorted(pd.Timestamp(split.test_start))),
-        end=end,
-    )
+    if not isinstance(index, pd.DatetimeIndex):
+        raise InputError(
+            f"data.split: dates ({split.val_start}, ...) on a step index (integers, no dates); "
+            "expected fractions; fix: use data.split: {val: 0.2, test: 0.2}"
+        )
+
+    def row(date: object) -> int:
+        return int(index.searchsorted(as_index_time(date, index)))
+
+    end = num_rows if split.end is None else row(split.end)
+    return Periods(train_end=row(split.val_start), val_end=row(split.test_start), end=end)
+
+
+def split_boundaries(split: FractionSplit | DateSplit) -> Callable[[pd.Index], list[int]]:
+    """Where the split's periods end on a given index: what filling must not cross."""
+
+    def boundaries(index: pd.Index) -> list[int]:
+        periods = split_periods(index, split)
+        return [periods.train_end, periods.val_end, periods.end]
+
+    return boundaries
 
 
 def window_origins(start: int, stop: int, lookback: int, horizon: int) -> np.ndarray:

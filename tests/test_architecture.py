@@ -13,7 +13,18 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "forecaster"
 
 # Stages know nothing of scoring, reports, use cases or the command line.
-STAGES = ("spec", "errors", "data", "windows", "scaling", "models", "storage")
+STAGES = (
+    "spec",
+    "errors",
+    "notes",
+    "time_formats",
+    "time_axis",
+    "data",
+    "windows",
+    "scaling",
+    "models",
+    "storage",
+)
 UPPER = ("evaluation", "reports", "commands", "cli")
 
 

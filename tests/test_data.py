@@ -11,7 +11,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from forecaster.data import (
-    file_sha256,
     future_index,
     infer_frequency,
     prepare_frame,
@@ -96,11 +95,12 @@ def test_explicit_time_column(tmp_path: Path) -> None:
     assert frame["x"].tolist() == [1.0, 2.0]
 
 
-def test_timezones_become_utc_wall_clock(tmp_path: Path) -> None:
-    path = write(tmp_path, "date,OT\n2020-01-01T02:00+01:00,1\n2020-01-01T02:00Z,2\n")
+def test_timezones_keep_the_instant_and_the_latest_offset(tmp_path: Path) -> None:
+    path = write(tmp_path, "date,OT\n2020-01-01T02:00+01:00,1\n2020-01-01T03:00+01:00,2\n")
     frame = read_csv(path)
-    assert frame.index.tz is None
-    assert list(frame.index) == [pd.Timestamp("2020-01-01 01:00"), pd.Timestamp("2020-01-01 02:00")]
+    assert str(frame.index.tz) == "UTC+01:00"
+    expected = [pd.Timestamp("2020-01-01 01:00Z"), pd.Timestamp("2020-01-01 02:00Z")]
+    assert list(frame.index) == expected
 
 
 def test_constant_column_and_blank_lines_are_fine(tmp_path: Path) -> None:
@@ -108,22 +108,25 @@ def test_constant_column_and_blank_lines_are_fine(tmp_path: Path) -> None:
     assert read_csv(path)["c"].tolist() == [7.0, 7.0]
 
 
-def test_ffill_fills_gaps_and_leading_values(tmp_path: Path) -> None:
+def test_ffill_fills_from_the_past_and_drops_rows_with_no_past(tmp_path: Path) -> None:
     path = write(
         tmp_path, "date,a,b\n2020-01-01,,1\n2020-01-02,2,\n2020-01-03,,inf\n2020-01-04,8,4\n"
     )
     frame = read_csv(path, missing="ffill")
-    assert frame["a"].tolist() == [2.0, 2.0, 2.0, 8.0]
-    assert frame["b"].tolist() == [1.0, 1.0, 1.0, 4.0]
+    # 'a' has no value on 01-01 and nothing before it: that row goes, never filled backwards
+    assert list(frame.index) == list(pd.date_range("2020-01-02", periods=3, freq="D"))
+    assert frame["a"].tolist() == [2.0, 2.0, 8.0]
+    assert frame["b"].tolist() == [1.0, 1.0, 4.0]
 
 
-def test_interpolate_uses_time_distance(tmp_path: Path) -> None:
-    # The gap 01-02 -> 01-05 is three days, so 01-03 is a third of the way from 2 to 8.
+def test_interpolate_fills_missing_rows_and_cells_on_the_full_grid(tmp_path: Path) -> None:
+    # 01-04 is missing: it becomes a row, so 01-03 and 01-04 lie on the line from 2 to 8.
     path = write(
         tmp_path, "date,a\n2020-01-01,\n2020-01-02,2\n2020-01-03,\n2020-01-05,8\n2020-01-06,\n"
     )
     frame = read_csv(path, missing="interpolate")
-    assert frame["a"].tolist() == pytest.approx([2.0, 2.0, 4.0, 8.0, 8.0])
+    assert list(frame.index) == list(pd.date_range("2020-01-02", periods=5, freq="D"))
+    assert frame["a"].tolist() == pytest.approx([2.0, 4.0, 6.0, 8.0, 8.0])
 
 
 def test_prepare_frame_accepts_datetime_index_and_does_not_mutate() -> None:
@@ -133,19 +136,13 @@ def test_prepare_frame_accepts_datetime_index_and_does_not_mutate() -> None:
     frame = prepare_frame(given_frame, columns=["y"], missing="ffill")
     pd.testing.assert_frame_equal(given_frame, before)
     assert frame.index.name == "ts"
-    assert frame["y"].tolist() == [2.0, 2.0, 3.0]  # sorted first, then the leading gap bfilled
+    assert frame["y"].tolist() == [2.0, 3.0]  # sorted first; the leading empty row dropped
 
 
 def test_prepare_frame_time_column_and_row_positions() -> None:
     frame = pd.DataFrame({"date": ["2020-01-01", "oops"], "y": [1.0, 2.0]})
     with pytest.raises(InputError, match=r"my frame: .*'oops' at row position 1"):
         prepare_frame(frame, source="my frame")
-
-
-def test_file_sha256(tmp_path: Path) -> None:
-    path = write(tmp_path, "abc")
-    expected = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-    assert file_sha256(path) == expected
 
 
 # --- errors -----------------------------------------------------------------------------------
@@ -155,8 +152,6 @@ def test_missing_file_and_folder(tmp_path: Path) -> None:
     fails(tmp_path / "absent.csv", "not found")
     with pytest.raises(InputError, match="is a folder"):
         read_csv(tmp_path)
-    with pytest.raises(InputError, match="not found"):
-        file_sha256(tmp_path / "absent.csv")
 
 
 def test_binary_file(tmp_path: Path) -> None:

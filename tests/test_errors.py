@@ -97,6 +97,24 @@ def with_cell(frame: pd.DataFrame, row: int, column: str, value: object) -> pd.D
     return frame
 
 
+def zoned(frame: pd.DataFrame) -> pd.DataFrame:
+    """The same rows with times in UTC, written with Z."""
+    times = pd.to_datetime(frame["timestamp"])
+    return frame.assign(timestamp=times.dt.strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+
+def irregular(frame: pd.DataFrame) -> pd.DataFrame:
+    """Times i * i minutes after the start: no step repeats."""
+    minutes = pd.to_timedelta(np.arange(len(frame)) ** 2, unit="min")
+    return frame.assign(timestamp=(pd.Timestamp("2024-01-01") + minutes).astype(str))
+
+
+def day_first(frame: pd.DataFrame) -> pd.DataFrame:
+    """Times written day/month/year: ambiguous while no day is above 12."""
+    times = pd.to_datetime(frame["timestamp"])
+    return frame.assign(timestamp=times.dt.strftime("%d/%m/%Y %H:%M"))
+
+
 def truncate(path: Path) -> None:
     path.write_bytes(path.read_bytes()[:200])
 
@@ -546,6 +564,112 @@ CASES = [
         lambda ws: predict(ws, ws.write_csv(with_cell(ws.good_frame(), 290, "y", ""))),
         2,
         ("column 'y' has 1 missing or infinite value(s)",),
+    ),
+    Case(
+        "hours missing right before the origin in the history",
+        lambda ws: predict(ws, ws.write_csv(ws.good_frame().drop(index=range(285, 295)))),
+        2,
+        ("10 step(s) of 'h' missing from 2024-01-12 21:00:00", "the only gap"),
+    ),
+    Case(
+        "history with a zone for a model trained without one",
+        lambda ws: predict(ws, ws.write_csv(zoned(ws.good_frame()))),
+        2,
+        ("has times with a zone (UTC); expected times without a zone",),
+    ),
+    # --- the time axis ------------------------------------------------------------------
+    Case(
+        "hours missing under the error policy",
+        lambda ws: train_on(ws, ws.write_csv(ws.good_frame().drop(index=range(100, 130)))),
+        2,
+        (
+            "30 step(s) of 'h' missing from 2024-01-05 04:00:00 to 2024-01-06 09:00:00",
+            "the only gap",
+            "data.missing: interpolate",
+        ),
+    ),
+    Case(
+        "gap longer than data.max_gap",
+        lambda ws: train_on(
+            ws,
+            ws.write_csv(ws.good_frame().drop(index=range(100, 130))),
+            **{"data.missing": "interpolate", "data.max_gap": 5},
+        ),
+        2,
+        ("column 'y' has 30 missing steps in a row", "more than data.max_gap (5)"),
+    ),
+    Case(
+        "no clear frequency",
+        lambda ws: train_on(ws, ws.write_csv(irregular(ws.good_frame()))),
+        2,
+        ("has no clear frequency", "fix: set data.frequency"),
+    ),
+    Case(
+        "unknown data.frequency",
+        lambda ws: train_on(ws, ws.csv, **{"data.frequency": "fortnightly"}),
+        2,
+        ("data.frequency", "'fortnightly' is not a pandas frequency"),
+    ),
+    Case(
+        "day and month cannot be told apart",
+        lambda ws: train_on(ws, ws.write_csv(day_first(ws.good_frame().head(280)))),
+        2,
+        ("fits two date formats", "data.time_format", "data.dayfirst"),
+    ),
+    Case(
+        "data.time_format that fits no row",
+        lambda ws: train_on(ws, ws.csv, **{"data.time_format": "%d/%m/%Y %H:%M"}),
+        2,
+        ("'2024-01-01 00:00:00' at line 2", "expected dates written as '%d/%m/%Y %H:%M'"),
+    ),
+    Case(
+        "times with and without a zone",
+        lambda ws: train_on(
+            ws,
+            ws.write_csv(with_cell(zoned(ws.good_frame()), 5, "timestamp", "2024-01-01 05:00:00")),
+        ),
+        2,
+        ("mixes times with and without a zone", "line 7"),
+    ),
+    Case(
+        "split dates with and without a zone",
+        lambda ws: train_on(
+            ws,
+            ws.csv,
+            **{"data.split": {"val_start": "2024-01-08T00:00:00Z", "test_start": "2024-01-10"}},
+        ),
+        2,
+        ("data.split", "must all carry a zone"),
+    ),
+    Case(
+        "date split on a step index",
+        lambda ws: train_on(
+            ws,
+            ws.write_csv(ws.good_frame().assign(timestamp=range(300))),
+            **{"data.split": {"val_start": "2024-01-08", "test_start": "2024-01-10"}},
+        ),
+        2,
+        ("data.split: dates", "on a step index", "expected fractions"),
+    ),
+    Case(
+        "data.frequency step on a column of dates",
+        lambda ws: train_on(ws, ws.csv, **{"data.frequency": "step"}),
+        2,
+        ("data.frequency is 'step'", "integers"),
+    ),
+    Case(
+        "data.filter value found in no row",
+        lambda ws: train_on(
+            ws, ws.write_csv(ws.good_frame().assign(site="a")), **{"data.filter": {"site": "b"}}
+        ),
+        2,
+        ("no row has site = 'b' (data.filter)", "found values: a"),
+    ),
+    Case(
+        "data.filter on an input column",
+        lambda ws: train_on(ws, ws.csv, **{"data.filter": {"x": 1}}),
+        2,
+        ("data", "x selects rows (data.filter), so it cannot be an input too"),
     ),
     Case(
         "forecast --out is a folder",

@@ -15,10 +15,18 @@ from forecaster.storage import (
     COMPARISON,
     EVALUATION,
     check_replaceable,
+    file_sha256,
     staged_folder,
     to_json_ready,
     write_sealed_folder,
 )
+
+
+def test_file_sha256(tmp_path: Path) -> None:
+    path = tmp_path / "abc.txt"
+    path.write_bytes(b"abc")
+    expected = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    assert file_sha256(path) == expected
 
 
 def test_json_ready_replaces_nan() -> None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from forecaster.evaluation.backtest import BacktestResult, run_backtest
+from forecaster.evaluation.backtest import BacktestResult, fold_boundaries, run_backtest
 from forecaster.manifest import run_record
 from forecaster.reports.backtest import write_backtest_report
 from forecaster.spec import Spec
@@ -35,9 +35,8 @@ def backtest(
     """Run the backtest on the spec's CSV and write ``backtest.json``, ``report.html`` and
     ``plots/`` into ``out_dir``, whole or not at all."""
     check_replaceable(out_dir, BACKTEST)
-    result = run_backtest(
-        spec, load_frame(spec), quiet=quiet, force_cpu=force_cpu, progress=progress
-    )
+    frame = load_frame(spec, boundaries=lambda index: fold_boundaries(spec, index))
+    result = run_backtest(spec, frame, quiet=quiet, force_cpu=force_cpu, progress=progress)
     environment = run_record(spec, result.folds[-1].fitted)
     with staged_folder(out_dir, BACKTEST) as staging:
         write_json(staging / BACKTEST_FILE, {**result.to_dict(), "environment": environment})

@@ -9,12 +9,12 @@ from typing import Any
 import pandas as pd
 
 from forecaster.bundle import HISTORY_FILE, METRICS_FILE, load_bundle
-from forecaster.data import infer_frequency
+from forecaster.data import infer_frequency, time_options
 from forecaster.errors import InputError
 from forecaster.evaluation.scoring import ModelEvaluation, score_periods
 from forecaster.reports.model import write_model_report
 from forecaster.storage import EVALUATION, check_replaceable, staged_folder, write_json
-from forecaster.windows import split_periods, window_origins
+from forecaster.windows import split_boundaries, split_periods, window_origins
 
 
 @dataclass(frozen=True)
@@ -33,8 +33,10 @@ def evaluate(bundle: Path, data: Path | None, out_dir: Path) -> EvaluateResult:
     forecaster = load_bundle(bundle)
     spec, prep = forecaster.spec, forecaster.preprocessing
     path = data or spec.data.path
-    frame = prep.read_csv(path)
-    frequency = infer_frequency(frame.index, str(path))
+    frame = prep.read_csv(
+        path, boundaries=split_boundaries(spec.data.split), **time_options(spec.data)
+    )
+    frequency = spec.data.frequency or infer_frequency(frame.index, str(path))
     if frequency != prep.frequency:
         raise InputError(
             f"{path}: has a step of {frequency!r}, the bundle was trained on {prep.frequency!r} "

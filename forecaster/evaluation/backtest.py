@@ -89,6 +89,16 @@ def fold_layout(
     return layout
 
 
+def fold_boundaries(spec: Spec, index: pd.Index) -> list[int]:
+    """Every row where a fold's validation or test rows start or end: filling a gap never
+    reads across one, so no fold's training rows hold values from its test block."""
+    periods = split_periods(index, spec.data.split)
+    evaluation, source = spec.evaluation, str(spec.data.path)
+    folds = fold_layout(periods, evaluation.folds, evaluation.window, spec.window.horizon, source)
+    rows = {periods.train_end, periods.val_end, periods.end}
+    return sorted(rows.union(*({f.val_start, f.test_start, f.test_end} for f in folds)))
+
+
 @dataclass(frozen=True)
 class FoldResult:
     fold: Fold

@@ -224,6 +224,8 @@ def span(index: pd.DatetimeIndex, start: int, stop: int) -> str:
 
 def time_text(stamp: pd.Timestamp) -> str:
     """Dates without a midnight time; times without seconds unless they have some."""
+    if not isinstance(stamp, pd.Timestamp):  # a step index
+        return f"step {stamp}"
     if stamp == stamp.normalize():
         return stamp.strftime("%Y-%m-%d")
     return stamp.strftime("%Y-%m-%d %H:%M:%S" if stamp.second else "%Y-%m-%d %H:%M")

@@ -129,6 +129,8 @@ def step_name(frequency: str) -> str:
     """'h' -> '1 hour', '15min' -> '15 minutes', 'MS' -> '1 month'."""
     from pandas.tseries.frequencies import to_offset
 
+    if frequency == "step":  # an integer index
+        return "1 step"
     offset = to_offset(frequency)
     try:
         seconds = pd.Timedelta(offset).total_seconds()

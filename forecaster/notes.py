@@ -1,0 +1,27 @@
+"""Notes for the user on stderr: rows sorted, gaps filled, rows a forecast used.
+
+Library code logs them to the ``forecaster`` logger; the command line shows them, one
+line each, prefixed ``note:``. Kept free of heavy imports so ``--help`` stays instant.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+logger = logging.getLogger("forecaster")
+
+
+class _StderrHandler(logging.Handler):
+    """Notes on whatever ``sys.stderr`` is when they are emitted."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        sys.stderr.write(f"note: {self.format(record)}\n")
+
+
+def show_notes() -> None:
+    """Print the package's notes on stderr (once, however often it is called)."""
+    if not any(isinstance(handler, _StderrHandler) for handler in logger.handlers):
+        logger.addHandler(_StderrHandler())
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
