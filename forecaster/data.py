@@ -148,7 +148,12 @@ def _infer_naive(index: pd.DatetimeIndex) -> str:
             warnings.simplefilter("ignore")
             inferred = pd.infer_freq(index)
         if inferred is not None:
-            return to_offset(inferred).freqstr
+            offset = to_offset(inferred)
+            if isinstance(offset, offsets.QuarterBegin | offsets.QuarterEnd) and offset.n == 1:
+                # pandas versions name the same quarters by different anchor months
+                # (QS-JAN or QS-OCT); name them by the series' own first month
+                return _frequency_from_steps(index)
+            return offset.freqstr
     return _frequency_from_steps(index)
 
 

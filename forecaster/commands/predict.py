@@ -8,6 +8,7 @@ import pandas as pd
 
 from forecaster.bundle import load_bundle
 from forecaster.errors import InputError
+from forecaster.time_axis import write_table
 
 
 def predict(bundle: Path, data: Path | None = None, out: Path | None = None) -> pd.DataFrame:
@@ -21,5 +22,5 @@ def predict(bundle: Path, data: Path | None = None, out: Path | None = None) -> 
     forecast = forecaster.predict_csv(data or forecaster.spec.data.path)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
-        forecast.to_csv(out, index=False)
+        write_table(forecast, out)  # aware times keep their zone (Z or offset)
     return forecast
