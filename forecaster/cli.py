@@ -138,8 +138,16 @@ def predict_command(
     out: Annotated[
         Path | None, typer.Option(help="Write the forecast CSV here (default: stdout).")
     ] = None,
+    ids: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--ids",
+            help="Long data: forecast only this series (its id values joined by ' / '); "
+            "repeat for more.",
+        ),
+    ] = None,
 ) -> None:
-    """Forecast the horizon steps after the last row of the CSV."""
+    """Forecast the horizon steps after the last row of the CSV (every series of long data)."""
     if out is not None and out.is_dir():  # before TensorFlow's seconds of start-up
         raise InputError(
             f"{out}: is a folder; expected a file name; fix: use --out {out / 'forecast.csv'}"
@@ -148,7 +156,7 @@ def predict_command(
     from forecaster.commands.predict import predict
     from forecaster.time_axis import write_table
 
-    forecast = predict(bundle, data, out)
+    forecast = predict(bundle, data, out, ids or ())
     if out is None:
         write_table(forecast, sys.stdout)
     else:

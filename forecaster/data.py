@@ -64,6 +64,19 @@ def read_csv(
     ``boundaries`` (where periods end, so that filling never crosses them backwards).
     """
     source = str(path)
+    frame, where = read_rows(path, time.pop("row_filter", None))
+    return prepare_rows(frame, time_column, columns, missing, source, where, column_fix, **time)
+
+
+def read_rows(
+    path: str | Path, row_filter: dict[str, Any] | None = None
+) -> tuple[pd.DataFrame, Callable[[int], str]]:
+    """Every cell of a CSV (as text) or a Parquet file (as stored), blank lines dropped,
+    ``row_filter`` applied; and where each row came from ("line 7", "row 5")."""
+    source = str(path)
+    if Path(path).suffix.lower() in (".parquet", ".pq"):
+        frame = _read_parquet(_existing_file(path), source)
+        return _filter_rows(frame, row_filter, source, lambda i: f"row {i}")
     text = _read_text(_existing_file(path), source)
     sample = text[:_SNIFF_CHARS]
     if len(text) > _SNIFF_CHARS and "\n" in sample:
@@ -98,8 +111,19 @@ def read_csv(
     if frame.empty:
         raise _fail(source, "has a header but no data rows", "point data.path at the full CSV")
     where = lambda i: f"line {lines[i]}"  # noqa: E731
-    frame, where = _filter_rows(frame, time.pop("row_filter", None), source, where)
-    return _prepare(frame, time_column, columns, missing, source, where, column_fix, **time)
+    return _filter_rows(frame, row_filter, source, where)
+
+
+def _read_parquet(file: Path, source: str) -> pd.DataFrame:
+    try:
+        frame = pd.read_parquet(file)
+    except Exception as exc:  # pyarrow raises its own kinds for a damaged file
+        detail = " ".join(str(exc).split())[:160]
+        found = f"is not a readable Parquet file ({detail})"
+        raise _fail(source, found, "repair the file") from exc
+    if frame.empty:
+        raise _fail(source, "has no rows", "point data.path at the full file")
+    return frame.reset_index(drop=True)
 
 
 def prepare_frame(
@@ -118,7 +142,7 @@ def prepare_frame(
         raise _fail(source, "has no rows", "pass a frame with one row per timestamp")
     where = lambda i: f"row position {i}"  # noqa: E731
     frame, where = _filter_rows(frame, time.pop("row_filter", None), source, where)
-    return _prepare(frame, time_column, columns, missing, source, where, column_fix, **time)
+    return prepare_rows(frame, time_column, columns, missing, source, where, column_fix, **time)
 
 
 def infer_frequency(index: pd.Index, source: str = "data") -> str:
@@ -222,7 +246,7 @@ def _read_text(file: Path, source: str) -> str:
     return text
 
 
-def _prepare(
+def prepare_rows(
     frame: pd.DataFrame,
     time_column: str | None,
     columns: Sequence[str],
@@ -244,7 +268,7 @@ def _prepare(
     twice = [name for name in names if names.count(name) > 1]
     if twice:
         raise _fail(source, f"column {twice[0]!r} appears twice", "rename one of them")
-    time_name, raw_times = _find_time(frame, time_column, source, column_fix)
+    time_name, raw_times = find_time_column(frame, time_column, source, column_fix)
     step = None if frequency is None else frequency == STEP
     times = parse_times(
         raw_times, time_name, source, where, time_format=time_format, dayfirst=dayfirst, step=step
@@ -318,7 +342,7 @@ def _filter_rows(
     return rest, lambda i: where(int(kept[i]))
 
 
-def _find_time(
+def find_time_column(
     frame: pd.DataFrame, time_column: str | None, source: str, column_fix: str | None = None
 ) -> tuple[str, pd.Series | pd.Index]:
     on_index = isinstance(frame.index, pd.DatetimeIndex)

@@ -66,7 +66,11 @@ def run_record(spec: Spec, fitted: FitResult) -> dict[str, Any]:
 def bundle_manifest(spec: Spec, fitted: FitResult) -> dict[str, Any]:
     """What a bundle's ``manifest.json`` holds besides the file checksums."""
     record = run_record(spec, fitted)
-    record["data"]["periods"] = fitted.periods.to_dict()
+    if fitted.panel is not None and fitted.panel.is_long:
+        record["data"]["series"] = fitted.panel.num_series
+        record["data"]["left_out_series"] = fitted.left_out
+    else:
+        record["data"]["periods"] = fitted.periods.to_dict()
     epoch_seconds = fitted.history["seconds"].to_numpy()
     # the first epoch also traces the graphs: it times TensorFlow, not the model
     steady = epoch_seconds[1:] if len(epoch_seconds) > 1 else epoch_seconds

@@ -11,6 +11,7 @@ plain ``keras.models.load_model`` (safe mode included) and no forecaster code.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from forecaster.spec import ModelSpec
@@ -24,11 +25,22 @@ INSTANCE_EPSILON = 1e-5
 
 
 def build_model(
-    spec: ModelSpec, lookback: int, horizon: int, num_features: int, num_targets: int
+    spec: ModelSpec,
+    lookback: int,
+    horizon: int,
+    num_features: int,
+    num_targets: int,
+    static_sizes: Sequence[int] = (),
 ) -> keras.Model:
     """The spec's network: optional per-window normalisation, optional channel
     independence and segment input around the LSTM/GRU core, then a dense or a
-    segment-wise decoder."""
+    segment-wise decoder.
+
+    The last ``len(static_sizes)`` of the ``num_features`` input columns are static
+    covariates (the same at every step): a category code (``static_sizes[j]`` codes) is
+    embedded, a number (size 0) passed on; both join every step's inputs after the
+    normalisation, which sees only the other columns.
+    """
     import keras
     from keras import layers, ops
 
@@ -39,21 +51,28 @@ def build_model(
         raise ValueError("channel_independent needs every input column to be a target")
 
     inputs = keras.Input(shape=(lookback, num_features), name="history")
-    x = inputs
+    num_dynamic = num_features - len(static_sizes)
+    dynamic = inputs[:, :, :num_dynamic] if static_sizes else inputs  # [B, L, F]
+    x = dynamic
     if spec.normalization == "instance":
         # Each window is standardised by its own mean and spread and the forecast is
         # mapped back with them (RevIN without the learned affine): the network only
         # models the shape of what comes next, so a level shift between training and
         # test periods does not push it out of the range it was trained on.
-        level = ops.mean(inputs, axis=1, keepdims=True)
-        spread = ops.sqrt(ops.var(inputs, axis=1, keepdims=True) + INSTANCE_EPSILON)
-        x = (inputs - level) / spread
+        level = ops.mean(dynamic, axis=1, keepdims=True)
+        spread = ops.sqrt(ops.var(dynamic, axis=1, keepdims=True) + INSTANCE_EPSILON)
+        x = (dynamic - level) / spread
     elif spec.normalization == "last":
         # The same idea with the last observed value as the level and no rescaling
         # (as SegRNN does without RevIN): forecasts are moves away from where the
         # window ends, and the freshest observation is never averaged away.
-        level = inputs[:, -1:, :]
-        x = inputs - level
+        level = dynamic[:, -1:, :]
+        x = dynamic - level
+    if static_sizes:
+        static = _static_inputs(inputs[:, 0, num_dynamic:], static_sizes, layers, ops)
+        # [B, E] -> [B, L, E], joined to every step: [B, L, F] + [B, L, E] -> [B, L, F + E]
+        x = ops.concatenate([x, ops.repeat(static[:, None, :], lookback, axis=1)], axis=-1)
+        num_features = num_dynamic + int(static.shape[-1])
 
     # Channel independence: every column is its own univariate sequence through the
     # same weights, so the batch becomes batch x columns sequences of one feature.
@@ -91,6 +110,20 @@ def build_model(
     elif spec.normalization == "last":
         forecast = forecast + level[:, :, :num_targets]
     return keras.Model(inputs, forecast, name=f"{spec.cell}_forecaster")
+
+
+def _static_inputs(codes: Any, sizes: Sequence[int], layers: Any, ops: Any) -> Any:
+    """``[B, S]`` static columns to ``[B, E]``: each category embedded, numbers as they are."""
+    parts = []
+    for j, size in enumerate(sizes):
+        column = codes[:, j]  # [B]
+        if size:
+            width = min(16, max(2, round(size**0.5)))
+            embedding = layers.Embedding(size, width, name=f"static_embedding_{j + 1}")
+            parts.append(embedding(ops.cast(column, "int32")))  # [B, width]
+        else:
+            parts.append(column[:, None])  # [B, 1]
+    return parts[0] if len(parts) == 1 else ops.concatenate(parts, axis=-1)
 
 
 def _recurrent_stack(spec: ModelSpec, x: Any, layers: Any) -> Any:

@@ -3,6 +3,8 @@ table on the original scale; ``predict_windows`` forecasts many windows in batch
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -10,8 +12,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from forecaster.data import future_index, prepare_frame, time_options
+from forecaster.data import future_index, prepare_frame, read_rows, time_options
 from forecaster.errors import InputError
+from forecaster.panel import KEY_SEPARATOR, Panel, long_panel
 from forecaster.preprocessing import Preprocessing
 from forecaster.spec import Spec
 from forecaster.time_axis import check_history
@@ -39,14 +42,21 @@ class Forecaster:
     def horizon(self) -> int:
         return self.preprocessing.horizon
 
-    def predict(self, history: pd.DataFrame, source: str = "history") -> pd.DataFrame:
+    def predict(
+        self, history: pd.DataFrame, source: str = "history", ids: Sequence[str] = ()
+    ) -> pd.DataFrame:
         """Forecast the ``horizon`` steps after the last row of ``history``.
 
         ``history`` has the time column (as a column or as the index) and every target and
         covariate column; only its last ``lookback`` rows are used. Returns the time column
-        with the future timestamps, then one column per target.
+        with the future timestamps, then one column per target. Long data: ``history`` has
+        the id columns too, every series is forecast (or those whose key is in ``ids``), and
+        the table has the id columns first, one row per series and step.
         """
         prep = self.preprocessing
+        if prep.is_long:
+            where = lambda i: f"row position {i}"  # noqa: E731
+            return self.predict_panel(self._long_panel(history, where, source), source, ids)
         frame = prepare_frame(
             history,
             time_column=prep.time_column,
@@ -58,10 +68,71 @@ class Forecaster:
         )
         return self._forecast(frame, source)
 
-    def predict_csv(self, path: str | Path) -> pd.DataFrame:
+    def predict_csv(self, path: str | Path, ids: Sequence[str] = ()) -> pd.DataFrame:
         prep = self.preprocessing
+        if prep.is_long:
+            time = self._time_options
+            rows, where = read_rows(path, time.pop("row_filter", None))
+            panel = self._long_panel(rows, where, str(path), **time)
+            return self.predict_panel(panel, str(path), ids)
         frame = prep.read_csv(path, column_fix=prep.column_fix, **self._time_options)
         return self._forecast(frame, str(path))
+
+    def predict_panel(self, panel: Panel, source: str, ids: Sequence[str] = ()) -> pd.DataFrame:
+        """Every series of ``panel`` (or those named in ``ids``) forecast in batched model
+        calls, not one call per series; a long table, series by series."""
+        prep = self.preprocessing
+        panel = _select(panel, ids, source)
+        lengths = np.diff(panel.starts)
+        short = [key for key, n in zip(panel.keys, lengths, strict=True) if n < prep.lookback]
+        if short:
+            raise InputError(
+                f"{source}: series {short[0]!r} has {lengths[panel.keys.index(short[0])]} rows "
+                f"({len(short)} series have fewer than window.lookback = {prep.lookback}); "
+                "fix: pass a longer history, or leave those series out with --ids"
+            )
+        centers, scales, _ = prep.series_scaling(panel)  # [series, columns]
+        inputs = prep.model_inputs(panel)  # [rows, columns + statics]
+        recent = np.stack(
+            [inputs[stop - prep.lookback : stop] for stop in panel.starts[1:]]
+        )  # [series, lookback, columns + statics]
+        output = np.asarray(self.model.predict(recent, batch_size=256, verbose=0))
+        num_targets = len(prep.targets)
+        forecast = output * scales[:, None, :num_targets] + centers[:, None, :num_targets]
+        if not np.isfinite(forecast).all():
+            bad = panel.keys[int(np.argmax(~np.isfinite(forecast).all(axis=(1, 2))))]
+            raise InputError(
+                f"{source}: the forecast of series {bad!r} is not finite; its last "
+                f"{prep.lookback} rows hold values far outside the training data; fix: check them"
+            )
+        tables = []
+        for k in range(panel.num_series):
+            last = panel.frame.index[panel.starts[k + 1] - 1]
+            index = future_index(last, prep.frequency, prep.horizon, name=prep.time_column)
+            table = pd.DataFrame(forecast[k], index=index, columns=prep.targets).reset_index()
+            for position, column in enumerate(prep.id_columns):
+                table.insert(position, column, panel.ids.iloc[k][column])
+            tables.append(table)
+        return pd.concat(tables, ignore_index=True)
+
+    def _long_panel(
+        self, rows: pd.DataFrame, where: Callable[[int], str], source: str, **time: Any
+    ) -> Panel:
+        prep, data = self.preprocessing, self.spec.data
+        time = time or self._time_options
+        time.pop("row_filter", None)
+        return long_panel(
+            rows,
+            where,
+            source,
+            id_columns=prep.id_columns,
+            static_covariates=data.static_covariates,
+            time_column=prep.time_column,
+            columns=prep.columns,
+            missing=prep.missing,
+            column_fix=prep.column_fix,
+            **time,
+        )
 
     @property
     def _time_options(self) -> dict[str, Any]:
@@ -109,3 +180,20 @@ def predict_windows(
         batch_size,
     ).map(lambda inputs, _targets: inputs)
     return np.asarray(model.predict(dataset, verbose=0))
+
+
+def _select(panel: Panel, ids: Sequence[str], source: str) -> Panel:
+    """The series whose keys are in ``ids`` (all of them when empty)."""
+    if not ids:
+        return panel
+    keys = panel.keys
+    unknown = [key for key in ids if key not in keys]
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], keys, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise InputError(
+            f"{source}: no series {unknown[0]!r} (--ids){hint}; a series is named by its id "
+            f"columns joined by {KEY_SEPARATOR!r}, e.g. {keys[0]!r}; fix: use one of the "
+            f"{len(keys)} series in the data"
+        )
+    return panel.subset([keys.index(key) for key in dict.fromkeys(ids)])

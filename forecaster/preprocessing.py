@@ -3,14 +3,17 @@ trained (time column, columns, frequency, window sizes, missing-value policy, sc
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from forecaster.data import read_csv
-from forecaster.scaling import Scaler
+from forecaster.features import StaticEncoding
+from forecaster.panel import Panel
+from forecaster.scaling import Scaler, fit_scaler
 
 
 @dataclass(frozen=True)
@@ -25,9 +28,44 @@ class Preprocessing:
     horizon: int
     missing: str
     season: int
-    scaler: Scaler
+    scaler: Scaler | None  # wide data; long data has one per series instead
     time_style: str = "naive"  # naive | Z | offset | named | step
     timezone: str | None = None  # UTC, +02:00 (the latest row's offset), Europe/Berlin
+    id_columns: list[str] = field(default_factory=list)  # long data: what names a series
+    series_scalers: dict[str, Scaler] = field(default_factory=dict)  # by series key
+    statics: StaticEncoding = field(default_factory=StaticEncoding)  # long data
+
+    def model_inputs(self, panel: Panel) -> np.ndarray:
+        """``[rows, columns + statics]`` float32: every row scaled by its own series'
+        scaler, then the series' static covariates (codes and standardised numbers)."""
+        centers, scales, _ = self.series_scaling(panel)
+        by_row = panel.series_of_rows()
+        values = panel.frame.to_numpy(dtype=np.float64)
+        scaled = (values - centers[by_row]) / scales[by_row]
+        static = self.statics.encode(panel.statics, panel.keys)[by_row]
+        return np.concatenate([scaled, static], axis=1).astype(np.float32)
+
+    @property
+    def is_long(self) -> bool:
+        return bool(self.id_columns)
+
+    def series_scaling(self, panel: Panel) -> tuple[np.ndarray, np.ndarray, list[bool]]:
+        """Every series' ``center`` and ``scale`` (``[series, columns]``) and whether it was
+        seen in training. A series the model never saw is scaled by a scaler of the same
+        kind fit on its own rows (the model is global; only the scale is per series)."""
+        if not self.is_long:
+            assert self.scaler is not None
+            return self.scaler.center[None], self.scaler.scale[None], [True]
+        kind = next(iter(self.series_scalers.values())).kind
+        centers, scales, seen = [], [], []
+        for k, key in enumerate(panel.keys):
+            scaler = self.series_scalers.get(key)
+            seen.append(scaler is not None)
+            if scaler is None:
+                scaler = fit_scaler(kind, panel.series(k).to_numpy(dtype=np.float64))
+            centers.append(scaler.center)
+            scales.append(scaler.scale)
+        return np.stack(centers), np.stack(scales), seen
 
     @property
     def columns(self) -> list[str]:
@@ -67,12 +105,27 @@ class Preprocessing:
             "horizon": self.horizon,
             "missing": self.missing,
             "season": self.season,
-            "scaler": self.scaler.to_dict(),
+            "scaler": self.scaler.to_dict() if self.scaler is not None else None,
             "time_style": self.time_style,
             "timezone": self.timezone,
-        }
+        } | (
+            {
+                "id_columns": self.id_columns,
+                "series_scalers": {k: v.to_dict() for k, v in self.series_scalers.items()},
+                "statics": self.statics.to_dict(),
+            }
+            if self.is_long
+            else {}
+        )
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Preprocessing:
-        fields = {k: v for k, v in data.items() if k not in ("columns", "scaler")}
-        return cls(**fields, scaler=Scaler.from_dict(data["scaler"]))
+        skip = ("columns", "scaler", "series_scalers", "statics")
+        fields = {k: v for k, v in data.items() if k not in skip}
+        scalers = data.get("series_scalers") or {}
+        return cls(
+            **fields,
+            statics=StaticEncoding.from_dict(data.get("statics") or {}),
+            scaler=Scaler.from_dict(data["scaler"]) if data.get("scaler") else None,
+            series_scalers={key: Scaler.from_dict(value) for key, value in scalers.items()},
+        )

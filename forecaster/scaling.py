@@ -55,6 +55,11 @@ def fit_scaler(kind: Scaling, train_values: np.ndarray) -> Scaler:
     elif kind == "robust":
         fitted = RobustScaler().fit(values)
         center, scale = fitted.center_, fitted.scale_
+    elif kind == "mean_abs":
+        # DeepAR's scale: each column divided by its mean absolute value, no shift, so
+        # zero stays zero and series of very different sizes meet on one scale
+        center, scale = np.zeros(num_columns), np.mean(np.abs(values), axis=0)
+        scale = np.where(scale > 0, scale, 1.0)
     elif kind == "minmax":
         # MinMaxScaler computes x * scale_ + min_, i.e. (x - (-min_ / scale_)) / (1 / scale_)
         fitted = MinMaxScaler().fit(values)
@@ -77,3 +82,22 @@ def scale_series(
             f"({kind}); fix: set scaling: standard, or rescale the columns"
         )
     return scaler, scaled
+
+
+def scale_panel(
+    kind: Scaling,
+    values: np.ndarray,
+    starts: np.ndarray,
+    train_ends: np.ndarray,
+    source: str = "data",
+) -> tuple[list[Scaler], np.ndarray]:
+    """One scaler per series, fit on that series' training rows alone: series ``k`` is
+    rows ``starts[k]:starts[k + 1]``, its training rows the first ``train_ends[k]``.
+    Returns the scalers and every row scaled by its own series' scaler, float32."""
+    scalers, blocks = [], []
+    for k in range(len(starts) - 1):
+        rows = values[starts[k] : starts[k + 1]]
+        scaler, scaled = scale_series(kind, rows, int(train_ends[k]), source)
+        scalers.append(scaler)
+        blocks.append(scaled)
+    return scalers, np.concatenate(blocks) if blocks else values.astype(np.float32)

@@ -27,7 +27,7 @@ from pydantic import (
 from forecaster.errors import InputError
 
 Cell = Literal["lstm", "gru"]
-Scaling = Literal["standard", "minmax", "robust", "none"]
+Scaling = Literal["standard", "minmax", "robust", "mean_abs", "none"]
 Normalization = Literal["instance", "last", "none"]
 Decoder = Literal["dense", "segments"]
 Loss = Literal["mse", "mae", "huber"]
@@ -75,13 +75,26 @@ class DateSplit(_Strict):
         return self
 
 
+class StepSplit(_Strict):
+    """The last ``test_steps`` steps of every series are its test period, the
+    ``val_steps`` before them its validation period (the usual split of many series of
+    different lengths)."""
+
+    val_steps: int = Field(ge=1, le=10_000_000)
+    test_steps: int = Field(ge=1, le=10_000_000)
+
+
 def _split_kind(value: Any) -> str:
-    keys = value.keys() if isinstance(value, dict) else vars(value)
-    return "dates" if {"val_start", "test_start", "end"} & set(keys) else "fractions"
+    keys = set(value.keys() if isinstance(value, dict) else vars(value))
+    if {"val_start", "test_start", "end"} & keys:
+        return "dates"
+    return "steps" if {"val_steps", "test_steps"} & keys else "fractions"
 
 
 Split = Annotated[
-    Annotated[FractionSplit, Tag("fractions")] | Annotated[DateSplit, Tag("dates")],
+    Annotated[FractionSplit, Tag("fractions")]
+    | Annotated[DateSplit, Tag("dates")]
+    | Annotated[StepSplit, Tag("steps")],
     Discriminator(_split_kind),
 ]
 
@@ -98,6 +111,8 @@ class DataSpec(_Strict):
     time_format: str | None = None  # strftime format of the time column, e.g. "%d/%m/%Y"
     dayfirst: bool | None = None  # settles 01/02/2020 when no day is above 12
     filter: dict[str, str | int | float] = {}  # keep rows whose column holds the value
+    id_columns: list[str] = []  # long data: the columns that name a series
+    static_covariates: list[str] = []  # constant per series: categories or numbers
 
     @field_validator("frequency")
     @classmethod
@@ -129,6 +144,22 @@ class DataSpec(_Strict):
         repeated = sorted({c for c in columns if columns.count(c) > 1})
         if repeated:
             raise ValueError(f"columns listed twice in targets/covariates: {', '.join(repeated)}")
+        shared = sorted(set(self.id_columns) & set(columns))
+        if shared:
+            raise ValueError(
+                f"{', '.join(shared)} names a series (data.id_columns), so it cannot be a "
+                "target or covariate too"
+            )
+        if self.static_covariates and not self.id_columns:
+            raise ValueError(
+                "data.static_covariates describe each series of long data; set data.id_columns "
+                "to the columns that name a series, or remove static_covariates"
+            )
+        repeated = sorted({c for c in self.static_covariates if c in columns})
+        if repeated:
+            raise ValueError(
+                f"{', '.join(repeated)} is listed in static_covariates and in targets/covariates"
+            )
         filtered = sorted(set(self.filter) & set(columns))
         if filtered:
             raise ValueError(
@@ -162,6 +193,7 @@ class ModelSpec(_Strict):
     channel_independent: bool = False
     segment_length: int | None = Field(None, ge=1, le=100_000)
     decoder: Decoder = "dense"
+    id_embedding: bool = False  # long data: learn an embedding of each training series
 
     @model_validator(mode="after")
     def _segment_decoder_needs_segments(self) -> ModelSpec:
@@ -206,6 +238,9 @@ class TrainSpec(_Strict):
     loss: Loss = "mse"
     patience: int = Field(10, ge=1)
     seed: int = Field(42, ge=0, le=2**31 - 1)
+    # long data: "windows" samples every window alike (long series weigh more); "equal"
+    # gives every series the same total weight
+    series_weights: Literal["windows", "equal"] = "windows"
 
 
 class EvaluationSpec(_Strict):
@@ -214,6 +249,8 @@ class EvaluationSpec(_Strict):
     season: int | None = Field(None, ge=1, le=100_000)  # None: from the data's frequency
     folds: int = Field(5, ge=1, le=1000)
     window: TrainingRange = "expanding"
+    # scored beside the model besides naive and seasonal naive (statsforecast, per series)
+    baselines: list[Literal["auto_ets", "theta"]] = []
 
 
 class Spec(_Strict):
@@ -232,6 +269,18 @@ class Spec(_Strict):
             raise ValueError(
                 f"model.segment_length {segment} does not divide window.lookback "
                 f"{self.window.lookback}; pick a divisor of the lookback"
+            )
+        if self.model.id_embedding and not self.data.id_columns:
+            raise ValueError(
+                "model.id_embedding learns one vector per series of long data; set "
+                "data.id_columns, or id_embedding: false"
+            )
+        if self.model.channel_independent and (
+            self.data.static_covariates or self.model.id_embedding
+        ):
+            raise ValueError(
+                "model.channel_independent reads each column alone, so data.static_covariates "
+                "would be ignored; remove them or set channel_independent: false"
             )
         if self.model.channel_independent and self.data.covariates:
             raise ValueError(

@@ -13,7 +13,8 @@ import math
 import os
 import sys
 import time
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,15 +24,20 @@ import pandas as pd
 
 from forecaster.data import Boundaries, infer_frequency, read_csv, season_length, time_options
 from forecaster.errors import ForecasterError
+from forecaster.features import fit_statics
 from forecaster.models import build_model
+from forecaster.notes import logger
+from forecaster.panel import Panel, read_long
 from forecaster.preprocessing import Preprocessing
-from forecaster.scaling import scale_series
+from forecaster.scaling import scale_panel, scale_series
 from forecaster.spec import Spec
 from forecaster.time_axis import time_style
 from forecaster.windows import (
     Periods,
+    SeriesPeriods,
     check_periods,
     period_origins,
+    scorable_series,
     split_boundaries,
     window_dataset,
 )
@@ -53,17 +59,24 @@ class FitResult:
     train_seconds: float
     best_epoch: int
     resumed_at_epoch: int | None = None  # 1-based epoch a resumed run continued with
+    panel: Panel | None = None  # long data: the series trained on
+    series_periods: SeriesPeriods | None = None
+    left_out: dict[str, str] = field(default_factory=dict)  # long data: series key -> why
 
 
 @dataclass(frozen=True)
 class _Prepared:
-    """The series ready for windowing: scaled values up to the last period's end."""
+    """The series ready for windowing: scaled values, every series stacked."""
 
     preprocessing: Preprocessing
-    periods: Periods
+    periods: Periods  # the (first) series' periods
     scaled: np.ndarray  # [rows, columns], targets first
     train_origins: np.ndarray
     val_origins: np.ndarray
+    panel: Panel  # the series trained on, as read
+    series_periods: SeriesPeriods
+    left_out: dict[str, str] = field(default_factory=dict)  # series key -> why
+    train_weights: np.ndarray | None = None  # per training window; None: all alike
 
 
 def load_frame(
@@ -81,27 +94,47 @@ def load_frame(
     )
 
 
+def load_data(spec: Spec) -> pd.DataFrame | Panel:
+    """The spec's data: a frame for one wide series, a panel for long data."""
+    if not spec.data.id_columns:
+        return load_frame(spec)
+    return read_long(
+        spec.data.path,
+        id_columns=spec.data.id_columns,
+        static_covariates=spec.data.static_covariates,
+        time_column=spec.data.time_column,
+        columns=spec.data.columns,
+        missing=spec.data.missing,
+        boundaries=split_boundaries(spec.data.split),
+        **time_options(spec.data),
+    )
+
+
 def fit(
     spec: Spec,
-    frame: pd.DataFrame,
+    frame: pd.DataFrame | Panel,
     *,
     quiet: bool = False,
     force_cpu: bool = False,
     periods: Periods | None = None,
     checkpoint: Checkpoint | None = None,
 ) -> FitResult:
-    """Train the spec's model on ``frame`` (rows already validated and sorted), saving to
-    and resuming from ``checkpoint`` when given.
+    """Train the spec's model on ``frame`` (rows already validated and sorted; a panel of
+    many series for long data), saving to and resuming from ``checkpoint`` when given.
 
     ``periods`` replaces the spec's split (a backtest fold's rows); rows from
     ``periods.end`` on are never read.
     """
     device = select_device(force_cpu)
     determinism = seed_everything(spec.train.seed)
-    prepared = prepare(spec, frame, periods)
+    if isinstance(frame, Panel) and frame.is_long:
+        prepared = prepare_panel(spec, frame)
+    else:
+        prepared = prepare(spec, frame.frame if isinstance(frame, Panel) else frame, periods)
     first_epoch = checkpoint.first_epoch() if checkpoint is not None else 0
     train_data, val_data = datasets(spec, prepared, first_epoch)
-    model = compiled_model(spec, num_columns=prepared.scaled.shape[1])
+    static_sizes = prepared.preprocessing.statics.vocabulary_sizes
+    model = compiled_model(spec, prepared.scaled.shape[1], static_sizes)
     epoch_log = EpochLog()
     callbacks = training_callbacks(spec, epoch_log, checkpoint)
 
@@ -133,6 +166,9 @@ def fit(
         train_seconds,
         best_epoch=int(history.loc[history["val_loss"].idxmin(), "epoch"]),
         resumed_at_epoch=first_epoch + 1 if resumed else None,
+        panel=prepared.panel,
+        series_periods=prepared.series_periods,
+        left_out=prepared.left_out,
     )
 
 
@@ -164,7 +200,72 @@ def prepare(spec: Spec, frame: pd.DataFrame, periods: Periods | None = None) -> 
         time_style=style,
         timezone=zone,
     )
-    return _Prepared(preprocessing, periods, scaled, train_origins, val_origins)
+    series_periods = SeriesPeriods(np.zeros(1, dtype=np.int64), (periods,))
+    panel = Panel.single(frame.iloc[: periods.end])
+    return _Prepared(
+        preprocessing, periods, scaled, train_origins, val_origins, panel, series_periods
+    )
+
+
+def prepare_panel(spec: Spec, panel: Panel) -> _Prepared:
+    """``prepare`` for many series: each series' own periods and scaler (fit on its own
+    training rows); series too short for a window in every period are left out."""
+    source = str(spec.data.path)
+    lookback, horizon = spec.window.lookback, spec.window.horizon
+    longest = max(range(panel.num_series), key=lambda k: panel.starts[k + 1] - panel.starts[k])
+    frequency = spec.data.frequency or infer_frequency(panel.series(longest).index, source)
+    season = spec.evaluation.season or season_length(frequency)
+    total = panel.num_series
+    panel, series_periods, left_out = scorable_series(
+        panel, spec.data.split, lookback, horizon, season, source
+    )
+    if left_out:
+        logger.warning(
+            f"{source}: {len(left_out)} of {total} series left out, too short for a "
+            f"window in every period (the first: {next(iter(left_out))})"
+        )
+    values = panel.frame.to_numpy(dtype=np.float64)
+    scalers, scaled = scale_panel(
+        spec.scaling, values, panel.starts, series_periods.train_ends, source
+    )
+    statics = fit_statics(panel.statics, panel.keys, spec.model.id_embedding)
+    static_inputs = statics.encode(panel.statics, panel.keys)[panel.series_of_rows()]
+    scaled = np.concatenate([scaled, static_inputs.astype(np.float32)], axis=1)
+    train_origins, train_series = series_periods.origins("train", lookback, horizon)
+    val_origins, _ = series_periods.origins("val", lookback, horizon)
+    weights = None
+    if spec.train.series_weights == "equal":
+        # each series' windows share one unit of weight; the mean weight stays 1
+        counts = np.bincount(train_series, minlength=panel.num_series)
+        weights = (len(train_origins) / panel.num_series) / counts[train_series]
+    style, zone = time_style(panel.frame.index)
+    preprocessing = Preprocessing(
+        time_column=str(panel.frame.index.name),
+        targets=list(spec.data.targets),
+        covariates=list(spec.data.covariates),
+        frequency=frequency,
+        lookback=lookback,
+        horizon=horizon,
+        missing=spec.data.missing,
+        season=season,
+        scaler=None,
+        time_style=style,
+        timezone=zone,
+        id_columns=list(panel.ids.columns),
+        series_scalers=dict(zip(panel.keys, scalers, strict=True)),
+        statics=statics,
+    )
+    return _Prepared(
+        preprocessing,
+        series_periods.periods[0],
+        scaled,
+        train_origins,
+        val_origins,
+        panel,
+        series_periods,
+        left_out,
+        weights,
+    )
 
 
 def datasets(
@@ -184,6 +285,7 @@ def datasets(
         spec.train.seed,
         first_epoch=first_epoch,
         num_epochs=spec.train.epochs - first_epoch,
+        weights=prepared.train_weights,
     )
     val_data = window_dataset(
         prepared.scaled, prepared.val_origins, lookback, horizon, num_targets, batch_size
@@ -191,9 +293,16 @@ def datasets(
     return train_data, val_data
 
 
-def compiled_model(spec: Spec, num_columns: int) -> keras.Model:
+def compiled_model(spec: Spec, num_columns: int, static_sizes: Sequence[int] = ()) -> keras.Model:
+    """The spec's network over ``num_columns`` inputs (the last ``len(static_sizes)``
+    static), compiled with its optimiser and loss."""
     model = build_model(
-        spec.model, spec.window.lookback, spec.window.horizon, num_columns, len(spec.data.targets)
+        spec.model,
+        spec.window.lookback,
+        spec.window.horizon,
+        num_columns,
+        len(spec.data.targets),
+        static_sizes,
     )
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=spec.train.learning_rate),

@@ -20,11 +20,14 @@ import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 
 from forecaster.errors import InputError
-from forecaster.spec import DateSplit, FractionSplit
+from forecaster.panel import Panel
+from forecaster.spec import DateSplit, FractionSplit, StepSplit
 from forecaster.time_axis import as_index_time
 
 if TYPE_CHECKING:
     import tensorflow as tf
+
+Split = FractionSplit | DateSplit | StepSplit
 
 
 Period = Literal["train", "val", "test"]
@@ -51,7 +54,7 @@ class Periods:
         return {"train_end": self.train_end, "val_end": self.val_end, "end": self.end}
 
 
-def split_periods(index: pd.Index, split: FractionSplit | DateSplit) -> Periods:
+def split_periods(index: pd.Index, split: Split) -> Periods:
     """Row bounds of the split. Dates follow the data's zone: a naive date is read in the
     data's zone, an aware date on naive data at its own wall clock."""
     num_rows = len(index)
@@ -59,6 +62,10 @@ def split_periods(index: pd.Index, split: FractionSplit | DateSplit) -> Periods:
         num_test = round(num_rows * split.test)
         num_val = round(num_rows * split.val)
         return Periods(num_rows - num_val - num_test, num_rows - num_test, num_rows)
+    if isinstance(split, StepSplit):
+        num_test, num_val = split.test_steps, split.val_steps
+        train_end = max(0, num_rows - num_val - num_test)
+        return Periods(train_end, max(train_end, num_rows - num_test), num_rows)
     if not isinstance(index, pd.DatetimeIndex):
         raise InputError(
             f"data.split: dates ({split.val_start}, ...) on a step index (integers, no dates); "
@@ -72,7 +79,7 @@ def split_periods(index: pd.Index, split: FractionSplit | DateSplit) -> Periods:
     return Periods(train_end=row(split.val_start), val_end=row(split.test_start), end=end)
 
 
-def split_boundaries(split: FractionSplit | DateSplit) -> Callable[[pd.Index], list[int]]:
+def split_boundaries(split: Split) -> Callable[[pd.Index], list[int]]:
     """Where the split's periods end on a given index: what filling must not cross."""
 
     def boundaries(index: pd.Index) -> list[int]:
@@ -109,7 +116,7 @@ def period_origins(
 
 def check_periods(
     index: pd.DatetimeIndex,
-    split: FractionSplit | DateSplit,
+    split: Split,
     lookback: int,
     horizon: int,
     season: int,
@@ -133,6 +140,70 @@ def check_periods(
             f"window.lookback of at least {season}"
         )
     return periods
+
+
+@dataclass(frozen=True)
+class SeriesPeriods:
+    """The periods of every series of a panel: series ``k`` starts at row ``starts[k]``
+    of the stacked rows and ``periods[k]`` counts rows from there."""
+
+    starts: np.ndarray  # [num_series]
+    periods: tuple[Periods, ...]
+
+    def origins(self, period: Period, lookback: int, horizon: int) -> tuple[np.ndarray, np.ndarray]:
+        """Every window of ``period`` in every series, as rows of the stacked panel, and
+        the series of each: ``([windows], [windows])``. No window crosses two series."""
+        origins, series = [], []
+        for k, (start, periods) in enumerate(zip(self.starts, self.periods, strict=True)):
+            first, stop = periods.bounds(period)
+            found = window_origins(first, stop, lookback, horizon)
+            origins.append(int(start) + found)
+            series.append(np.full(len(found), k, dtype=np.int64))
+        return np.concatenate(origins), np.concatenate(series)
+
+    @property
+    def train_ends(self) -> np.ndarray:
+        return np.array([periods.train_end for periods in self.periods], dtype=np.int64)
+
+
+def check_series_periods(
+    indexes: list[pd.Index],
+    split: Split,
+    lookback: int,
+    horizon: int,
+    season: int,
+    source: str,
+) -> tuple[list[int], list[Periods], list[str]]:
+    """Each series' periods, checked like ``check_periods``. Returns the series that have
+    a window in every period (their positions and periods) and, for every other one, why
+    it is left out. Only when no series is left is it an error: the first one's."""
+    kept, periods, reasons = [], [], []
+    for position, index in enumerate(indexes):
+        try:
+            periods.append(check_periods(index, split, lookback, horizon, season, source))
+            kept.append(position)
+        except InputError as error:
+            reasons.append(str(error).removeprefix(f"{source}: ").split("; fix:")[0])
+            if not kept and len(reasons) == len(indexes):
+                raise InputError(
+                    f"{source}: no series has a window in every period; the first: "
+                    f"{reasons[0]}; fix: use a smaller window.lookback/window.horizon or "
+                    "shorter validation and test periods"
+                ) from None
+    return kept, periods, reasons
+
+
+def scorable_series(
+    panel: Panel, split: Split, lookback: int, horizon: int, season: int, source: str
+) -> tuple[Panel, SeriesPeriods, dict[str, str]]:
+    """The series of ``panel`` with a window in every period, their periods, and why each
+    other series is left out (by series key)."""
+    indexes = [panel.series(k).index for k in range(panel.num_series)]
+    kept, periods, reasons = check_series_periods(indexes, split, lookback, horizon, season, source)
+    dropped = [key for k, key in enumerate(panel.keys) if k not in kept]
+    panel = panel.subset(kept)
+    left_out = dict(zip(dropped, reasons, strict=True))
+    return panel, SeriesPeriods(panel.starts[:-1], tuple(periods)), left_out
 
 
 def _check_dates(index: pd.DatetimeIndex, split: DateSplit, periods: Periods, source: str) -> None:
@@ -181,6 +252,7 @@ def window_dataset(
     shuffle_seed: int | None = None,
     first_epoch: int = 0,
     num_epochs: int = 1,
+    weights: np.ndarray | None = None,
 ) -> tf.data.Dataset:
     """Batches of ``(inputs, targets)`` gathered on the fly from one copy of ``series``.
 
@@ -188,7 +260,8 @@ def window_dataset(
     pass in chronological order. With a seed the dataset holds ``num_epochs`` epochs one
     after another (``ceil(len(origins) / batch_size)`` batches each), epoch ``e`` in an
     order drawn from ``(shuffle_seed, e)`` alone, so a run resumed at epoch ``e`` sees
-    exactly the batches an uninterrupted run would have.
+    exactly the batches an uninterrupted run would have. ``weights`` (one per origin)
+    makes each batch ``(inputs, targets, sample_weights)``.
     """
     import tensorflow as tf
 
@@ -197,10 +270,18 @@ def window_dataset(
     target_offsets = tf.range(0, horizon, dtype=tf.int64)
     origin_tensor = tf.constant(np.asarray(origins, dtype=np.int64))
 
-    def gather(batch_origins: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        inputs = tf.gather(values, batch_origins[:, None] + input_offsets)
+    weight_by_row = None
+    if weights is not None:
+        table = np.zeros(len(series), dtype=np.float32)
+        table[np.asarray(origins)] = weights
+        weight_by_row = tf.constant(table)
+
+    def gather(batch_origins: tf.Tensor) -> tuple[tf.Tensor, ...]:
+        inputs = tf.gather(values, batch_origins[:, None] + input_offsets)  # [B, L, F]
         targets = tf.gather(values[:, :num_targets], batch_origins[:, None] + target_offsets)
-        return inputs, targets
+        if weight_by_row is None:
+            return inputs, targets
+        return inputs, targets, tf.gather(weight_by_row, batch_origins)[:, None]  # [B, 1]
 
     def epoch_batches(epoch: tf.Tensor) -> tf.data.Dataset:
         # stateless: the order depends on the seed and the epoch number, not on how many

@@ -139,3 +139,44 @@ def kill_when_paused(process: subprocess.Popen, marker: Path) -> None:
         time.sleep(0.2)
     process.kill()  # SIGKILL: no cleanup handlers run
     process.wait(timeout=CHILD_TIMEOUT)
+
+
+def synthetic_panel(lengths: tuple[int, ...] = (120, 90, 150, 20), seed: int = 0) -> pd.DataFrame:
+    """Long data: daily series of different lengths and start dates, each a weekly sine
+    around its own level (series k at 10 (k + 1)), one row per (store, date)."""
+    rng = np.random.default_rng(seed)
+    frames = []
+    for k, length in enumerate(lengths):
+        dates = pd.date_range("2020-01-01", periods=length, freq="D") + pd.Timedelta(days=7 * k)
+        level = 10.0 * (k + 1)
+        sales = level + (k + 1) * np.sin(2 * np.pi * np.arange(length) / 7)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "store": f"s{k}",
+                    "region": "north" if k % 2 else "south",
+                    "date": dates.strftime("%Y-%m-%d"),
+                    "sales": np.round(sales + rng.normal(0, 0.3, length), 3),
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+def write_panel_spec(path: Path, data_path: Path, **sections: dict) -> Path:
+    spec = {
+        "name": "panel",
+        "data": {
+            "path": str(data_path),
+            "id_columns": ["store"],
+            "targets": ["sales"],
+            "split": {"val_steps": 14, "test_steps": 14},
+        },
+        "window": {"lookback": 14, "horizon": 7},
+        "model": {"cell": "gru", "units": [8]},
+        "train": {"epochs": 2, "batch_size": 16, "patience": 2, "seed": 3},
+    }
+    for key, value in sections.items():
+        spec[key] = {**spec[key], **value} if isinstance(spec.get(key), dict) else value
+    path.write_text(yaml.safe_dump(spec))
+    return path

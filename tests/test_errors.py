@@ -458,7 +458,7 @@ CASES = [
         "invalid scaling",
         lambda ws: train(ws, ws.write_spec(scaling="zscore")),
         2,
-        ("scaling is 'zscore'", "'standard', 'minmax', 'robust' or 'none'"),
+        ("scaling is 'zscore'", "'standard', 'minmax', 'robust', 'mean_abs' or 'none'"),
     ),
     Case(
         "invalid missing-value policy",

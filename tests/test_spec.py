@@ -124,12 +124,27 @@ SHIPPED_SPECS = sorted(Path(__file__).parent.parent.glob("models/*.yaml")) + sor
 @pytest.mark.parametrize("path", SHIPPED_SPECS, ids=lambda path: path.name)
 def test_every_shipped_spec_is_valid_and_names_the_sample_data(path: Path) -> None:
     spec = load_spec(path)
-    assert spec.data.path in (Path("data/ETTh1.csv"), Path("data/pedestrian.csv"))
+    shipped = ("ETTh1.csv", "pedestrian.csv", "aus_retail.csv")
+    assert spec.data.path in tuple(Path("data") / name for name in shipped)
     assert (Path(__file__).parent.parent / spec.data.path).is_file()
     assert spec.window.lookback % (spec.model.segment_length or 1) == 0
 
 
 def test_the_shipped_specs_are_all_found() -> None:
     names = {path.name for path in SHIPPED_SPECS}
-    assert {"etth1-gru.yaml", "etth1-lstm.yaml", "etth1-bigru.yaml"} <= names
+    assert {"etth1-gru.yaml", "etth1-lstm.yaml", "etth1-bigru.yaml", "retail-gru.yaml"} <= names
     assert len([n for n in names if n.startswith("etth1-multivariate-")]) == 4
+
+
+def test_long_data_options_are_checked_together() -> None:
+    long = {**MINIMAL, "data": {**MINIMAL["data"], "id_columns": ["store"]}}
+    spec = parse_spec(
+        {**long, "data": {**long["data"], "split": {"val_steps": 3, "test_steps": 2}}}
+    )
+    assert spec.data.split.val_steps == 3 and spec.data.split.test_steps == 2
+    with pytest.raises(InputError, match="data.static_covariates describe each series"):
+        parse_spec({**MINIMAL, "data": {**MINIMAL["data"], "static_covariates": ["region"]}})
+    with pytest.raises(InputError, match="model.id_embedding learns one vector per series"):
+        parse_spec({**MINIMAL, "model": {"id_embedding": True}})
+    with pytest.raises(InputError, match="names a series"):
+        parse_spec({**long, "data": {**long["data"], "covariates": ["store"]}})

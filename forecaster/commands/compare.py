@@ -43,6 +43,8 @@ from forecaster.evaluation.verdict import (
     long_horizon_steps,
 )
 from forecaster.manifest import environment
+from forecaster.panel import Panel
+from forecaster.predict import Forecaster
 from forecaster.reports.comparison import write_comparison_report
 from forecaster.spec import Spec
 from forecaster.storage import (
@@ -52,7 +54,7 @@ from forecaster.storage import (
     to_json_ready,
     write_json,
 )
-from forecaster.training import fit, load_frame
+from forecaster.training import fit, load_data
 
 RESULTS_FILE = "results.json"
 LATENCY_WARMUP_CALLS = 3
@@ -88,7 +90,7 @@ def compare(
         )
     out_dir = Path(out_dir)
     check_replaceable(out_dir, COMPARISON)
-    frame = load_frame(spec)
+    frame = load_data(spec)
     variants = plan_variants(spec, direction, params_matched)
     seeds = [spec.train.seed + k for k in range(num_seeds)]
     order = run_order(variants, seeds)
@@ -140,7 +142,12 @@ def compare(
 
 
 def _run_once(
-    spec: Spec, frame: pd.DataFrame, variant: Variant, seed: int, folder: Path, force_cpu: bool
+    spec: Spec,
+    frame: pd.DataFrame | Panel,
+    variant: Variant,
+    seed: int,
+    folder: Path,
+    force_cpu: bool,
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """Train, score and save one (variant, seed); time one forecast from the saved bundle."""
     # a fresh Keras state per run: no run pays for (or profits from) the graphs of another
@@ -149,7 +156,18 @@ def _run_once(
     result = fit(run_spec, frame, quiet=True, force_cpu=force_cpu)
     saved = save_fitted(run_spec, frame, result, folder / variant.name / f"seed-{seed}")
     bundle, metrics = saved.bundle, saved.metrics
-    history_rows = frame.iloc[result.periods.end - spec.window.lookback : result.periods.end]
+    if result.panel is not None and result.panel.is_long:
+        # long data: one batched forecast of every series
+        panel = result.panel
+
+        def forecast(forecaster: Forecaster) -> None:
+            forecaster.predict_panel(panel, "history")
+    else:
+        end = result.periods.end
+        history_rows = frame.iloc[end - spec.window.lookback : end]
+
+        def forecast(forecaster: Forecaster) -> None:
+            forecaster.predict(history_rows)
     epoch_seconds = result.history["seconds"].to_numpy()
     test = metrics["test"]["model"]
     per_step_mae = test["per_step"]["mae"]
@@ -164,7 +182,7 @@ def _run_once(
             np.median(epoch_seconds[1:] if len(epoch_seconds) > 1 else epoch_seconds)
         ),
         "train_seconds": result.train_seconds,
-        "latency_ms": forecast_latency_ms(bundle, history_rows),
+        "latency_ms": forecast_latency_ms(bundle, forecast),
         "test": {name: test[name] for name in METRICS},
         "per_step_mae": per_step_mae,
         "long_horizon_mae": long_horizon_mae(per_step_mae),
@@ -174,14 +192,14 @@ def _run_once(
     return record, metrics["test"], environment(result.device, result.determinism)
 
 
-def forecast_latency_ms(bundle: Path, history: pd.DataFrame) -> float:
-    """Median wall time of one forecast from the reloaded bundle, after warm-up calls."""
+def forecast_latency_ms(bundle: Path, forecast: Callable[[Forecaster], None]) -> float:
+    """Median wall time of one ``forecast`` from the reloaded bundle, after warm-up calls."""
     forecaster = load_bundle(bundle)
     for _ in range(LATENCY_WARMUP_CALLS):
-        forecaster.predict(history)
+        forecast(forecaster)
     timings = []
     for _ in range(LATENCY_TIMED_CALLS):
         started = time.perf_counter()
-        forecaster.predict(history)
+        forecast(forecaster)
         timings.append(time.perf_counter() - started)
     return 1000 * statistics.median(timings)

@@ -11,10 +11,18 @@ import pandas as pd
 from forecaster.bundle import HISTORY_FILE, METRICS_FILE, load_bundle
 from forecaster.data import infer_frequency, time_options
 from forecaster.errors import InputError
-from forecaster.evaluation.scoring import ModelEvaluation, score_periods
+from forecaster.evaluation.scoring import ModelEvaluation, score_panel, score_periods
+from forecaster.panel import read_long
+from forecaster.predict import Forecaster
 from forecaster.reports.model import write_model_report
+from forecaster.reports.series import write_per_series
 from forecaster.storage import EVALUATION, check_replaceable, staged_folder, write_json
-from forecaster.windows import split_boundaries, split_periods, window_origins
+from forecaster.windows import (
+    scorable_series,
+    split_boundaries,
+    split_periods,
+    window_origins,
+)
 
 
 @dataclass(frozen=True)
@@ -33,6 +41,25 @@ def evaluate(bundle: Path, data: Path | None, out_dir: Path) -> EvaluateResult:
     forecaster = load_bundle(bundle)
     spec, prep = forecaster.spec, forecaster.preprocessing
     path = data or spec.data.path
+    history_file = Path(bundle) / HISTORY_FILE
+    history = pd.read_csv(history_file) if history_file.is_file() else None
+    if prep.is_long:
+        evaluation = _evaluate_long(forecaster, Path(path), history)
+    else:
+        evaluation = _evaluate_wide(forecaster, Path(path), history)
+    metrics = {"val": None, **evaluation.metrics}
+    with staged_folder(out_dir, EVALUATION) as staging:
+        write_json(staging / METRICS_FILE, metrics)
+        title = f"{spec.name} evaluated on {Path(path).name}"
+        write_model_report(staging, evaluation, title)
+        write_per_series(staging, evaluation)
+    return EvaluateResult(out_dir, metrics)
+
+
+def _evaluate_wide(
+    forecaster: Forecaster, path: Path, history: pd.DataFrame | None
+) -> ModelEvaluation:
+    spec, prep = forecaster.spec, forecaster.preprocessing
     frame = prep.read_csv(
         path, boundaries=split_boundaries(spec.data.split), **time_options(spec.data)
     )
@@ -46,21 +73,53 @@ def evaluate(bundle: Path, data: Path | None, out_dir: Path) -> EvaluateResult:
     val_start, val_end = periods.bounds("val")
     has_val = len(window_origins(val_start, val_end, prep.lookback, prep.horizon)) > 0
     names = ("val", "test") if has_val else ("test",)
-    scored = score_periods(forecaster.model, prep, frame, periods, names, str(path))
-    history_file = Path(bundle) / HISTORY_FILE
-    evaluation = ModelEvaluation(
+    statistical = spec.evaluation.baselines
+    scored = score_periods(
+        forecaster.model, prep, frame, periods, names, str(path), statistical=statistical
+    )
+    return ModelEvaluation(
         spec=spec,
         preprocessing=prep,
         frame=frame,
         periods=periods,
         scored=scored,
-        history=pd.read_csv(history_file) if history_file.is_file() else None,
+        history=history,
         manifest=forecaster.manifest,
         data_source=str(path),
     )
-    metrics = {"val": None, **evaluation.metrics}
-    with staged_folder(out_dir, EVALUATION) as staging:
-        write_json(staging / METRICS_FILE, metrics)
-        title = f"{spec.name} evaluated on {Path(path).name}"
-        write_model_report(staging, evaluation, title)
-    return EvaluateResult(out_dir, metrics)
+
+
+def _evaluate_long(
+    forecaster: Forecaster, path: Path, history: pd.DataFrame | None
+) -> ModelEvaluation:
+    """Every series of the long CSV cut by the bundle's split, each on its own; series
+    the model never saw are scored too, on scalers fit on their own training rows."""
+    spec, prep = forecaster.spec, forecaster.preprocessing
+    panel = read_long(
+        path,
+        id_columns=prep.id_columns,
+        static_covariates=spec.data.static_covariates,
+        time_column=prep.time_column,
+        columns=prep.columns,
+        missing=prep.missing,
+        boundaries=split_boundaries(spec.data.split),
+        **(time_options(spec.data) | {"frequency": prep.frequency}),
+    )
+    panel, series_periods, left_out = scorable_series(
+        panel, spec.data.split, prep.lookback, prep.horizon, prep.season, str(path)
+    )
+    scored = score_panel(
+        forecaster.model, prep, panel, series_periods, statistical=spec.evaluation.baselines
+    )
+    return ModelEvaluation(
+        spec=spec,
+        preprocessing=prep,
+        frame=panel.frame,
+        periods=series_periods.periods[0],
+        scored=scored,
+        history=history,
+        manifest=forecaster.manifest,
+        data_source=str(path),
+        panel=panel,
+        left_out=left_out,
+    )

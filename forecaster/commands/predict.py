@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -11,15 +12,23 @@ from forecaster.errors import InputError
 from forecaster.time_axis import write_table
 
 
-def predict(bundle: Path, data: Path | None = None, out: Path | None = None) -> pd.DataFrame:
+def predict(
+    bundle: Path, data: Path | None = None, out: Path | None = None, ids: Sequence[str] = ()
+) -> pd.DataFrame:
     """Forecast the horizon after the last row of ``data`` (default: the spec's CSV);
-    write the table to ``out`` when given, and return it."""
+    long data: every series, or those named in ``ids``. Write the table to ``out`` when
+    given, and return it."""
     if out is not None and out.is_dir():
         raise InputError(
             f"{out}: is a folder; expected a file name; fix: use --out {out / 'forecast.csv'}"
         )
     forecaster = load_bundle(bundle)
-    forecast = forecaster.predict_csv(data or forecaster.spec.data.path)
+    if ids and not forecaster.preprocessing.is_long:
+        raise InputError(
+            f"--ids {ids[0]}: the bundle forecasts one series (wide data); --ids picks series "
+            "of a model trained on long data (data.id_columns); fix: leave --ids out"
+        )
+    forecast = forecaster.predict_csv(data or forecaster.spec.data.path, ids)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         write_table(forecast, out)  # aware times keep their zone (Z or offset)

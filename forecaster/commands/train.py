@@ -10,12 +10,14 @@ import pandas as pd
 
 from forecaster.bundle import save_bundle
 from forecaster.checkpoint import Checkpoint
-from forecaster.evaluation.scoring import ModelEvaluation, score_periods
+from forecaster.evaluation.scoring import ModelEvaluation, score_panel, score_periods
 from forecaster.manifest import bundle_manifest
+from forecaster.panel import Panel
 from forecaster.reports.model import write_model_report
+from forecaster.reports.series import write_per_series
 from forecaster.spec import Spec
 from forecaster.storage import BUNDLE, check_replaceable, file_sha256
-from forecaster.training import FitResult, fit, load_frame
+from forecaster.training import FitResult, fit, load_data
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,7 @@ def train(
     """
     out_dir = Path(out_dir)
     check_replaceable(out_dir, BUNDLE)  # before the training, not after it
-    frame = load_frame(spec)
+    frame = load_data(spec)
     checkpoint = Checkpoint(out_dir, spec, file_sha256(spec.data.path))
     checkpoint.prepare(resume)
     fitted = fit(spec, frame, quiet=quiet, force_cpu=force_cpu, checkpoint=checkpoint)
@@ -50,26 +52,17 @@ def train(
     return result
 
 
-def save_fitted(spec: Spec, frame: pd.DataFrame, fitted: FitResult, out_dir: Path) -> TrainResult:
+def save_fitted(
+    spec: Spec, frame: pd.DataFrame | Panel, fitted: FitResult, out_dir: Path
+) -> TrainResult:
     """Score a fitted model on validation and test beside the baselines and save it, with
-    its report, as a bundle."""
-    source = str(spec.data.path)
+    its report (and for long data ``per_series.csv``), as a bundle."""
     manifest = bundle_manifest(spec, fitted)
-    evaluation = ModelEvaluation(
-        spec=spec,
-        preprocessing=fitted.preprocessing,
-        frame=frame,
-        periods=fitted.periods,
-        scored=score_periods(
-            fitted.model, fitted.preprocessing, frame, fitted.periods, source=source
-        ),
-        history=fitted.history,
-        manifest=manifest,
-        data_source=source,
-    )
+    evaluation = evaluate_fitted(spec, frame, fitted, manifest)
 
     def add_report(folder: Path) -> None:
         write_model_report(folder, evaluation, f"{spec.name}: training report")
+        write_per_series(folder, evaluation)
 
     bundle = save_bundle(
         out_dir,
@@ -82,3 +75,44 @@ def save_fitted(spec: Spec, frame: pd.DataFrame, fitted: FitResult, out_dir: Pat
         extras=add_report,
     )
     return TrainResult(bundle, fitted, evaluation.metrics)
+
+
+def evaluate_fitted(
+    spec: Spec, frame: pd.DataFrame | Panel, fitted: FitResult, manifest: dict[str, Any]
+) -> ModelEvaluation:
+    """The fitted model and the spec's baselines on every validation and test window."""
+    source = str(spec.data.path)
+    statistical = spec.evaluation.baselines
+    panel = fitted.panel
+    if panel is not None and panel.is_long:
+        assert fitted.series_periods is not None
+        scored = score_panel(
+            fitted.model,
+            fitted.preprocessing,
+            panel,
+            fitted.series_periods,
+            statistical=statistical,
+        )
+        frame = panel.frame
+    else:
+        frame = frame.frame if isinstance(frame, Panel) else frame
+        scored = score_periods(
+            fitted.model,
+            fitted.preprocessing,
+            frame,
+            fitted.periods,
+            source=source,
+            statistical=statistical,
+        )
+    return ModelEvaluation(
+        spec=spec,
+        preprocessing=fitted.preprocessing,
+        frame=frame,
+        periods=fitted.periods,
+        scored=scored,
+        history=fitted.history,
+        manifest=manifest,
+        data_source=source,
+        panel=panel,
+        left_out=fitted.left_out,
+    )

@@ -5,6 +5,7 @@ Compute only: nothing here writes a file or prints.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -12,12 +13,14 @@ import numpy as np
 import pandas as pd
 
 from forecaster.errors import InputError
-from forecaster.evaluation.baselines import BASELINES, baseline_forecasts
+from forecaster.evaluation.baselines import baseline_forecasts
 from forecaster.evaluation.metrics import mase_scale, scaled_errors, score, skills
+from forecaster.evaluation.statistical import statistical_forecast
+from forecaster.panel import Panel
 from forecaster.predict import predict_windows
 from forecaster.preprocessing import Preprocessing
 from forecaster.spec import Spec
-from forecaster.windows import Periods, period_origins, target_windows
+from forecaster.windows import Periods, SeriesPeriods, period_origins, target_windows
 
 if TYPE_CHECKING:
     import keras
@@ -32,7 +35,8 @@ def score_forecasts(
     """Each forecast (``model`` and the baselines) scored, and the model's skill against
     each baseline."""
     result = {name: score(y_true, pred, scale, target_names) for name, pred in forecasts.items()}
-    result["skill"] = {name: skills(result["model"], result[name]) for name in BASELINES}
+    result["skill"] = {name: skills(result["model"], result[name]) for name in forecasts}
+    del result["skill"]["model"]
     return result
 
 
@@ -42,8 +46,10 @@ class PeriodForecasts:
 
     origins: np.ndarray  # row of each window's first forecast step
     actual: np.ndarray
-    forecasts: dict[str, np.ndarray]  # "model", "naive", "seasonal_naive"
+    forecasts: dict[str, np.ndarray]  # "model", "naive", "seasonal_naive" (and statistical)
     metrics: dict[str, Any]  # what metrics.json holds for the period
+    series: np.ndarray | None = None  # long data: the series of each window
+    per_series: pd.DataFrame | None = None  # long data: one row of scores per series
 
 
 def score_periods(
@@ -53,8 +59,10 @@ def score_periods(
     periods: Periods,
     names: tuple[str, ...] = ("val", "test"),
     source: str = "data",
+    statistical: Sequence[str] = (),
 ) -> dict[str, PeriodForecasts]:
-    """The model and both baselines on every window of each named period.
+    """The model and both baselines (and the ``statistical`` ones) on every window of
+    each named period.
 
     MASE is scaled by the seasonal-naive MAE on the training rows ``[0, train_end)``.
     """
@@ -77,6 +85,10 @@ def score_periods(
             "model": prep.scaler.inverse(predicted.astype(np.float64), slice(0, num_targets)),
             **baseline_forecasts(targets, origins, prep.horizon, prep.season),
         }
+        for method in statistical:
+            forecasts[method] = statistical_forecast(
+                method, targets, periods.train_end, origins, prep.horizon, prep.season
+            )
         actual = np.array(target_windows(targets, origins, prep.horizon))
         metrics = score_forecasts(actual, forecasts, scale, prep.targets)
         target_spread = prep.scaler.scale[:num_targets]
@@ -101,7 +113,136 @@ class ModelEvaluation:
     history: pd.DataFrame | None  # per epoch, as in history.csv
     manifest: dict[str, Any]
     data_source: str
+    panel: Panel | None = None  # long data: the series scored
+    left_out: dict[str, str] | None = None  # long data: series too short to score, and why
+
+    @property
+    def is_long(self) -> bool:
+        return self.panel is not None and self.panel.is_long
 
     @property
     def metrics(self) -> dict[str, Any]:
         return {period: forecasts.metrics for period, forecasts in self.scored.items()}
+
+
+def score_panel(
+    model: keras.Model,
+    preprocessing: Preprocessing,
+    panel: Panel,
+    series_periods: SeriesPeriods,
+    names: tuple[str, ...] = ("val", "test"),
+    statistical: Sequence[str] = (),
+) -> dict[str, PeriodForecasts]:
+    """``score_periods`` for many series: every window of every series, each series on
+    its own scale and with its own MASE scale (its in-sample seasonal-naive MAE on its
+    training rows), pooled over all windows and scored per series. ``statistical`` adds
+    statsforecast baselines, fit per series on its training rows."""
+    prep = preprocessing
+    num_targets = len(prep.targets)
+    values = panel.frame.to_numpy(dtype=np.float64)
+    targets = values[:, :num_targets]
+    centers, scales, _ = prep.series_scaling(panel)  # [series, columns]
+    scaled = prep.model_inputs(panel)
+    starts = panel.starts
+    mase_scales = np.stack(
+        [
+            mase_scale(targets[starts[k] : starts[k] + periods.train_end], prep.season)
+            for k, periods in enumerate(series_periods.periods)
+        ]
+    )  # [series, targets]
+    result = {}
+    for period in names:
+        origins, series = series_periods.origins(period, prep.lookback, prep.horizon)
+        predicted = predict_windows(model, scaled, origins, prep).astype(np.float64)
+        spread = scales[series][:, None, :num_targets]  # [windows, 1, targets]
+        forecasts = {
+            "model": predicted * spread + centers[series][:, None, :num_targets],
+            **baseline_forecasts(targets, origins, prep.horizon, prep.season),
+        }
+        for method in statistical:
+            forecasts[method] = _per_series_statistical(
+                method, targets, panel, series_periods, origins, series, prep
+            )
+        actual = np.array(target_windows(targets, origins, prep.horizon))
+        window_scale = mase_scales[series][:, None, :]
+        metrics = score_forecasts(actual, forecasts, window_scale, prep.targets)
+        metrics["scaled"] = {
+            name: scaled_errors(actual, forecast, spread) for name, forecast in forecasts.items()
+        }
+        table = per_series_scores(actual, forecasts, series, window_scale, panel)
+        metrics |= {
+            "windows": len(origins),
+            "season": prep.season,
+            "series": int(panel.num_series),
+            **series_summary(table, [name for name in forecasts if name != "model"]),
+        }
+        result[period] = PeriodForecasts(origins, actual, forecasts, metrics, series, table)
+    return result
+
+
+def _per_series_statistical(
+    method: str,
+    targets: np.ndarray,
+    panel: Panel,
+    series_periods: SeriesPeriods,
+    origins: np.ndarray,
+    series: np.ndarray,
+    prep: Preprocessing,
+) -> np.ndarray:
+    blocks = []
+    for k, periods in enumerate(series_periods.periods):
+        start, stop = int(panel.starts[k]), int(panel.starts[k + 1])
+        mine = origins[series == k] - start
+        blocks.append(
+            statistical_forecast(
+                method, targets[start:stop], periods.train_end, mine, prep.horizon, prep.season
+            )
+        )
+    return np.concatenate(blocks)
+
+
+def per_series_scores(
+    actual: np.ndarray,
+    forecasts: dict[str, np.ndarray],
+    series: np.ndarray,
+    window_scale: np.ndarray,
+    panel: Panel,
+) -> pd.DataFrame:
+    """One row per series: its windows, and MAE, RMSE, sMAPE and MASE of every forecast
+    over that series' windows (M-competition definitions; MASE on the series' own scale)."""
+    count = np.bincount(series, minlength=panel.num_series)
+    table = panel.ids.copy()
+    table.insert(0, "series", panel.keys)
+    table["windows"] = count
+
+    def mean_by_series(values: np.ndarray) -> np.ndarray:  # [windows, horizon, targets]
+        per_window = values.reshape(len(values), -1).mean(axis=1)
+        return np.bincount(series, per_window, minlength=panel.num_series) / count
+
+    for name, forecast in forecasts.items():
+        error = actual - forecast
+        denominator = np.abs(actual) + np.abs(forecast)
+        ratio = np.divide(
+            2 * np.abs(error), denominator, out=np.zeros_like(error), where=denominator != 0
+        )
+        table[f"{name}_mae"] = mean_by_series(np.abs(error))
+        table[f"{name}_rmse"] = np.sqrt(mean_by_series(np.square(error)))
+        table[f"{name}_smape"] = 100 * mean_by_series(ratio)
+        table[f"{name}_mase"] = mean_by_series(np.abs(error) / window_scale)
+    return table
+
+
+def series_summary(table: pd.DataFrame, baselines: Sequence[str]) -> dict[str, Any]:
+    """How the model fares series by series: the share of series where its MAE is below
+    each baseline's, and the spread of its per-series MAE skill against each."""
+    summary: dict[str, Any] = {"share_of_series_better": {}, "series_skill": {}}
+    for name in baselines:
+        skill_by_series = 1 - table["model_mae"] / table[f"{name}_mae"].replace(0, np.nan)
+        summary["share_of_series_better"][name] = float(
+            (table["model_mae"] < table[f"{name}_mae"]).mean()
+        )
+        quantiles = skill_by_series.quantile([0.1, 0.25, 0.5, 0.75, 0.9])
+        summary["series_skill"][name] = {
+            f"p{round(100 * q)}": float(value) for q, value in quantiles.items()
+        }
+    return summary

@@ -24,11 +24,12 @@ from forecaster.reports.sections import (
     time_text,
     write_page,
 )
+from forecaster.reports.series import series_section
 from forecaster.windows import PERIODS
 
 
 def write_model_report(folder: Path, evaluation: ModelEvaluation, title: str) -> Path:
-    """The report of one model scored on one series; returns the HTML file."""
+    """The report of one model scored on one series or many; returns the HTML file."""
     plots = Plots(folder)
     spec, prep = evaluation.spec, evaluation.preprocessing
     index = evaluation.frame.index
@@ -45,8 +46,14 @@ def write_model_report(folder: Path, evaluation: ModelEvaluation, title: str) ->
     if "val" in evaluation.scored:
         val = evaluation.scored["val"]
         sections.append(("Validation period", headline(index, val, "validation period", labels)))
+    if evaluation.is_long:
+        section = series_section(
+            plots, test, targets, index, prep.lookback, labels, evaluation.left_out or {}
+        )
+        sections.insert(1, ("Series by series (test period)", section))
+    else:
+        sections.append(("Data and periods", _data_and_periods(plots, evaluation, targets)))
     sections += [
-        ("Data and periods", _data_and_periods(plots, evaluation, targets)),
         ("How the scores are measured", method(prep)),
         ("Spec", preformatted(spec.to_yaml())),
         ("Manifest", manifest_table(evaluation.manifest)),

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from forecaster.evaluation.baselines import BASELINES
+from forecaster.evaluation.statistical import LABELS as STATISTICAL_LABELS
 from forecaster.reports.text import step_name
 
 if TYPE_CHECKING:
@@ -79,11 +80,12 @@ def time_axis(axes: Any) -> None:
 
 
 def forecast_labels(season: int) -> dict[str, str]:
-    """Legend names of the three forecasts."""
+    """Legend names of the forecasts."""
     return {
         "model": "model",
         "naive": "naive (last value)",
         "seasonal_naive": f"seasonal naive (m = {season})",
+        **STATISTICAL_LABELS,
     }
 
 

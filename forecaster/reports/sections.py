@@ -11,19 +11,17 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from forecaster.evaluation.baselines import BASELINES
 from forecaster.evaluation.metrics import skill as model_skill
 from forecaster.preprocessing import Preprocessing
 from forecaster.reports.html import image, paragraph, table
 from forecaster.reports.plots import (
-    FORECASTS,
     error_by_step_figure,
     errors_figure,
     figure_png,
     last_windows_figure,
     one_step_figure,
 )
-from forecaster.reports.text import skill_text
+from forecaster.reports.text import baselines_in, skill_text
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -39,17 +37,18 @@ ONE_STEP_POINTS = 720  # a month of hourly data: dense but every day still visib
 def scores_table(metrics: dict[str, Any], labels: dict[str, str]) -> str:
     """Every metric for the model and both baselines, with each one's MAE skill against
     both baselines; a note when MAPE left out zero actuals."""
+    baselines = baselines_in(metrics)
     header = ["forecast", "MAE", "RMSE", "MAPE %", "sMAPE %", "MASE"]
-    header += [f"skill vs {labels[base].split(' (')[0]}" for base in BASELINES]
+    header += [f"skill vs {labels[base].split(' (')[0]}" for base in baselines]
     rows = [
         [
             labels[name],
             *(metrics[name][key] for key in ("mae", "rmse")),
             *(percent(metrics[name][key]) for key in ("mape", "smape")),
             metrics[name]["mase"],
-            *(skill_text(metrics[name]["mae"], metrics[base]["mae"]) for base in BASELINES),
+            *(skill_text(metrics[name]["mae"], metrics[base]["mae"]) for base in baselines),
         ]
-        for name in FORECASTS
+        for name in ("model", *baselines)
     ]
     html = table(header, rows)
     skipped = metrics["model"].get("mape_skipped_zeros", 0)
@@ -98,15 +97,20 @@ def headline(
     index: pd.DatetimeIndex, scored: PeriodForecasts, what: str, labels: dict[str, str]
 ) -> str:
     metrics = scored.metrics
+    baselines = baselines_in(metrics)
     first, last = scored.origins.min(), scored.origins.max() + scored.actual.shape[1] - 1
     comparisons = [
         f"{abs(skill):.1%} {'lower' if skill >= 0 else 'higher'} than the "
-        f"{base.replace('_', ' ')} forecast's"
-        for base in BASELINES
+        f"{labels[base].split(' (')[0]} forecast's"
+        for base in baselines
         if np.isfinite(skill := model_skill(metrics["model"]["mae"], metrics[base]["mae"]))
     ]
+    if "series" in metrics:  # long data: each series has its own dates
+        span = f"{metrics['series']:,} series"
+    else:
+        span = f"{time_text(index[first])} to {time_text(index[last])}"
     summary = (
-        f"On the {what} ({time_text(index[first])} to {time_text(index[last])}, "
+        f"On the {what} ({span}, "
         f"{metrics['windows']:,} windows of {scored.actual.shape[1]} steps) the model's mean "
         f"absolute error is {' and '.join(comparisons)}."
     )
@@ -114,7 +118,7 @@ def headline(
     per_target = metrics["model"].get("per_target", {})
     if len(per_target) > 1:
         for name in per_target:
-            by_target = {key: metrics[key]["per_target"][name] for key in FORECASTS}
+            by_target = {key: metrics[key]["per_target"][name] for key in ("model", *baselines)}
             html += paragraph(f"{name} alone:") + scores_table(by_target, labels)
     html += paragraph(
         "Skill is 1 - MAE / MAE of the baseline: positive means less error than the "

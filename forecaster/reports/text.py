@@ -12,26 +12,49 @@ import pandas as pd
 
 from forecaster.evaluation.baselines import BASELINES
 from forecaster.evaluation.metrics import skill
+from forecaster.evaluation.statistical import STATISTICAL
 
 if TYPE_CHECKING:
     from forecaster.evaluation.backtest import BacktestResult
 
 
+def baselines_in(scores: dict[str, Any]) -> list[str]:
+    """The baselines a period was scored with: naive, seasonal naive, then the statistical
+    ones the spec asked for."""
+    return [name for name in (*BASELINES, *STATISTICAL) if name in scores]
+
+
 def score_lines(scores: dict[str, Any], heading: str) -> list[str]:
     """A period's scores as a plain-text table: the model beside both baselines, with its
     MAE skill against each (``1 - MAE / MAE of the baseline``)."""
+    baselines = baselines_in(scores)
+    extra = baselines[len(BASELINES) :]  # statistical baselines, when asked for
+    series = f", {scores['series']} series" if "series" in scores else ""
     lines = [
-        f"{heading} ({scores['windows']} windows, seasonal naive with season {scores['season']}):",
+        f"{heading} ({scores['windows']} windows{series}, seasonal naive with season "
+        f"{scores['season']}):",
         f"  {'forecast':<16}{'MAE':>10}{'RMSE':>10}{'MASE':>8}"
-        f"{'skill vs naive':>16}{'vs seasonal':>13}",
+        f"{'skill vs naive':>16}{'vs seasonal':>13}" + "".join(f"{'vs ' + n:>14}" for n in extra),
     ]
-    for name in ("model", *BASELINES):
+    for name in ("model", *baselines):
         row = scores[name]
-        skills = [skill_text(row["mae"], scores[base]["mae"]) for base in BASELINES]
+        skills = [skill_text(row["mae"], scores[base]["mae"]) for base in baselines]
         lines.append(
             f"  {name:<16}{row['mae']:>10.4f}{row['rmse']:>10.4f}{_number(row['mase']):>8}"
-            f"{skills[0]:>16}{skills[1]:>13}"
+            f"{skills[0]:>16}{skills[1]:>13}" + "".join(f"{text:>14}" for text in skills[2:])
         )
+    losses = [name for name in baselines if scores["model"]["mae"] > scores[name]["mae"]]
+    if losses:
+        lines.append(
+            f"  the model does NOT beat {' or '.join(losses)} here: its MAE is higher "
+            f"({scores['model']['mae']:.4f} against "
+            + ", ".join(f"{scores[name]['mae']:.4f}" for name in losses)
+            + ")"
+        )
+    shares = scores.get("share_of_series_better")
+    if shares:
+        beaten = ", ".join(f"{share:.0%} of series vs {name}" for name, share in shares.items())
+        lines.append(f"  the model's MAE is lower in {beaten}")
     return lines
 
 

@@ -1,0 +1,67 @@
+"""Long data: one row per (series, time), each series read on its own time axis."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecaster.errors import InputError
+from forecaster.panel import Panel, read_long
+from tests.conftest import synthetic_panel
+
+
+def test_series_of_different_lengths_and_starts_are_stacked_in_key_order(tmp_path: Path) -> None:
+    rows = synthetic_panel((30, 20, 25))
+    rows = rows.sample(frac=1.0, random_state=1)  # rows in any order
+    path = tmp_path / "long.csv"
+    rows.to_csv(path, index=False)
+    panel = read_long(path, id_columns=["store"], static_covariates=["region"], columns=["sales"])
+    assert panel.num_series == 3 and panel.keys == ["s0", "s1", "s2"]
+    assert list(panel.starts) == [0, 30, 50, 75]
+    second = panel.series(1)
+    assert second.index[0] == pd.Timestamp("2020-01-08") and len(second) == 20
+    assert second.index.is_monotonic_increasing
+    expected = rows[rows.store == "s1"].sort_values("date")["sales"].to_numpy()
+    np.testing.assert_array_equal(second["sales"].to_numpy(), expected)
+    assert list(panel.statics["region"]) == ["south", "north", "south"]
+    assert list(panel.series_of_rows()[[0, 29, 30, 74]]) == [0, 0, 1, 2]
+
+
+def test_each_series_gets_the_time_axis_rules_on_its_own(tmp_path: Path) -> None:
+    rows = synthetic_panel((30, 20))
+    rows = rows.drop(index=[35, 36])  # two days missing inside s1 only
+    path = tmp_path / "gap.csv"
+    rows.to_csv(path, index=False)
+    with pytest.raises(InputError, match=r"series s1\).*gap") as refused:
+        read_long(path, id_columns=["store"], columns=["sales"])
+    assert "\n" not in str(refused.value)
+    filled = read_long(path, id_columns=["store"], columns=["sales"], missing="interpolate")
+    assert list(filled.starts) == [0, 30, 50]  # the gap is back, interpolated
+    assert filled.series(1).index.to_series().diff().dropna().eq(pd.Timedelta("1D")).all()
+
+
+def test_a_static_covariate_that_changes_within_a_series_is_refused(tmp_path: Path) -> None:
+    rows = synthetic_panel((20, 20))
+    rows.loc[5, "region"] = "east"
+    path = tmp_path / "static.csv"
+    rows.to_csv(path, index=False)
+    with pytest.raises(InputError, match="static covariate 'region' changes within the series"):
+        read_long(path, id_columns=["store"], static_covariates=["region"], columns=["sales"])
+
+
+def test_parquet_reads_like_csv(tmp_path: Path) -> None:
+    rows = synthetic_panel((20, 15))
+    rows.to_csv(tmp_path / "long.csv", index=False)
+    rows.to_parquet(tmp_path / "long.parquet")
+    from_csv = read_long(tmp_path / "long.csv", id_columns=["store"], columns=["sales"])
+    from_parquet = read_long(tmp_path / "long.parquet", id_columns=["store"], columns=["sales"])
+    pd.testing.assert_frame_equal(from_csv.frame, from_parquet.frame)
+
+
+def test_a_wide_frame_is_a_panel_of_one_series() -> None:
+    frame = pd.DataFrame({"y": [1.0, 2.0]}, index=pd.date_range("2024-01-01", periods=2))
+    panel = Panel.single(frame)
+    assert panel.num_series == 1 and not panel.is_long and panel.keys == [""]
