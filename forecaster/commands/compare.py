@@ -168,6 +168,7 @@ def _run_once(
 
         def forecast(forecaster: Forecaster) -> None:
             forecaster.predict(history_rows)
+
     epoch_seconds = result.history["seconds"].to_numpy()
     test = metrics["test"]["model"]
     per_step_mae = test["per_step"]["mae"]
