@@ -94,10 +94,11 @@ def load_frame(
     )
 
 
-def load_data(spec: Spec) -> pd.DataFrame | Panel:
-    """The spec's data: a frame for one wide series, a panel for long data."""
+def load_data(spec: Spec, boundaries: Boundaries | None = None) -> pd.DataFrame | Panel:
+    """The spec's data: a frame for one wide series, a panel for long data; gaps filled
+    within the split's periods (or ``boundaries``), each series on its own."""
     if not spec.data.id_columns:
-        return load_frame(spec)
+        return load_frame(spec, boundaries=boundaries)
     return read_long(
         spec.data.path,
         id_columns=spec.data.id_columns,
@@ -105,7 +106,7 @@ def load_data(spec: Spec) -> pd.DataFrame | Panel:
         time_column=spec.data.time_column,
         columns=spec.data.columns,
         missing=spec.data.missing,
-        boundaries=split_boundaries(spec.data.split),
+        boundaries=boundaries or split_boundaries(spec.data.split),
         **time_options(spec.data),
     )
 
@@ -116,20 +117,22 @@ def fit(
     *,
     quiet: bool = False,
     force_cpu: bool = False,
-    periods: Periods | None = None,
+    periods: Periods | SeriesPeriods | None = None,
     checkpoint: Checkpoint | None = None,
 ) -> FitResult:
     """Train the spec's model on ``frame`` (rows already validated and sorted; a panel of
     many series for long data), saving to and resuming from ``checkpoint`` when given.
 
-    ``periods`` replaces the spec's split (a backtest fold's rows); rows from
-    ``periods.end`` on are never read.
+    ``periods`` replaces the spec's split (a backtest fold's rows; for long data every
+    series' periods); rows from ``periods.end`` on are never read.
     """
     device = select_device(force_cpu)
     determinism = seed_everything(spec.train.seed)
     if isinstance(frame, Panel) and frame.is_long:
-        prepared = prepare_panel(spec, frame)
+        assert periods is None or isinstance(periods, SeriesPeriods)
+        prepared = prepare_panel(spec, frame, periods)
     else:
+        assert not isinstance(periods, SeriesPeriods)
         prepared = prepare(spec, frame.frame if isinstance(frame, Panel) else frame, periods)
     first_epoch = checkpoint.first_epoch() if checkpoint is not None else 0
     train_data, val_data = datasets(spec, prepared, first_epoch)
@@ -207,18 +210,22 @@ def prepare(spec: Spec, frame: pd.DataFrame, periods: Periods | None = None) -> 
     )
 
 
-def prepare_panel(spec: Spec, panel: Panel) -> _Prepared:
-    """``prepare`` for many series: each series' own periods and scaler (fit on its own
-    training rows); series too short for a window in every period are left out."""
+def prepare_panel(spec: Spec, panel: Panel, given: SeriesPeriods | None = None) -> _Prepared:
+    """``prepare`` for many series: each series' own periods (``given``, or from the
+    split) and scaler (fit on its own training rows); series too short for a window in
+    every period are left out."""
     source = str(spec.data.path)
     lookback, horizon = spec.window.lookback, spec.window.horizon
     longest = max(range(panel.num_series), key=lambda k: panel.starts[k + 1] - panel.starts[k])
     frequency = spec.data.frequency or infer_frequency(panel.series(longest).index, source)
     season = spec.evaluation.season or season_length(frequency)
     total = panel.num_series
-    panel, series_periods, left_out = scorable_series(
-        panel, spec.data.split, lookback, horizon, season, source
-    )
+    if given is None:
+        panel, series_periods, left_out = scorable_series(
+            panel, spec.data.split, lookback, horizon, season, source
+        )
+    else:
+        series_periods, left_out = given, {}
     if left_out:
         logger.warning(
             f"{source}: {len(left_out)} of {total} series left out, too short for a "

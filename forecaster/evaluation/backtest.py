@@ -21,18 +21,27 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from forecaster.data import infer_frequency, season_length
 from forecaster.errors import InputError
-from forecaster.evaluation.scoring import PeriodForecasts, score_forecasts, score_periods
+from forecaster.evaluation.scoring import (
+    PeriodForecasts,
+    per_series_scores,
+    score_forecasts,
+    score_panel,
+    score_periods,
+    series_summary,
+)
+from forecaster.panel import Panel
 from forecaster.scaling import Scaler
 from forecaster.spec import Spec, TrainingRange
 from forecaster.training import FitResult, fit
-from forecaster.windows import Periods, split_periods
+from forecaster.windows import Periods, SeriesPeriods, scorable_series, split_periods
 
 
 @dataclass(frozen=True)
@@ -122,6 +131,12 @@ class BacktestResult:
     folds: list[FoldResult]
     pooled: PeriodForecasts  # every fold's windows together
     frequency: str
+    panel: Panel | None = None  # long data: the series backtested
+    left_out: dict[str, str] = field(default_factory=dict)  # long data: series key -> why
+
+    @property
+    def is_long(self) -> bool:
+        return self.panel is not None and self.panel.is_long
 
     def to_dict(self) -> dict[str, Any]:
         """What ``backtest.json`` holds."""
@@ -130,6 +145,29 @@ class BacktestResult:
         def times(start: int, stop: int) -> list[str]:
             return [str(index[start]), str(index[stop - 1])]
 
+        if self.is_long:  # every series has its own dates: the folds are its last blocks
+            per_fold = [
+                {
+                    "fold": number,
+                    "epochs_run": len(result.history),
+                    "best_epoch": result.fitted.best_epoch,
+                    "train_seconds": round(result.fitted.train_seconds, 3),
+                    "metrics": result.scored.metrics,
+                }
+                for number, result in enumerate(self.folds, start=1)
+            ]
+            return {
+                "spec": self.spec.name,
+                "data": self.data_source,
+                "folds": len(self.folds),
+                "window": self.spec.evaluation.window,
+                "lookback": self.spec.window.lookback,
+                "horizon": self.spec.window.horizon,
+                "season": self.pooled.metrics["season"],
+                "left_out_series": self.left_out,
+                "per_fold": per_fold,
+                "pooled": self.pooled.metrics,
+            }
         return {
             "spec": self.spec.name,
             "data": self.data_source,
@@ -180,6 +218,77 @@ def run_backtest(
     return BacktestResult(spec, frame, source, results, pool(results, spec), frequency)
 
 
+def run_panel_backtest(
+    spec: Spec,
+    panel: Panel,
+    *,
+    quiet: bool = True,
+    force_cpu: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> BacktestResult:
+    """The backtest of long data: every series gets the fold layout of its own test
+    period, and fold ``k`` fits one global model on every series' fold-``k`` training
+    rows and scores every series' fold-``k`` test block."""
+    source = str(spec.data.path)
+    lookback, horizon = spec.window.lookback, spec.window.horizon
+    longest = int(np.argmax(np.diff(panel.starts)))
+    frequency = spec.data.frequency or infer_frequency(panel.series(longest).index, source)
+    season = spec.evaluation.season or season_length(frequency)
+    panel, series_periods, left_out = scorable_series(
+        panel, spec.data.split, lookback, horizon, season, source
+    )
+    evaluation = spec.evaluation
+    layouts = [
+        fold_layout(periods, evaluation.folds, evaluation.window, horizon, f"{source} ({key})")
+        for periods, key in zip(series_periods.periods, panel.keys, strict=True)
+    ]
+    results = []
+    retracing = _RetracingNoise()
+    logging.getLogger("tensorflow").addFilter(retracing)
+    try:
+        for number in range(len(layouts[0])):
+            folds = [layout[number] for layout in layouts]
+            if progress:
+                progress(f"fold {number + 1}/{len(layouts[0])}: {panel.num_series} series")
+            results.append(_fit_panel_fold(spec, panel, folds, quiet, force_cpu))
+    finally:
+        logging.getLogger("tensorflow").removeFilter(retracing)
+    pooled = pool(results, spec, panel)
+    result = BacktestResult(spec, panel.frame, source, results, pooled, frequency, panel)
+    return replace(result, left_out=left_out)
+
+
+def _fit_panel_fold(
+    spec: Spec, panel: Panel, folds: list[Fold], quiet: bool, force_cpu: bool
+) -> FoldResult:
+    """One fold of every series: fit on their fold rows, score their test blocks."""
+    blocks = [
+        panel.series(k).iloc[fold.train_start : fold.test_end] for k, fold in enumerate(folds)
+    ]
+    lengths = [len(block) for block in blocks]
+    rows = Panel(
+        pd.concat(blocks),
+        np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
+        panel.ids,
+        panel.statics,
+    )
+    periods = SeriesPeriods(rows.starts[:-1], tuple(fold.periods() for fold in folds))
+    fitted = fit(spec, rows, quiet=quiet, force_cpu=force_cpu, periods=periods)
+    scored = score_panel(
+        fitted.model,
+        fitted.preprocessing,
+        rows,
+        periods,
+        ("test",),
+        statistical=spec.evaluation.baselines,
+    )["test"]
+    assert scored.series is not None
+    # rows of the whole panel: each series' fold rows start train_start into the series
+    shift = np.array([panel.starts[k] + fold.train_start for k, fold in enumerate(folds)])
+    origins = scored.origins - rows.starts[scored.series] + shift[scored.series]
+    return FoldResult(folds[0], replace(scored, origins=origins), fitted)
+
+
 def _fit_fold(
     spec: Spec,
     frame: pd.DataFrame,
@@ -203,12 +312,16 @@ def _fit_fold(
     rows = frame.iloc[fold.train_start : fold.test_end]
     fitted = fit(spec, rows, quiet=quiet, force_cpu=force_cpu, periods=fold.periods())
     scored = score_periods(
-        fitted.model, fitted.preprocessing, rows, fitted.periods, ("test",), str(spec.data.path)
+        fitted.model,
+        fitted.preprocessing,
+        rows,
+        fitted.periods,
+        ("test",),
+        str(spec.data.path),
+        statistical=spec.evaluation.baselines,
     )["test"]
     origins = scored.origins + fold.train_start  # rows of the whole series
-    return FoldResult(
-        fold, PeriodForecasts(origins, scored.actual, scored.forecasts, scored.metrics), fitted
-    )
+    return FoldResult(fold, replace(scored, origins=origins), fitted)
 
 
 class _RetracingNoise(logging.Filter):
@@ -219,25 +332,23 @@ class _RetracingNoise(logging.Filter):
         return "triggered tf.function retracing" not in record.getMessage()
 
 
-def pool(results: list[FoldResult], spec: Spec) -> PeriodForecasts:
+def pool(results: list[FoldResult], spec: Spec, panel: Panel | None = None) -> PeriodForecasts:
     """Every fold's windows scored together; MASE scales each window's errors by its own
-    fold's in-sample scale."""
+    fold's in-sample scale. Long data: also per series over all folds."""
     scored = [result.scored for result in results]
     actual = np.concatenate([fold.actual for fold in scored])
     forecasts = {
         name: np.concatenate([fold.forecasts[name] for fold in scored])
         for name in scored[0].forecasts
     }
-    scale = np.concatenate(
-        [
-            np.broadcast_to(
-                np.asarray(fold.metrics["mase_scale"])[None, None, :],
-                (len(fold.origins), 1, actual.shape[2]),
-            )
-            for fold in scored
-        ]
-    )
+    scale = np.concatenate([fold.window_scale for fold in scored])
     metrics = score_forecasts(actual, forecasts, scale, list(spec.data.targets))
     metrics |= {"windows": len(actual), "season": scored[0].metrics["season"]}
     origins = np.concatenate([fold.origins for fold in scored])
-    return PeriodForecasts(origins, actual, forecasts, metrics)
+    if panel is None or not panel.is_long:
+        return PeriodForecasts(origins, actual, forecasts, metrics, window_scale=scale)
+    series = np.concatenate([fold.series for fold in scored])
+    table = per_series_scores(actual, forecasts, series, scale, panel)
+    baselines = [name for name in forecasts if name != "model"]
+    metrics |= {"series": panel.num_series, **series_summary(table, baselines)}
+    return PeriodForecasts(origins, actual, forecasts, metrics, series, table, scale)

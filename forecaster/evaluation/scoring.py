@@ -50,6 +50,7 @@ class PeriodForecasts:
     metrics: dict[str, Any]  # what metrics.json holds for the period
     series: np.ndarray | None = None  # long data: the series of each window
     per_series: pd.DataFrame | None = None  # long data: one row of scores per series
+    window_scale: np.ndarray | None = None  # MASE scale of each window, [windows, 1, targets]
 
 
 def score_periods(
@@ -97,7 +98,10 @@ def score_periods(
             for name, forecast in forecasts.items()
         }
         metrics |= {"windows": len(origins), "season": prep.season, "mase_scale": scale.tolist()}
-        result[period] = PeriodForecasts(origins, actual, forecasts, metrics)
+        window_scale = np.broadcast_to(scale[None, None, :], (len(origins), 1, num_targets))
+        result[period] = PeriodForecasts(
+            origins, actual, forecasts, metrics, window_scale=window_scale
+        )
     return result
 
 
@@ -176,7 +180,9 @@ def score_panel(
             "series": int(panel.num_series),
             **series_summary(table, [name for name in forecasts if name != "model"]),
         }
-        result[period] = PeriodForecasts(origins, actual, forecasts, metrics, series, table)
+        result[period] = PeriodForecasts(
+            origins, actual, forecasts, metrics, series, table, window_scale
+        )
     return result
 
 

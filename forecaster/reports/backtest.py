@@ -35,6 +35,7 @@ from forecaster.reports.sections import (
     span,
     write_page,
 )
+from forecaster.reports.series import series_section
 from forecaster.reports.text import skill_text
 
 if TYPE_CHECKING:
@@ -53,7 +54,8 @@ def write_backtest_report(
     targets = backtest.frame.to_numpy(dtype=np.float64)[:, : len(spec.data.targets)]
     labels = forecast_labels(prep.season)
     folds = backtest.folds
-    boundaries = [index[result.fold.test_start] for result in folds[1:]]
+    long = backtest.is_long  # every series has its own dates and fold rows
+    boundaries = [] if long else [index[result.fold.test_start] for result in folds[1:]]
 
     pooled = headline(index, backtest.pooled, f"{len(folds)} test blocks together", labels)
     sections = [
@@ -63,11 +65,16 @@ def write_backtest_report(
             plots, index, targets, backtest.pooled, prep, labels, len(index), boundaries
         ),
         ("Training", _fold_losses(plots, backtest)),
-        ("How the backtest is laid out", _backtestmethod(backtest)),
+        ("How the backtest is laid out", _layout_text(backtest)),
         ("How the scores are measured", method(prep)),
         ("Spec", preformatted(spec.to_yaml())),
         ("Environment", manifest_table(environment)),
     ]
+    if long:
+        section = series_section(
+            plots, backtest.pooled, targets, index, prep.lookback, labels, backtest.left_out
+        )
+        sections.insert(1, ("Series by series (all folds)", section))
     title = f"{spec.name}: rolling-origin backtest, {len(folds)} folds"
     subtitle = (
         f"{describe_task(spec, prep)}. Data: {backtest.data_source}. "
@@ -85,12 +92,18 @@ def _fold_table(backtest: BacktestResult, labels: dict[str, str]) -> str:
     rows = []
     for result in backtest.folds:
         fold, metrics = result.fold, result.scored.metrics
-        rows.append(
-            [
-                fold.number,
+        if backtest.is_long:
+            spans = ["each series' own rows"] + [f"block {fold.number} of each series"] * 2
+        else:
+            spans = [
                 span(index, fold.train_start, fold.val_start),
                 span(index, fold.val_start, fold.test_start),
                 span(index, fold.test_start, fold.test_end),
+            ]
+        rows.append(
+            [
+                fold.number,
+                *spans,
                 metrics["windows"],
                 *(metrics[name]["mae"] for name in FORECASTS),
                 *(skill_text(metrics["model"]["mae"], metrics[base]["mae"]) for base in BASELINES),
@@ -102,7 +115,9 @@ def _fold_table(backtest: BacktestResult, labels: dict[str, str]) -> str:
 
 def _fold_plots(plots: Plots, backtest: BacktestResult, labels: dict[str, str]) -> str:
     index, results = backtest.frame.index, backtest.folds
-    layout = plots.html(folds_figure(index, results), "folds", "rows of each fold")
+    layout = ""
+    if not backtest.is_long:  # long data: each series' folds lie on its own dates
+        layout = plots.html(folds_figure(index, results), "folds", "rows of each fold")
     maes = fold_mae_figure(results, list(backtest.spec.data.targets), labels)
     return layout + plots.html(maes, "mae_by_fold", "MAE of each fold for model and baselines")
 
@@ -114,7 +129,7 @@ def _fold_losses(plots: Plots, backtest: BacktestResult) -> str:
     return plots.html(figure, "fold_losses", "validation loss by epoch for each fold") + note
 
 
-def _backtestmethod(backtest: BacktestResult) -> str:
+def _layout_text(backtest: BacktestResult) -> str:
     window = backtest.spec.evaluation.window
     first = backtest.folds[0].fold
     training = (
@@ -123,8 +138,10 @@ def _backtestmethod(backtest: BacktestResult) -> str:
         else f"the {first.val_start - first.train_start:,} rows before its validation rows "
         "(sliding, the same length in every fold)"
     )
+    each = " of every series (each series on its own rows, one model for all)" * backtest.is_long
     return paragraph(
-        f"The spec's test period is split into {len(backtest.folds)} consecutive blocks. Each "
+        f"The spec's test period{each} is split into {len(backtest.folds)} consecutive "
+        "blocks. Each "
         f"fold is tested on one block and fit on {training}; the last "
         f"{first.test_start - first.val_start:,} rows before the block are its validation "
         "rows, used only for early stopping. The scaler and the weights are fit on each "

@@ -74,11 +74,14 @@ def fold_lines(backtest: BacktestResult) -> list[str]:
     for result in backtest.folds:
         fold, metrics = result.fold, result.scored.metrics
         index = backtest.frame.index
-        first, last = index[fold.test_start], index[fold.test_end - 1]
+        if backtest.is_long:
+            where = f"block {fold.number} of each of {metrics['series']} series"
+        else:
+            where = f"{index[fold.test_start]} to {index[fold.test_end - 1]}"
         maes = [metrics[name]["mae"] for name in ("model", *BASELINES)]
         skills = [skill_text(maes[0], baseline) for baseline in maes[1:]]
         lines.append(
-            f"fold {fold.number} ({first} to {last}): MAE model {maes[0]:.4f}, naive "
+            f"fold {fold.number} ({where}): MAE model {maes[0]:.4f}, naive "
             f"{maes[1]:.4f}, seasonal naive {maes[2]:.4f}; skill {skills[0]} vs naive, "
             f"{skills[1]} vs seasonal naive"
         )

@@ -146,3 +146,27 @@ def test_static_covariates_and_series_embedding_load_with_plain_keras(tmp_path: 
     # s2 was never trained on: its series code is "unknown" and it still forecasts
     table = forecaster.load(bundle).predict(pd.read_csv(csv), ids=["s2"])
     assert len(table) == 7 and np.isfinite(table["sales"]).all()
+
+
+def test_backtest_on_long_data_folds_every_series_on_its_own_rows(tmp_path: Path) -> None:
+    csv = tmp_path / "stores.csv"
+    synthetic_panel((80, 70, 90)).to_csv(csv, index=False)
+    spec = write_panel_spec(
+        tmp_path / "backtest.yaml",
+        csv,
+        data={"split": {"val_steps": 14, "test_steps": 21}},
+        train={"epochs": 1},
+        evaluation={"folds": 3},
+    )
+    out = tmp_path / "backtest"
+    result = runner.invoke(app, ["backtest", str(spec), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "fold 2 (block 2 of each of 3 series)" in result.output
+    backtest = json.loads((out / "backtest.json").read_text())
+    # 21 test steps in 3 blocks of 7: one window of 7 steps per block and series
+    assert [fold["metrics"]["windows"] for fold in backtest["per_fold"]] == [3, 3, 3]
+    assert backtest["pooled"]["windows"] == 9 and backtest["pooled"]["series"] == 3
+    per_series = pd.read_csv(out / "per_series.csv")
+    assert list(per_series["windows"]) == [3, 3, 3]
+    folds = [fold["metrics"]["model"]["mae"] for fold in backtest["per_fold"]]
+    assert backtest["pooled"]["model"]["mae"] == pytest.approx(np.mean(folds))
