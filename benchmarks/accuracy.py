@@ -99,8 +99,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     # Imported here so that --help answers without loading TensorFlow.
+    from forecaster.preparation import load_frame
     from forecaster.spec import load_spec
-    from forecaster.training import load_frame
 
     os.chdir(ROOT)  # the specs' data.path is relative to the repository root
     spec_paths = sorted(SPECS.glob("etth1-*.yaml"), key=_spec_order)

@@ -20,11 +20,11 @@ from forecaster.data import (
     Boundaries,
     MissingPolicy,
     find_time_column,
-    infer_frequency,
     prepare_rows,
     read_rows,
 )
 from forecaster.errors import InputError
+from forecaster.frequency import infer_frequency
 from forecaster.time_formats import parse_times
 
 KEY_SEPARATOR = " / "

@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from forecaster.data import future_index, prepare_frame, read_rows, time_options
+from forecaster.data import prepare_frame, read_rows, time_options
 from forecaster.errors import InputError
+from forecaster.frequency import future_index
 from forecaster.panel import KEY_SEPARATOR, Panel, long_panel
 from forecaster.preprocessing import Preprocessing
 from forecaster.spec import Spec

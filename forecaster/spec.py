@@ -6,7 +6,6 @@ rejected so that a typo never silently falls back to a default.
 
 from __future__ import annotations
 
-import difflib
 import warnings
 from datetime import datetime
 from pathlib import Path
@@ -25,6 +24,7 @@ from pydantic import (
 )
 
 from forecaster.errors import InputError
+from forecaster.spec_errors import describe
 
 Cell = Literal["lstm", "gru"]
 Scaling = Literal["standard", "minmax", "robust", "mean_abs", "none"]
@@ -364,68 +364,6 @@ def parse_spec(raw: Any, source: str = "spec") -> Spec:
     try:
         return Spec.model_validate(raw)
     except ValidationError as error:
-        raise InputError(f"{source}: {_describe(error, raw)}") from None
-
-
-def _describe(error: ValidationError, raw: dict[str, Any]) -> str:
-    """The first validation problem as 'field: found; expected; fix'."""
-    # an unknown key explains the missing one next to it ("tset_start"), so it goes first
-    problem = sorted(error.errors(), key=lambda e: e["type"] != "extra_forbidden")[0]
-    location = [str(part) for part in problem["loc"] if part not in ("fractions", "dates")]
-    field = ".".join(location) or "spec"
-    kind = problem["type"]
-    if kind == "extra_forbidden":
-        parent, key = location[:-1], location[-1]
-        known = _known_keys(parent)
-        hint = difflib.get_close_matches(key, known, n=1)
-        suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
-        return (
-            f"unknown key '{field}'{suggestion} (allowed here: {', '.join(known)}); "
-            "fix: rename or remove it"
-        )
-    if kind == "missing":
-        return f"{field} is required; add it to the spec"
-    message = problem["msg"].removeprefix("Value error, ")
-    if kind == "value_error":
-        return f"{field}: {message}; fix: change {field}"
-    found = f"{field} is {problem.get('input')!r}"
-    return f"{found}; expected {_expected(problem)}; fix: change {field}"
-
-
-_PLAIN_EXPECTATIONS = {
-    "list_type": "a list such as [a, b]",
-    "dict_type": "a mapping of keys",
-    "model_type": "a mapping of keys",
-    "model_attributes_type": "a mapping of keys",
-    "bool_parsing": "true or false",
-    "bool_type": "true or false",
-}
-
-
-def _expected(problem: Any) -> str:
-    """What pydantic wanted, phrased to follow 'expected'."""
-    context = problem.get("ctx") or {}
-    if problem["type"] == "too_short":
-        return f"at least {context.get('min_length', 1)} item(s)"
-    if problem["type"] == "string_pattern_mismatch":
-        return "letters, digits, '.', '_' or '-', starting with a letter or digit"
-    if problem["type"] in _PLAIN_EXPECTATIONS:
-        return _PLAIN_EXPECTATIONS[problem["type"]]
-    if problem["type"].startswith("datetime"):
-        return "a date such as 2017-06-26 or 2017-06-26 12:00"
-    wanted = problem["msg"].removeprefix("Input should be ")
-    if problem["type"] == "literal_error":
-        return wanted  # the allowed values, "'a', 'b' or 'c'"
-    wanted = wanted.split(", ")[0]  # drop pydantic's explanation: "a valid integer, unable..."
-    if wanted.startswith(("greater", "less")):
-        return f"a value {wanted}"
-    return wanted
-
-
-def _known_keys(location: list[str]) -> list[str]:
-    if location == ["data", "split"]:
-        return [*FractionSplit.model_fields, *DateSplit.model_fields]
-    model: type[BaseModel] = Spec
-    for key in location:
-        model = model.model_fields[key].annotation  # type: ignore[assignment]
-    return list(model.model_fields)
+        splits = [*FractionSplit.model_fields, *DateSplit.model_fields, *StepSplit.model_fields]
+        problem = describe(error, Spec, {("data", "split"): splits})
+        raise InputError(f"{source}: {problem}") from None

@@ -15,11 +15,15 @@ PACKAGE = Path(__file__).resolve().parents[1] / "forecaster"
 # Stages know nothing of scoring, reports, use cases or the command line.
 STAGES = (
     "spec",
+    "spec_errors",
     "errors",
     "notes",
     "time_formats",
     "time_axis",
+    "frequency",
     "data",
+    "panel",
+    "features",
     "windows",
     "scaling",
     "models",

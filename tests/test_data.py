@@ -10,14 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forecaster.data import (
-    future_index,
-    infer_frequency,
-    prepare_frame,
-    read_csv,
-    season_length,
-)
+from forecaster.data import prepare_frame, read_csv
 from forecaster.errors import InputError
+from forecaster.frequency import future_index, infer_frequency, season_length
 
 
 def write(tmp_path: Path, text: str, name: str = "series.csv") -> Path:

@@ -13,8 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from forecaster.data import future_index, infer_frequency, prepare_frame, read_csv
+from forecaster.data import prepare_frame, read_csv
 from forecaster.errors import InputError
+from forecaster.frequency import future_index, infer_frequency
 from forecaster.spec import DateSplit, FractionSplit, parse_spec
 from forecaster.time_axis import fill_missing, time_style, write_table
 from forecaster.windows import split_boundaries, split_periods, window_origins

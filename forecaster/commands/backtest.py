@@ -15,11 +15,11 @@ from forecaster.evaluation.backtest import (
 )
 from forecaster.manifest import run_record
 from forecaster.panel import Panel
+from forecaster.preparation import load_data, load_frame
 from forecaster.reports.backtest import write_backtest_report
 from forecaster.reports.series import PER_SERIES_FILE
 from forecaster.spec import Spec
 from forecaster.storage import BACKTEST, check_replaceable, staged_folder, write_json
-from forecaster.training import load_data, load_frame
 
 BACKTEST_FILE = "backtest.json"
 

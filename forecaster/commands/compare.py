@@ -45,6 +45,7 @@ from forecaster.evaluation.verdict import (
 from forecaster.manifest import environment
 from forecaster.panel import Panel
 from forecaster.predict import Forecaster
+from forecaster.preparation import load_data
 from forecaster.reports.comparison import write_comparison_report
 from forecaster.spec import Spec
 from forecaster.storage import (
@@ -54,7 +55,7 @@ from forecaster.storage import (
     to_json_ready,
     write_json,
 )
-from forecaster.training import fit, load_data
+from forecaster.training import fit
 
 RESULTS_FILE = "results.json"
 LATENCY_WARMUP_CALLS = 3

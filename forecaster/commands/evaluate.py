@@ -9,9 +9,10 @@ from typing import Any
 import pandas as pd
 
 from forecaster.bundle import HISTORY_FILE, METRICS_FILE, load_bundle
-from forecaster.data import infer_frequency, time_options
+from forecaster.data import time_options
 from forecaster.errors import InputError
 from forecaster.evaluation.scoring import ModelEvaluation, score_panel, score_periods
+from forecaster.frequency import infer_frequency
 from forecaster.panel import read_long
 from forecaster.predict import Forecaster
 from forecaster.reports.model import write_model_report

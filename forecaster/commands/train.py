@@ -13,11 +13,12 @@ from forecaster.checkpoint import Checkpoint
 from forecaster.evaluation.scoring import ModelEvaluation, score_panel, score_periods
 from forecaster.manifest import bundle_manifest
 from forecaster.panel import Panel
+from forecaster.preparation import load_data
 from forecaster.reports.model import write_model_report
 from forecaster.reports.series import write_per_series
 from forecaster.spec import Spec
 from forecaster.storage import BUNDLE, check_replaceable, file_sha256
-from forecaster.training import FitResult, fit, load_data
+from forecaster.training import FitResult, fit
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecaster.data import infer_frequency, season_length
 from forecaster.errors import InputError
 from forecaster.evaluation.scoring import (
     PeriodForecasts,
@@ -37,6 +36,7 @@ from forecaster.evaluation.scoring import (
     score_periods,
     series_summary,
 )
+from forecaster.frequency import infer_frequency, season_length
 from forecaster.panel import Panel
 from forecaster.scaling import Scaler
 from forecaster.spec import Spec, TrainingRange

@@ -170,3 +170,18 @@ def test_backtest_on_long_data_folds_every_series_on_its_own_rows(tmp_path: Path
     assert list(per_series["windows"]) == [3, 3, 3]
     folds = [fold["metrics"]["model"]["mae"] for fold in backtest["per_fold"]]
     assert backtest["pooled"]["model"]["mae"] == pytest.approx(np.mean(folds))
+
+
+def test_compare_runs_on_long_data(tmp_path: Path) -> None:
+    csv = tmp_path / "stores.csv"
+    synthetic_panel((60, 50)).to_csv(csv, index=False)
+    spec = write_panel_spec(tmp_path / "compare.yaml", csv, train={"epochs": 1})
+    out = tmp_path / "compare"
+    arguments = ["compare", str(spec), "--seeds", "2", "--out", str(out), "--quiet"]
+    result = runner.invoke(app, arguments)
+    assert result.exit_code == 0, result.output
+    results = json.loads((out / "results.json").read_text())
+    assert set(results["variants"]) == {"lstm", "gru"}
+    assert results["test_windows"] == 2 * (14 - 7 + 1)
+    assert results["verdict"]
+    assert (out / "gru" / "seed-3" / "per_series.csv").is_file()

@@ -1,0 +1,179 @@
+"""The data ready for training: read, split into periods, scaled on training rows alone,
+and cut into window origins, for one series or many.
+
+``prepare`` does it for one wide series, ``prepare_panel`` for long data (each series its
+own periods and scaler; series too short for a window in every period left out).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from forecaster.data import Boundaries, read_csv, time_options
+from forecaster.features import fit_statics
+from forecaster.frequency import infer_frequency, season_length
+from forecaster.notes import logger
+from forecaster.panel import Panel, read_long
+from forecaster.preprocessing import Preprocessing
+from forecaster.scaling import scale_panel, scale_series
+from forecaster.spec import Spec
+from forecaster.time_axis import time_style
+from forecaster.windows import (
+    Periods,
+    SeriesPeriods,
+    check_periods,
+    period_origins,
+    scorable_series,
+    split_boundaries,
+)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """The series ready for windowing: scaled values, every series stacked."""
+
+    preprocessing: Preprocessing
+    periods: Periods  # the (first) series' periods
+    scaled: np.ndarray  # [rows, columns], targets first
+    train_origins: np.ndarray
+    val_origins: np.ndarray
+    panel: Panel  # the series trained on, as read
+    series_periods: SeriesPeriods
+    left_out: dict[str, str] = field(default_factory=dict)  # series key -> why
+    train_weights: np.ndarray | None = None  # per training window; None: all alike
+
+
+def load_frame(
+    spec: Spec, path: str | Path | None = None, boundaries: Boundaries | None = None
+) -> pd.DataFrame:
+    """The spec's CSV (or ``path``) read with the spec's time column, columns and time
+    rules: regular, gaps filled within the split's periods (or ``boundaries``)."""
+    return read_csv(
+        path or spec.data.path,
+        time_column=spec.data.time_column,
+        columns=spec.data.columns,
+        missing=spec.data.missing,
+        boundaries=boundaries or split_boundaries(spec.data.split),
+        **time_options(spec.data),
+    )
+
+
+def load_data(spec: Spec, boundaries: Boundaries | None = None) -> pd.DataFrame | Panel:
+    """The spec's data: a frame for one wide series, a panel for long data; gaps filled
+    within the split's periods (or ``boundaries``), each series on its own."""
+    if not spec.data.id_columns:
+        return load_frame(spec, boundaries=boundaries)
+    return read_long(
+        spec.data.path,
+        id_columns=spec.data.id_columns,
+        static_covariates=spec.data.static_covariates,
+        time_column=spec.data.time_column,
+        columns=spec.data.columns,
+        missing=spec.data.missing,
+        boundaries=boundaries or split_boundaries(spec.data.split),
+        **time_options(spec.data),
+    )
+
+
+def prepare(spec: Spec, frame: pd.DataFrame, periods: Periods | None = None) -> Prepared:
+    """Periods (checked before any training), the scaler fit on the training rows alone,
+    and the window origins of training and validation."""
+    source = str(spec.data.path)
+    lookback, horizon = spec.window.lookback, spec.window.horizon
+    frequency = spec.data.frequency or infer_frequency(frame.index, source)
+    season = spec.evaluation.season or season_length(frequency)
+    periods = periods or check_periods(
+        frame.index, spec.data.split, lookback, horizon, season, source
+    )
+    train_origins = period_origins(periods, "train", lookback, horizon, source)
+    val_origins = period_origins(periods, "val", lookback, horizon, source)
+    values = frame.to_numpy(dtype=np.float64)[: periods.end]
+    scaler, scaled = scale_series(spec.scaling, values, periods.train_end, source)
+    preprocessing = _preprocessing(spec, frame.index, frequency, season, scaler=scaler)
+    series_periods = SeriesPeriods(np.zeros(1, dtype=np.int64), (periods,))
+    panel = Panel.single(frame.iloc[: periods.end])
+    return Prepared(
+        preprocessing, periods, scaled, train_origins, val_origins, panel, series_periods
+    )
+
+
+def prepare_panel(spec: Spec, panel: Panel, given: SeriesPeriods | None = None) -> Prepared:
+    """``prepare`` for many series: each series' own periods (``given``, or from the
+    split) and scaler (fit on its own training rows); series too short for a window in
+    every period are left out."""
+    source = str(spec.data.path)
+    lookback, horizon = spec.window.lookback, spec.window.horizon
+    longest = max(range(panel.num_series), key=lambda k: panel.starts[k + 1] - panel.starts[k])
+    frequency = spec.data.frequency or infer_frequency(panel.series(longest).index, source)
+    season = spec.evaluation.season or season_length(frequency)
+    total = panel.num_series
+    if given is None:
+        panel, series_periods, left_out = scorable_series(
+            panel, spec.data.split, lookback, horizon, season, source
+        )
+    else:
+        series_periods, left_out = given, {}
+    if left_out:
+        logger.warning(
+            f"{source}: {len(left_out)} of {total} series left out, too short for a "
+            f"window in every period (the first: {next(iter(left_out))})"
+        )
+    values = panel.frame.to_numpy(dtype=np.float64)
+    scalers, scaled = scale_panel(
+        spec.scaling, values, panel.starts, series_periods.train_ends, source
+    )
+    statics = fit_statics(panel.statics, panel.keys, spec.model.id_embedding)
+    static_inputs = statics.encode(panel.statics, panel.keys)[panel.series_of_rows()]
+    scaled = np.concatenate([scaled, static_inputs.astype(np.float32)], axis=1)
+    train_origins, train_series = series_periods.origins("train", lookback, horizon)
+    val_origins, _ = series_periods.origins("val", lookback, horizon)
+    weights = None
+    if spec.train.series_weights == "equal":
+        # each series' windows share one unit of weight; the mean weight stays 1
+        counts = np.bincount(train_series, minlength=panel.num_series)
+        weights = (len(train_origins) / panel.num_series) / counts[train_series]
+    preprocessing = _preprocessing(
+        spec,
+        panel.frame.index,
+        frequency,
+        season,
+        scaler=None,
+        id_columns=list(panel.ids.columns),
+        series_scalers=dict(zip(panel.keys, scalers, strict=True)),
+        statics=statics,
+    )
+    return Prepared(
+        preprocessing,
+        series_periods.periods[0],
+        scaled,
+        train_origins,
+        val_origins,
+        panel,
+        series_periods,
+        left_out,
+        weights,
+    )
+
+
+def _preprocessing(
+    spec: Spec, index: pd.Index, frequency: str, season: int, **scaling: Any
+) -> Preprocessing:
+    style, zone = time_style(index)  # forecasts are written back in the data's zone
+    return Preprocessing(
+        time_column=str(index.name),
+        targets=list(spec.data.targets),
+        covariates=list(spec.data.covariates),
+        frequency=frequency,
+        lookback=spec.window.lookback,
+        horizon=spec.window.horizon,
+        missing=spec.data.missing,
+        season=season,
+        time_style=style,
+        timezone=zone,
+        **scaling,
+    )
