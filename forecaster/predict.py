@@ -106,11 +106,15 @@ class Forecaster:
                 f"{source}: the forecast of series {bad!r} is not finite; its last "
                 f"{prep.lookback} rows hold values far outside the training data; fix: check them"
             )
+        bands = prep.interval_columns(forecast, scales[:, None, :num_targets])
         tables = []
         for k in range(panel.num_series):
             last = panel.frame.index[panel.starts[k + 1] - 1]
             index = future_index(last, prep.frequency, prep.horizon, name=prep.time_column)
-            table = pd.DataFrame(forecast[k], index=index, columns=prep.targets).reset_index()
+            table = pd.DataFrame(forecast[k], index=index, columns=prep.targets)
+            for name, column in bands.items():
+                table[name] = column[k]
+            table = table.reset_index()
             for position, column in enumerate(prep.id_columns):
                 table.insert(position, column, panel.ids.iloc[k][column])
             tables.append(table)
@@ -160,7 +164,12 @@ class Forecaster:
                 "those rows hold values far outside the training data; fix: check them"
             )
         index = future_index(frame.index[-1], prep.frequency, prep.horizon, name=prep.time_column)
-        return pd.DataFrame(values, index=index, columns=prep.targets).reset_index()
+        table = pd.DataFrame(values, index=index, columns=prep.targets)
+        assert prep.scaler is not None
+        scale = prep.scaler.scale[: len(prep.targets)]
+        for name, column in prep.interval_columns(values, scale).items():
+            table[name] = column
+        return table.reset_index()
 
 
 def predict_windows(

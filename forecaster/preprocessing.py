@@ -34,6 +34,19 @@ class Preprocessing:
     id_columns: list[str] = field(default_factory=list)  # long data: what names a series
     series_scalers: dict[str, Scaler] = field(default_factory=dict)  # by series key
     statics: StaticEncoding = field(default_factory=StaticEncoding)  # long data
+    # conformal half-widths per level, [horizon, targets] in units of each series' scale
+    calibration: dict[int, np.ndarray] = field(default_factory=dict)
+
+    def interval_columns(self, forecast: np.ndarray, scale: np.ndarray) -> dict[str, np.ndarray]:
+        """``<target>_lo_<level>`` and ``<target>_hi_<level>`` for ``forecast``
+        (``[..., horizon, targets]``, ``scale`` broadcasting to it)."""
+        columns = {}
+        for level, width in sorted(self.calibration.items()):
+            lower, upper = forecast - width * scale, forecast + width * scale
+            for k, target in enumerate(self.targets):
+                columns[f"{target}_lo_{level}"] = lower[..., k]
+                columns[f"{target}_hi_{level}"] = upper[..., k]
+        return columns
 
     def model_inputs(self, panel: Panel) -> np.ndarray:
         """``[rows, columns + statics]`` float32: every row scaled by its own series'
@@ -95,37 +108,49 @@ class Preprocessing:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "time_column": self.time_column,
-            "targets": self.targets,
-            "covariates": self.covariates,
-            "columns": self.columns,
-            "frequency": self.frequency,
-            "lookback": self.lookback,
-            "horizon": self.horizon,
-            "missing": self.missing,
-            "season": self.season,
-            "scaler": self.scaler.to_dict() if self.scaler is not None else None,
-            "time_style": self.time_style,
-            "timezone": self.timezone,
-        } | (
+        return (
             {
-                "id_columns": self.id_columns,
-                "series_scalers": {k: v.to_dict() for k, v in self.series_scalers.items()},
-                "statics": self.statics.to_dict(),
+                "time_column": self.time_column,
+                "targets": self.targets,
+                "covariates": self.covariates,
+                "columns": self.columns,
+                "frequency": self.frequency,
+                "lookback": self.lookback,
+                "horizon": self.horizon,
+                "missing": self.missing,
+                "season": self.season,
+                "scaler": self.scaler.to_dict() if self.scaler is not None else None,
+                "time_style": self.time_style,
+                "timezone": self.timezone,
             }
-            if self.is_long
-            else {}
+            | (
+                {"calibration": {str(k): v.tolist() for k, v in self.calibration.items()}}
+                if self.calibration
+                else {}
+            )
+            | (
+                {
+                    "id_columns": self.id_columns,
+                    "series_scalers": {k: v.to_dict() for k, v in self.series_scalers.items()},
+                    "statics": self.statics.to_dict(),
+                }
+                if self.is_long
+                else {}
+            )
         )
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Preprocessing:
-        skip = ("columns", "scaler", "series_scalers", "statics")
+        skip = ("columns", "scaler", "series_scalers", "statics", "calibration")
         fields = {k: v for k, v in data.items() if k not in skip}
         scalers = data.get("series_scalers") or {}
         return cls(
             **fields,
             statics=StaticEncoding.from_dict(data.get("statics") or {}),
+            calibration={
+                int(level): np.asarray(width, dtype=np.float64)
+                for level, width in (data.get("calibration") or {}).items()
+            },
             scaler=Scaler.from_dict(data["scaler"]) if data.get("scaler") else None,
             series_scalers={key: Scaler.from_dict(value) for key, value in scalers.items()},
         )

@@ -243,6 +243,23 @@ class TrainSpec(_Strict):
     series_weights: Literal["windows", "equal"] = "windows"
 
 
+class IntervalSpec(_Strict):
+    """Prediction intervals at these levels (percent), by split conformal prediction on
+    the validation windows."""
+
+    levels: list[int] = Field(default=[80, 95], min_length=1)
+    method: Literal["conformal"] = "conformal"
+
+    @field_validator("levels")
+    @classmethod
+    def _percentages(cls, levels: list[int]) -> list[int]:
+        if any(level < 1 or level > 99 for level in levels):
+            raise ValueError(f"levels are percentages between 1 and 99, got {levels}")
+        if len(set(levels)) != len(levels):
+            raise ValueError(f"a level is listed twice: {levels}")
+        return sorted(levels)
+
+
 class EvaluationSpec(_Strict):
     """How forecasts are scored: the baselines' season and the backtest's folds."""
 
@@ -261,6 +278,7 @@ class Spec(_Strict):
     model: ModelSpec = ModelSpec()
     train: TrainSpec = TrainSpec()
     evaluation: EvaluationSpec = EvaluationSpec()
+    intervals: IntervalSpec | None = None
 
     @model_validator(mode="after")
     def _model_fits_the_data(self) -> Spec:

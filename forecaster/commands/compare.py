@@ -185,7 +185,12 @@ def _run_once(
         ),
         "train_seconds": result.train_seconds,
         "latency_ms": forecast_latency_ms(bundle, forecast),
-        "test": {name: test[name] for name in METRICS},
+        "test": {name: test[name] for name in METRICS}
+        | {
+            f"{kind}_{level}": by_forecast["model"][kind]
+            for level, by_forecast in (metrics["test"].get("intervals") or {}).items()
+            for kind in ("coverage", "winkler")
+        },
         "per_step_mae": per_step_mae,
         "long_horizon_mae": long_horizon_mae(per_step_mae),
         "val_loss": result.history["val_loss"].tolist(),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +11,12 @@ import pandas as pd
 from forecaster.bundle import HISTORY_FILE, METRICS_FILE, load_bundle
 from forecaster.data import time_options
 from forecaster.errors import InputError
-from forecaster.evaluation.scoring import ModelEvaluation, score_panel, score_periods
+from forecaster.evaluation.scoring import (
+    ModelEvaluation,
+    add_intervals,
+    score_panel,
+    score_periods,
+)
 from forecaster.frequency import infer_frequency
 from forecaster.panel import read_long
 from forecaster.predict import Forecaster
@@ -48,6 +53,11 @@ def evaluate(bundle: Path, data: Path | None, out_dir: Path) -> EvaluateResult:
         evaluation = _evaluate_long(forecaster, Path(path), history)
     else:
         evaluation = _evaluate_wide(forecaster, Path(path), history)
+    if prep.calibration:
+        _, scored = add_intervals(
+            evaluation.scored, sorted(prep.calibration), model_widths=prep.calibration
+        )
+        evaluation = replace(evaluation, scored=scored)
     metrics = {"val": None, **evaluation.metrics}
     with staged_folder(out_dir, EVALUATION) as staging:
         write_json(staging / METRICS_FILE, metrics)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +10,12 @@ import pandas as pd
 
 from forecaster.bundle import save_bundle
 from forecaster.checkpoint import Checkpoint
-from forecaster.evaluation.scoring import ModelEvaluation, score_panel, score_periods
+from forecaster.evaluation.scoring import (
+    ModelEvaluation,
+    add_intervals,
+    score_panel,
+    score_periods,
+)
 from forecaster.manifest import bundle_manifest
 from forecaster.panel import Panel
 from forecaster.preparation import load_data
@@ -69,7 +74,7 @@ def save_fitted(
         out_dir,
         fitted.model,
         spec,
-        fitted.preprocessing,
+        evaluation.preprocessing,  # with the intervals' calibration
         manifest,
         fitted.history,
         evaluation.metrics,
@@ -105,9 +110,13 @@ def evaluate_fitted(
             source=source,
             statistical=statistical,
         )
+    preprocessing = fitted.preprocessing
+    if spec.intervals is not None:
+        widths, scored = add_intervals(scored, spec.intervals.levels)
+        preprocessing = replace(preprocessing, calibration=widths or {})
     return ModelEvaluation(
         spec=spec,
-        preprocessing=fitted.preprocessing,
+        preprocessing=preprocessing,
         frame=frame,
         periods=fitted.periods,
         scored=scored,

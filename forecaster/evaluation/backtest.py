@@ -30,6 +30,8 @@ import pandas as pd
 from forecaster.errors import InputError
 from forecaster.evaluation.scoring import (
     PeriodForecasts,
+    add_intervals,
+    interval_metrics,
     per_series_scores,
     score_forecasts,
     score_panel,
@@ -274,14 +276,17 @@ def _fit_panel_fold(
     )
     periods = SeriesPeriods(rows.starts[:-1], tuple(fold.periods() for fold in folds))
     fitted = fit(spec, rows, quiet=quiet, force_cpu=force_cpu, periods=periods)
-    scored = score_panel(
-        fitted.model,
-        fitted.preprocessing,
-        rows,
-        periods,
-        ("test",),
-        statistical=spec.evaluation.baselines,
-    )["test"]
+    scored = _with_intervals(
+        spec,
+        score_panel(
+            fitted.model,
+            fitted.preprocessing,
+            rows,
+            periods,
+            _periods_scored(spec),
+            statistical=spec.evaluation.baselines,
+        ),
+    )
     assert scored.series is not None
     # rows of the whole panel: each series' fold rows start train_start into the series
     shift = np.array([panel.starts[k] + fold.train_start for k, fold in enumerate(folds)])
@@ -311,15 +316,18 @@ def _fit_fold(
     # block (early stopping)
     rows = frame.iloc[fold.train_start : fold.test_end]
     fitted = fit(spec, rows, quiet=quiet, force_cpu=force_cpu, periods=fold.periods())
-    scored = score_periods(
-        fitted.model,
-        fitted.preprocessing,
-        rows,
-        fitted.periods,
-        ("test",),
-        str(spec.data.path),
-        statistical=spec.evaluation.baselines,
-    )["test"]
+    scored = _with_intervals(
+        spec,
+        score_periods(
+            fitted.model,
+            fitted.preprocessing,
+            rows,
+            fitted.periods,
+            _periods_scored(spec),
+            str(spec.data.path),
+            statistical=spec.evaluation.baselines,
+        ),
+    )
     origins = scored.origins + fold.train_start  # rows of the whole series
     return FoldResult(fold, replace(scored, origins=origins), fitted)
 
@@ -330,6 +338,17 @@ class _RetracingNoise(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         return "triggered tf.function retracing" not in record.getMessage()
+
+
+def _periods_scored(spec: Spec) -> tuple[str, ...]:
+    """Intervals are recalibrated per fold, on that fold's own validation windows."""
+    return ("val", "test") if spec.intervals is not None else ("test",)
+
+
+def _with_intervals(spec: Spec, scored: dict[str, PeriodForecasts]) -> PeriodForecasts:
+    if spec.intervals is not None:
+        _, scored = add_intervals(scored, spec.intervals.levels)
+    return scored["test"]
 
 
 def pool(results: list[FoldResult], spec: Spec, panel: Panel | None = None) -> PeriodForecasts:
@@ -345,10 +364,28 @@ def pool(results: list[FoldResult], spec: Spec, panel: Panel | None = None) -> P
     metrics = score_forecasts(actual, forecasts, scale, list(spec.data.targets))
     metrics |= {"windows": len(actual), "season": scored[0].metrics["season"]}
     origins = np.concatenate([fold.origins for fold in scored])
+    bounds = None
+    if spec.intervals is not None and scored[0].intervals is not None:
+        levels = spec.intervals.levels
+        bounds = {
+            name: {
+                level: tuple(
+                    np.concatenate([fold.intervals[name][level][side] for fold in scored])
+                    for side in (0, 1)
+                )
+                for level in levels
+            }
+            for name in scored[0].intervals
+        }
+        metrics["intervals"] = interval_metrics(actual, bounds, levels, scale)
     if panel is None or not panel.is_long:
-        return PeriodForecasts(origins, actual, forecasts, metrics, window_scale=scale)
+        return PeriodForecasts(
+            origins, actual, forecasts, metrics, window_scale=scale, intervals=bounds
+        )
     series = np.concatenate([fold.series for fold in scored])
     table = per_series_scores(actual, forecasts, series, scale, panel)
     baselines = [name for name in forecasts if name != "model"]
     metrics |= {"series": panel.num_series, **series_summary(table, baselines)}
-    return PeriodForecasts(origins, actual, forecasts, metrics, series, table, scale)
+    return PeriodForecasts(
+        origins, actual, forecasts, metrics, series, table, scale, intervals=bounds
+    )

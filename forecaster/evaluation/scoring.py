@@ -6,7 +6,7 @@ Compute only: nothing here writes a file or prints.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -14,6 +14,13 @@ import pandas as pd
 
 from forecaster.errors import InputError
 from forecaster.evaluation.baselines import baseline_forecasts
+from forecaster.evaluation.intervals import (
+    Bounds,
+    Widths,
+    conformal_widths,
+    interval_bounds,
+    interval_scores,
+)
 from forecaster.evaluation.metrics import mase_scale, scaled_errors, score, skills
 from forecaster.evaluation.statistical import statistical_forecast
 from forecaster.panel import Panel
@@ -51,6 +58,8 @@ class PeriodForecasts:
     series: np.ndarray | None = None  # long data: the series of each window
     per_series: pd.DataFrame | None = None  # long data: one row of scores per series
     window_scale: np.ndarray | None = None  # MASE scale of each window, [windows, 1, targets]
+    target_scale: np.ndarray | None = None  # scaler scale of each window, [windows, 1, targets]
+    intervals: dict[str, Bounds] | None = None  # forecast -> level -> (lower, upper)
 
 
 def score_periods(
@@ -99,8 +108,14 @@ def score_periods(
         }
         metrics |= {"windows": len(origins), "season": prep.season, "mase_scale": scale.tolist()}
         window_scale = np.broadcast_to(scale[None, None, :], (len(origins), 1, num_targets))
+        target_scale = np.broadcast_to(target_spread[None, None, :], window_scale.shape)
         result[period] = PeriodForecasts(
-            origins, actual, forecasts, metrics, window_scale=window_scale
+            origins,
+            actual,
+            forecasts,
+            metrics,
+            window_scale=window_scale,
+            target_scale=target_scale,
         )
     return result
 
@@ -181,7 +196,7 @@ def score_panel(
             **series_summary(table, [name for name in forecasts if name != "model"]),
         }
         result[period] = PeriodForecasts(
-            origins, actual, forecasts, metrics, series, table, window_scale
+            origins, actual, forecasts, metrics, series, table, window_scale, spread
         )
     return result
 
@@ -252,3 +267,48 @@ def series_summary(table: pd.DataFrame, baselines: Sequence[str]) -> dict[str, A
             f"p{round(100 * q)}": float(value) for q, value in quantiles.items()
         }
     return summary
+
+
+def add_intervals(
+    scored: dict[str, PeriodForecasts],
+    levels: Sequence[int],
+    model_widths: Widths | None = None,
+) -> tuple[Widths | None, dict[str, PeriodForecasts]]:
+    """Conformal intervals for the test windows: every forecast calibrated on its own
+    validation errors (the model on ``model_widths`` instead, when given: a bundle's
+    calibration scored on new data). Without validation windows only the model, with
+    ``model_widths``, gets intervals. Returns the model's widths and ``scored`` with the
+    test period's bounds and ``metrics["intervals"]``."""
+    test, val = scored["test"], scored.get("val")
+    assert test.target_scale is not None and test.window_scale is not None
+    widths: dict[str, Widths] = {}
+    if val is not None:
+        assert val.target_scale is not None
+        widths = {
+            name: conformal_widths(val.actual - forecast, val.target_scale, levels)
+            for name, forecast in val.forecasts.items()
+        }
+    if model_widths is not None:
+        widths["model"] = {level: model_widths[level] for level in levels}
+    if "model" not in widths:
+        return None, scored
+    bounds = {
+        name: interval_bounds(test.forecasts[name], widths[name], test.target_scale)
+        for name in widths
+    }
+    metrics = interval_metrics(test.actual, bounds, levels, test.window_scale)
+    test = replace(test, intervals=bounds, metrics={**test.metrics, "intervals": metrics})
+    return widths["model"], {**scored, "test": test}
+
+
+def interval_metrics(
+    actual: np.ndarray, bounds: dict[str, Bounds], levels: Sequence[int], mase: np.ndarray
+) -> dict[str, Any]:
+    """``metrics["intervals"]``: by level, then by forecast."""
+    return {
+        str(level): {
+            name: interval_scores(actual, *forecast_bounds[level], level, mase)
+            for name, forecast_bounds in bounds.items()
+        }
+        for level in levels
+    }

@@ -9,8 +9,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from forecaster.evaluation.scoring import ModelEvaluation
+from forecaster.evaluation.scoring import ModelEvaluation, PeriodForecasts
+from forecaster.preprocessing import Preprocessing
 from forecaster.reports.html import document, preformatted, table
+from forecaster.reports.interval_plots import coverage_figure, fan_figure
 from forecaster.reports.plots import PERIOD_LABELS, forecast_labels, loss_figure, periods_figure
 from forecaster.reports.sections import (
     MAX_TARGETS_PLOTTED,
@@ -41,6 +43,8 @@ def write_model_report(folder: Path, evaluation: ModelEvaluation, title: str) ->
         ("Test period", headline(index, test, "test period", labels)),
         *forecast_sections(plots, index, targets, test, prep, labels),
     ]
+    if test.intervals is not None:
+        sections.insert(1, ("Prediction intervals", _intervals(plots, test, index, targets, prep)))
     if evaluation.history is not None and len(evaluation.history):
         sections.append(("Training", _training(plots, evaluation.history, spec.train.loss)))
     if "val" in evaluation.scored:
@@ -98,3 +102,15 @@ def _data_and_periods(plots: Plots, evaluation: ModelEvaluation, targets: np.nda
     ]
     header = ["period", "rows", "row count", "first", "last", "scored windows"]
     return plots.html(figure, "periods", "the series and its periods") + table(header, rows)
+
+
+def _intervals(
+    plots: Plots, test: PeriodForecasts, index: pd.Index, targets: np.ndarray, prep: Preprocessing
+) -> str:
+    html = ""
+    for k, name in enumerate(prep.targets[:MAX_TARGETS_PLOTTED]):
+        figure = fan_figure(index, targets, test, k, name, prep.lookback)
+        html += plots.html(figure, f"intervals_{name}", f"{name}: forecasts with intervals")
+    labels = forecast_labels(prep.season)
+    figure = coverage_figure(test.metrics["intervals"], labels)
+    return html + plots.html(figure, "coverage_by_step", "coverage by forecast step")

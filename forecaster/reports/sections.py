@@ -120,6 +120,8 @@ def headline(
         for name in per_target:
             by_target = {key: metrics[key]["per_target"][name] for key in ("model", *baselines)}
             html += paragraph(f"{name} alone:") + scores_table(by_target, labels)
+    if metrics.get("intervals"):
+        html += interval_table(metrics["intervals"], labels)
     html += paragraph(
         "Skill is 1 - MAE / MAE of the baseline: positive means less error than the "
         "baseline, +25% a quarter less. Errors are in the targets' own units; MAPE and sMAPE "
@@ -233,3 +235,28 @@ def time_text(stamp: pd.Timestamp) -> str:
     if stamp == stamp.normalize():
         return stamp.strftime("%Y-%m-%d")
     return stamp.strftime("%Y-%m-%d %H:%M:%S" if stamp.second else "%Y-%m-%d %H:%M")
+
+
+def interval_table(intervals: dict[str, Any], labels: dict[str, str]) -> str:
+    """Coverage, width, interval score and MSIS per level and forecast."""
+    rows = [
+        [
+            f"{level}%",
+            labels.get(name, name),
+            f"{values['coverage']:.1%}",
+            values["width"],
+            values["winkler"],
+            values["msis"],
+        ]
+        for level, by_forecast in intervals.items()
+        for name, values in by_forecast.items()
+    ]
+    header = ["level", "forecast", "coverage", "mean width", "interval score", "MSIS"]
+    note = paragraph(
+        "Conformal intervals, each forecast calibrated on its own validation errors. "
+        "Coverage: share of actual values inside. Interval (Winkler) score: width plus "
+        "2 / alpha times the distance of each miss; MSIS: that score over the in-sample "
+        "seasonal-naive MAE, as in the M4 competition. Lower scores are better.",
+        note=True,
+    )
+    return table(header, rows) + note

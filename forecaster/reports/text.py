@@ -51,6 +51,13 @@ def score_lines(scores: dict[str, Any], heading: str) -> list[str]:
             + ", ".join(f"{scores[name]['mae']:.4f}" for name in losses)
             + ")"
         )
+    for level, by_forecast in (scores.get("intervals") or {}).items():
+        parts = [
+            f"{name} {values['coverage']:.1%} (width {values['width']:.4g}, "
+            f"Winkler {values['winkler']:.4g})"
+            for name, values in by_forecast.items()
+        ]
+        lines.append(f"  {level}% intervals cover: " + "; ".join(parts))
     shares = scores.get("share_of_series_better")
     if shares:
         beaten = ", ".join(f"{share:.0%} of series vs {name}" for name, share in shares.items())
@@ -91,7 +98,10 @@ def fold_lines(backtest: BacktestResult) -> list[str]:
 def summary_lines(results: dict[str, Any]) -> list[str]:
     """The side-by-side table as plain text, for the terminal."""
     first, last = results["long_horizon_steps"]
-    rows = [["", "params", "s/epoch", "epochs", "test MAE", f"MAE {first}-{last}", "latency ms"]]
+    coverage = [key for key in next(iter(results["variants"].values()))["test"]]
+    coverage = [key for key in coverage if key.startswith("coverage_")]
+    header = ["", "params", "s/epoch", "epochs", "test MAE", f"MAE {first}-{last}", "latency ms"]
+    rows = [header + [f"cover {key.split('_')[1]}%" for key in coverage]]
     for name, variant in results["variants"].items():
         test = variant["test"]
         rows.append(
@@ -103,12 +113,12 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
                 plus_minus(test["mae"], 4),
                 plus_minus(test["long_horizon_mae"], 4),
                 f"{variant['latency_ms']['mean']:.1f}",
+                *(plus_minus(test[key], 3) for key in coverage),
             ]
         )
     for name, baseline in results["baselines"].items():
-        rows.append(
-            [name, "", "", "", f"{baseline['mae']:.4f}", f"{baseline['long_horizon_mae']:.4f}", ""]
-        )
+        mae, long_mae = f"{baseline['mae']:.4f}", f"{baseline['long_horizon_mae']:.4f}"
+        rows.append([name, "", "", "", mae, long_mae, ""] + [""] * len(coverage))
     widths = [max(len(row[k]) for row in rows) for k in range(len(rows[0]))]
     return [
         "  ".join(
