@@ -53,7 +53,7 @@ def save_bundle(
     """
 
     def write(folder: Path) -> None:
-        model.save(folder / MODEL_FILE)
+        _loadable_with_plain_keras(model, preprocessing).save(folder / MODEL_FILE)
         (folder / SPEC_FILE).write_text(spec.to_yaml(), encoding="utf-8")
         write_json(folder / PREPROCESSING_FILE, preprocessing.to_dict())
         history.to_csv(folder / HISTORY_FILE, index=False)
@@ -131,3 +131,16 @@ def _load_bundled_spec(path: Path) -> Spec:
             f"{path}: the bundle's spec is not valid for this forecaster version ({problem}); "
             "fix: train the bundle again"
         ) from None
+
+
+def _loadable_with_plain_keras(model: keras.Model, preprocessing: Preprocessing) -> keras.Model:
+    """A quantile head trains on a loss Keras does not ship; ``keras.models.load_model``
+    would fail to rebuild it. The bundle keeps an uncompiled copy with the same weights:
+    forecasting needs no loss."""
+    if not preprocessing.quantiles:
+        return model
+    import keras
+
+    copy = keras.Model.from_config(model.get_config())  # not compiled, unlike clone_model
+    copy.set_weights(model.get_weights())
+    return copy

@@ -31,6 +31,7 @@ def build_model(
     num_features: int,
     num_targets: int,
     static_sizes: Sequence[int] = (),
+    quantiles: Sequence[float] = (),
 ) -> keras.Model:
     """The spec's network: optional per-window normalisation, optional channel
     independence and segment input around the LSTM/GRU core, then a dense or a
@@ -40,6 +41,10 @@ def build_model(
     covariates (the same at every step): a category code (``static_sizes[j]`` codes) is
     embedded, a number (size 0) passed on; both join every step's inputs after the
     normalisation, which sees only the other columns.
+
+    With ``quantiles`` the output is ``[batch, horizon, targets, quantiles]``: a quantile
+    head whose quantiles cannot cross (see ``_ordered_quantiles``); else
+    ``[batch, horizon, targets]``.
     """
     import keras
     from keras import layers, ops
@@ -96,6 +101,11 @@ def build_model(
         forecast = _segment_decoder(
             spec, x, inputs, horizon, channels, outputs_per_sequence, layers, ops
         )
+    elif quantiles:
+        x = _recurrent_stack(spec, x, layers)
+        x = layers.Dense(horizon * num_targets * len(quantiles), name="head")(x)
+        raw = layers.Reshape((horizon, num_targets, len(quantiles)), name="quantile_head")(x)
+        forecast = _ordered_quantiles(raw, quantiles, ops)  # [B, H, T, Q]
     else:
         x = _recurrent_stack(spec, x, layers)
         x = layers.Dense(horizon * outputs_per_sequence, name="head")(x)
@@ -105,11 +115,49 @@ def build_model(
         # [batch x columns, horizon, 1] back to [batch, horizon, columns]
         forecast = ops.reshape(forecast, (-1, channels, horizon))
         forecast = layers.Permute((2, 1), name="columns_last")(forecast)
+    if quantiles:  # every quantile mapped back alike: [B, 1, T] -> [B, 1, T, 1]
+        level, spread = (
+            (level[..., None] if spec.normalization != "none" else None),
+            (spread[..., None] if spec.normalization == "instance" else None),
+        )
     if spec.normalization == "instance":
         forecast = forecast * spread[:, :, :num_targets] + level[:, :, :num_targets]
     elif spec.normalization == "last":
         forecast = forecast + level[:, :, :num_targets]
     return keras.Model(inputs, forecast, name=f"{spec.cell}_forecaster")
+
+
+def _ordered_quantiles(raw: Any, quantiles: Sequence[float], ops: Any) -> Any:
+    """Quantiles that never cross, by construction: the median is free, each quantile
+    above it adds a positive step (softplus) to the one below, each below subtracts one
+    from the one above. ``raw`` and the result are ``[B, H, T, Q]``, ``quantiles`` sorted
+    with 0.5 among them."""
+    middle = list(quantiles).index(0.5)
+    median = raw[..., middle : middle + 1]
+    parts = [median]
+    if middle + 1 < len(quantiles):
+        steps = ops.softplus(raw[..., middle + 1 :])
+        parts.append(median + ops.cumsum(steps, axis=-1))
+    if middle > 0:
+        steps = ops.flip(ops.softplus(raw[..., :middle]), axis=-1)  # nearest the median first
+        parts.insert(0, median - ops.flip(ops.cumsum(steps, axis=-1), axis=-1))
+    return ops.concatenate(parts, axis=-1) if len(parts) > 1 else median
+
+
+def pinball_loss(quantiles: Sequence[float]) -> Any:
+    """The mean pinball (quantile) loss over ``quantiles`` of a ``[B, H, T, Q]`` forecast
+    against ``[B, H, T]`` targets: its minimum is at the true quantiles."""
+    from keras import ops
+
+    levels = ops.convert_to_tensor(list(quantiles), dtype="float32")
+
+    def loss(y_true: Any, y_pred: Any) -> Any:
+        if len(y_true.shape) < len(y_pred.shape):
+            y_true = y_true[..., None]
+        error = y_true - y_pred  # [B, H, T, Q]
+        return ops.mean(ops.maximum(levels * error, (levels - 1) * error), axis=(-2, -1))
+
+    return loss
 
 
 def _static_inputs(codes: Any, sizes: Sequence[int], layers: Any, ops: Any) -> Any:

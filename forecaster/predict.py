@@ -99,14 +99,19 @@ class Forecaster:
         )  # [series, lookback, columns + statics]
         output = np.asarray(self.model.predict(recent, batch_size=256, verbose=0))
         num_targets = len(prep.targets)
-        forecast = output * scales[:, None, :num_targets] + centers[:, None, :num_targets]
+        spread, center = scales[:, None, :num_targets], centers[:, None, :num_targets]
+        if prep.quantiles:  # [series, H, T, Q]: every quantile on the series' scale
+            output = output * spread[..., None] + center[..., None]
+        else:
+            output = output * spread + center
+        forecast, head = prep.split_output(output)
         if not np.isfinite(forecast).all():
             bad = panel.keys[int(np.argmax(~np.isfinite(forecast).all(axis=(1, 2))))]
             raise InputError(
                 f"{source}: the forecast of series {bad!r} is not finite; its last "
                 f"{prep.lookback} rows hold values far outside the training data; fix: check them"
             )
-        bands = prep.interval_columns(forecast, scales[:, None, :num_targets])
+        bands = prep.interval_columns(forecast, spread, head)
         tables = []
         for k in range(panel.num_series):
             last = panel.frame.index[panel.starts[k + 1] - 1]
@@ -157,7 +162,13 @@ class Forecaster:
         # the compiled predict function: calling the model eagerly steps the recurrence in
         # Python, about a hundred times slower for one window
         output = np.asarray(self.model.predict_on_batch(scaled[None]))[0]
-        values = prep.scaler.inverse(output, slice(0, len(prep.targets)))
+        num_targets = len(prep.targets)
+        spread, center = prep.scaler.scale[:num_targets], prep.scaler.center[:num_targets]
+        if prep.quantiles:  # [H, T, Q]
+            output = output * spread[:, None] + center[:, None]
+        else:
+            output = output * spread + center
+        values, head = prep.split_output(output)
         if not np.isfinite(values).all():
             raise InputError(
                 f"{source}: the forecast from the last {prep.lookback} rows is not finite; "
@@ -165,9 +176,7 @@ class Forecaster:
             )
         index = future_index(frame.index[-1], prep.frequency, prep.horizon, name=prep.time_column)
         table = pd.DataFrame(values, index=index, columns=prep.targets)
-        assert prep.scaler is not None
-        scale = prep.scaler.scale[: len(prep.targets)]
-        for name, column in prep.interval_columns(values, scale).items():
+        for name, column in prep.interval_columns(values, spread, head).items():
             table[name] = column
         return table.reset_index()
 

@@ -175,5 +175,6 @@ def _preprocessing(
         season=season,
         time_style=style,
         timezone=zone,
+        quantiles=spec.intervals.quantiles if spec.intervals is not None else [],
         **scaling,
     )

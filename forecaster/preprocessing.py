@@ -36,13 +36,34 @@ class Preprocessing:
     statics: StaticEncoding = field(default_factory=StaticEncoding)  # long data
     # conformal half-widths per level, [horizon, targets] in units of each series' scale
     calibration: dict[int, np.ndarray] = field(default_factory=dict)
+    quantiles: list[float] = field(default_factory=list)  # the model's quantile head
 
-    def interval_columns(self, forecast: np.ndarray, scale: np.ndarray) -> dict[str, np.ndarray]:
+    def split_output(self, output: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """A model's output as (point forecast ``[..., H, T]``, quantiles ``[..., H, T, Q]``
+        or None): the median is the point forecast of a quantile head."""
+        if not self.quantiles:
+            return output, None
+        return output[..., self.quantiles.index(0.5)], output
+
+    def level_quantiles(self, level: int) -> tuple[int, int]:
+        """Positions of a level's lower and upper quantile in the head's output."""
+        tail = round((100 - level) / 200, 6)
+        return self.quantiles.index(tail), self.quantiles.index(round(1 - tail, 6))
+
+    def interval_columns(
+        self, forecast: np.ndarray, scale: np.ndarray, head: np.ndarray | None = None
+    ) -> dict[str, np.ndarray]:
         """``<target>_lo_<level>`` and ``<target>_hi_<level>`` for ``forecast``
-        (``[..., horizon, targets]``, ``scale`` broadcasting to it)."""
+        (``[..., horizon, targets]``, ``scale`` broadcasting to it): the forecast plus or
+        minus the calibrated widths, or a quantile ``head``'s pair moved by them."""
         columns = {}
         for level, width in sorted(self.calibration.items()):
-            lower, upper = forecast - width * scale, forecast + width * scale
+            if head is None:
+                lower, upper = forecast - width * scale, forecast + width * scale
+            else:
+                low, high = self.level_quantiles(level)
+                lower = head[..., low] - width * scale
+                upper = head[..., high] + width * scale
             for k, target in enumerate(self.targets):
                 columns[f"{target}_lo_{level}"] = lower[..., k]
                 columns[f"{target}_hi_{level}"] = upper[..., k]
@@ -128,6 +149,7 @@ class Preprocessing:
                 if self.calibration
                 else {}
             )
+            | ({"quantiles": self.quantiles} if self.quantiles else {})
             | (
                 {
                     "id_columns": self.id_columns,

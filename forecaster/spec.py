@@ -244,11 +244,21 @@ class TrainSpec(_Strict):
 
 
 class IntervalSpec(_Strict):
-    """Prediction intervals at these levels (percent), by split conformal prediction on
-    the validation windows."""
+    """Prediction intervals at these levels (percent): split conformal prediction on the
+    validation windows, or a quantile head trained on the pinball loss (conformalised on
+    validation unless ``conformalize`` is false)."""
 
     levels: list[int] = Field(default=[80, 95], min_length=1)
-    method: Literal["conformal"] = "conformal"
+    method: Literal["conformal", "quantile"] = "conformal"
+    conformalize: bool = True  # quantile: widen or narrow the head's range on validation
+
+    @property
+    def quantiles(self) -> list[float]:
+        """The head's quantiles: both ends of every level's range, and the median."""
+        if self.method != "quantile":
+            return []
+        tails = [round((100 - level) / 200, 6) for level in self.levels]
+        return sorted({0.5, *tails, *(round(1 - tail, 6) for tail in tails)})
 
     @field_validator("levels")
     @classmethod
@@ -287,6 +297,12 @@ class Spec(_Strict):
             raise ValueError(
                 f"model.segment_length {segment} does not divide window.lookback "
                 f"{self.window.lookback}; pick a divisor of the lookback"
+            )
+        quantile = self.intervals is not None and self.intervals.method == "quantile"
+        if quantile and (self.model.decoder != "dense" or self.model.channel_independent):
+            raise ValueError(
+                "intervals.method: quantile puts a quantile head on the dense decoder; set "
+                "model.decoder: dense and channel_independent: false, or method: conformal"
             )
         if self.model.id_embedding and not self.data.id_columns:
             raise ValueError(

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from forecaster.errors import ForecasterError
-from forecaster.models import build_model
+from forecaster.models import build_model, pinball_loss
 from forecaster.panel import Panel
 from forecaster.preparation import Prepared, prepare, prepare_panel
 from forecaster.preprocessing import Preprocessing
@@ -143,6 +143,7 @@ def datasets(
 def compiled_model(spec: Spec, num_columns: int, static_sizes: Sequence[int] = ()) -> keras.Model:
     """The spec's network over ``num_columns`` inputs (the last ``len(static_sizes)``
     static), compiled with its optimiser and loss."""
+    quantiles = spec.intervals.quantiles if spec.intervals is not None else []
     model = build_model(
         spec.model,
         spec.window.lookback,
@@ -150,10 +151,12 @@ def compiled_model(spec: Spec, num_columns: int, static_sizes: Sequence[int] = (
         num_columns,
         len(spec.data.targets),
         static_sizes,
+        quantiles,
     )
+    loss = {"mse": "mse", "mae": "mae", "huber": keras.losses.Huber()}[spec.train.loss]
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=spec.train.learning_rate),
-        loss={"mse": "mse", "mae": "mae", "huber": keras.losses.Huber()}[spec.train.loss],
+        loss=pinball_loss(quantiles) if quantiles else loss,  # quantiles: train.loss unused
     )
     return model
 

@@ -55,7 +55,10 @@ def evaluate(bundle: Path, data: Path | None, out_dir: Path) -> EvaluateResult:
         evaluation = _evaluate_wide(forecaster, Path(path), history)
     if prep.calibration:
         _, scored = add_intervals(
-            evaluation.scored, sorted(prep.calibration), model_widths=prep.calibration
+            evaluation.scored,
+            sorted(prep.calibration),
+            model_widths=prep.calibration,
+            quantile_levels=prep.quantiles,
         )
         evaluation = replace(evaluation, scored=scored)
     metrics = {"val": None, **evaluation.metrics}

@@ -112,7 +112,12 @@ def evaluate_fitted(
         )
     preprocessing = fitted.preprocessing
     if spec.intervals is not None:
-        widths, scored = add_intervals(scored, spec.intervals.levels)
+        widths, scored = add_intervals(
+            scored,
+            spec.intervals.levels,
+            quantile_levels=spec.intervals.quantiles,
+            conformalize=spec.intervals.conformalize,
+        )
         preprocessing = replace(preprocessing, calibration=widths or {})
     return ModelEvaluation(
         spec=spec,

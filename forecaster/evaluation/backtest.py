@@ -347,7 +347,12 @@ def _periods_scored(spec: Spec) -> tuple[str, ...]:
 
 def _with_intervals(spec: Spec, scored: dict[str, PeriodForecasts]) -> PeriodForecasts:
     if spec.intervals is not None:
-        _, scored = add_intervals(scored, spec.intervals.levels)
+        _, scored = add_intervals(
+            scored,
+            spec.intervals.levels,
+            quantile_levels=spec.intervals.quantiles,
+            conformalize=spec.intervals.conformalize,
+        )
     return scored["test"]
 
 

@@ -30,25 +30,56 @@ def conformal_widths(errors: np.ndarray, scale: np.ndarray, levels: Sequence[int
     """Half-widths per level from validation ``errors`` (``[windows, horizon, targets]``,
     actual - forecast) divided by ``scale`` (broadcasts to ``[windows, 1, targets]``)."""
     scores = np.abs(errors) / scale  # [windows, horizon, targets]
+    return {level: _conformal_quantile(scores, level) for level in levels}
+
+
+def _conformal_quantile(scores: np.ndarray, level: int) -> np.ndarray:
+    """The ``ceil((n + 1) level) / n`` empirical quantile over windows, ``[horizon,
+    targets]``; infinite when there are too few windows to promise ``level``."""
     count = len(scores)
-    widths = {}
-    for level in levels:
-        rank = math.ceil((count + 1) * level / 100)
-        if rank > count:  # too few windows for this level: the interval is unbounded
-            widths[level] = np.full(scores.shape[1:], np.inf)
-        else:
-            widths[level] = np.sort(scores, axis=0)[rank - 1]
-    return widths
+    rank = math.ceil((count + 1) * level / 100)
+    if rank > count:
+        return np.full(scores.shape[1:], np.inf)
+    return np.sort(scores, axis=0)[rank - 1]
 
 
 def interval_bounds(
-    forecast: np.ndarray, widths: Widths, scale: np.ndarray
-) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-    """``(lower, upper)`` per level around ``forecast`` ``[windows, horizon, targets]``."""
+    forecast: np.ndarray,
+    widths: Widths,
+    scale: np.ndarray,
+    head: dict[int, tuple[np.ndarray, np.ndarray]] | None = None,
+) -> Bounds:
+    """``(lower, upper)`` per level: ``forecast`` ``[windows, horizon, targets]`` plus or
+    minus ``widths`` scales; with a quantile ``head`` (each level's quantile pair), that
+    pair moved out (or in) by ``widths`` scales, as conformalised quantile regression does."""
+    if head is None:
+        return {
+            level: (forecast - width * scale, forecast + width * scale)
+            for level, width in widths.items()
+        }
     return {
-        level: (forecast - width * scale, forecast + width * scale)
+        level: (head[level][0] - width * scale, head[level][1] + width * scale)
         for level, width in widths.items()
     }
+
+
+def quantile_widths(
+    actual: np.ndarray, head: dict[int, tuple[np.ndarray, np.ndarray]], scale: np.ndarray
+) -> Widths:
+    """Conformalised quantile regression (Romano et al., 2019): per level, the conformal
+    quantile of ``max(lower - y, y - upper) / scale`` on validation, by which the head's
+    range moves out (positive) or in (negative) so that coverage holds."""
+    return {
+        level: _conformal_quantile(np.maximum(lower - actual, actual - upper) / scale, level)
+        for level, (lower, upper) in head.items()
+    }
+
+
+def pinball(actual: np.ndarray, quantiles: np.ndarray, levels: Sequence[float]) -> dict[str, float]:
+    """Mean pinball loss per quantile of ``quantiles`` ``[..., Q]`` against ``actual``."""
+    error = actual[..., None] - quantiles
+    losses = np.maximum(np.array(levels) * error, (np.array(levels) - 1) * error)
+    return {f"{q:g}": float(losses[..., k].mean()) for k, q in enumerate(levels)}
 
 
 def interval_scores(

@@ -20,6 +20,8 @@ from forecaster.evaluation.intervals import (
     conformal_widths,
     interval_bounds,
     interval_scores,
+    pinball,
+    quantile_widths,
 )
 from forecaster.evaluation.metrics import mase_scale, scaled_errors, score, skills
 from forecaster.evaluation.statistical import statistical_forecast
@@ -60,6 +62,7 @@ class PeriodForecasts:
     window_scale: np.ndarray | None = None  # MASE scale of each window, [windows, 1, targets]
     target_scale: np.ndarray | None = None  # scaler scale of each window, [windows, 1, targets]
     intervals: dict[str, Bounds] | None = None  # forecast -> level -> (lower, upper)
+    quantiles: np.ndarray | None = None  # a quantile head's output, [windows, H, T, Q]
 
 
 def score_periods(
@@ -90,9 +93,12 @@ def score_periods(
                 f"{source}: the {period} period starts {origins.min()} rows into the data; the "
                 f"seasonal-naive baseline needs {prep.season}; fix: use more training rows"
             )
-        predicted = predict_windows(model, scaled, origins, prep)
+        output = predict_windows(model, scaled, origins, prep).astype(np.float64)
+        target_spread = prep.scaler.scale[:num_targets]
+        unscaled = _unscale(output, target_spread, prep.scaler.center[:num_targets])
+        point, head = prep.split_output(unscaled)
         forecasts = {
-            "model": prep.scaler.inverse(predicted.astype(np.float64), slice(0, num_targets)),
+            "model": point,
             **baseline_forecasts(targets, origins, prep.horizon, prep.season),
         }
         for method in statistical:
@@ -101,7 +107,6 @@ def score_periods(
             )
         actual = np.array(target_windows(targets, origins, prep.horizon))
         metrics = score_forecasts(actual, forecasts, scale, prep.targets)
-        target_spread = prep.scaler.scale[:num_targets]
         metrics["scaled"] = {
             name: scaled_errors(actual, forecast, target_spread)
             for name, forecast in forecasts.items()
@@ -116,6 +121,7 @@ def score_periods(
             metrics,
             window_scale=window_scale,
             target_scale=target_scale,
+            quantiles=head,
         )
     return result
 
@@ -172,10 +178,13 @@ def score_panel(
     result = {}
     for period in names:
         origins, series = series_periods.origins(period, prep.lookback, prep.horizon)
-        predicted = predict_windows(model, scaled, origins, prep).astype(np.float64)
+        output = predict_windows(model, scaled, origins, prep).astype(np.float64)
         spread = scales[series][:, None, :num_targets]  # [windows, 1, targets]
+        point, head = prep.split_output(
+            _unscale(output, spread, centers[series][:, None, :num_targets])
+        )
         forecasts = {
-            "model": predicted * spread + centers[series][:, None, :num_targets],
+            "model": point,
             **baseline_forecasts(targets, origins, prep.horizon, prep.season),
         }
         for method in statistical:
@@ -196,7 +205,7 @@ def score_panel(
             **series_summary(table, [name for name in forecasts if name != "model"]),
         }
         result[period] = PeriodForecasts(
-            origins, actual, forecasts, metrics, series, table, window_scale, spread
+            origins, actual, forecasts, metrics, series, table, window_scale, spread, None, head
         )
     return result
 
@@ -273,6 +282,8 @@ def add_intervals(
     scored: dict[str, PeriodForecasts],
     levels: Sequence[int],
     model_widths: Widths | None = None,
+    quantile_levels: Sequence[float] = (),
+    conformalize: bool = True,
 ) -> tuple[Widths | None, dict[str, PeriodForecasts]]:
     """Conformal intervals for the test windows: every forecast calibrated on its own
     validation errors (the model on ``model_widths`` instead, when given: a bundle's
@@ -288,17 +299,57 @@ def add_intervals(
             name: conformal_widths(val.actual - forecast, val.target_scale, levels)
             for name, forecast in val.forecasts.items()
         }
+        if val.quantiles is not None:  # the head's own range, conformalised (or not)
+            head = _head_bounds(val.quantiles, quantile_levels, levels)
+            widths["model"] = (
+                quantile_widths(val.actual, head, val.target_scale)
+                if conformalize
+                else {level: np.zeros(val.actual.shape[1:]) for level in levels}
+            )
     if model_widths is not None:
         widths["model"] = {level: model_widths[level] for level in levels}
     if "model" not in widths:
         return None, scored
+    heads = {}
+    if test.quantiles is not None:
+        heads["model"] = _head_bounds(test.quantiles, quantile_levels, levels)
     bounds = {
-        name: interval_bounds(test.forecasts[name], widths[name], test.target_scale)
+        name: interval_bounds(
+            test.forecasts[name],
+            widths[name],
+            test.target_scale,
+            heads.get(name),
+        )
         for name in widths
     }
-    metrics = interval_metrics(test.actual, bounds, levels, test.window_scale)
-    test = replace(test, intervals=bounds, metrics={**test.metrics, "intervals": metrics})
+    metrics = {
+        **test.metrics,
+        "intervals": interval_metrics(test.actual, bounds, levels, test.window_scale),
+    }
+    if test.quantiles is not None:  # the head's own quantiles, before any conformal shift
+        metrics["pinball"] = pinball(test.actual, test.quantiles, quantile_levels)
+    test = replace(test, intervals=bounds, metrics=metrics)
     return widths["model"], {**scored, "test": test}
+
+
+def _head_bounds(
+    quantiles: np.ndarray, quantile_levels: Sequence[float], levels: Sequence[int]
+) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """Each level's (lower, upper) quantile of a head's ``[W, H, T, Q]`` output."""
+    bounds = {}
+    for level in levels:
+        tail = round((100 - level) / 200, 6)
+        lower, upper = list(quantile_levels).index(tail), list(quantile_levels).index(1 - tail)
+        bounds[level] = (quantiles[..., lower], quantiles[..., upper])
+    return bounds
+
+
+def _unscale(output: np.ndarray, scale: np.ndarray, center: np.ndarray) -> np.ndarray:
+    """A model's scaled output back to the targets' units; a quantile head's
+    ``[..., T, Q]`` output alike for every quantile."""
+    if output.ndim == 4:  # [W, H, T, Q]: the same scale for every quantile
+        return output * np.asarray(scale)[..., None] + np.asarray(center)[..., None]
+    return output * scale + center
 
 
 def interval_metrics(

@@ -119,3 +119,37 @@ def test_backtest_and_compare_report_coverage(tmp_path: Path, series_csv: Path) 
     variants = json.loads((out / "results.json").read_text())["variants"]
     assert {"coverage_80", "winkler_80"} <= set(variants["gru"]["test"])
     assert "cover 80%" in result.output
+
+
+def test_a_quantile_head_never_crosses_and_is_conformalised(tmp_path: Path) -> None:
+    import keras
+
+    rng = np.random.default_rng(5)
+    index = pd.date_range("2024-01-01", periods=1500, freq="h")
+    csv = tmp_path / "noise.csv"
+    y = 5.0 + rng.normal(0, 1.0, len(index))
+    pd.DataFrame({"timestamp": index.strftime("%Y-%m-%d %H:%M:%S"), "y": y}).to_csv(
+        csv, index=False
+    )
+    spec = write_spec(
+        tmp_path / "quantile.yaml",
+        csv,
+        data={"covariates": [], "split": {"val": 0.3, "test": 0.3}},
+        intervals={"levels": [80], "method": "quantile"},
+    )
+    bundle = tmp_path / "bundle"
+    result = runner.invoke(app, ["train", str(spec), "--out", str(bundle)])
+    assert result.exit_code == 0, result.output
+    test = json.loads((bundle / "metrics.json").read_text())["test"]
+    assert set(test["pinball"]) == {"0.1", "0.5", "0.9"}
+    # conformalised on validation: the head's range is moved to cover 80% of the test
+    assert test["intervals"]["80"]["model"]["coverage"] == pytest.approx(0.8, abs=0.06)
+    model = keras.models.load_model(bundle / "model.keras")  # plain Keras, no custom loss
+    assert model.output_shape == (None, 6, 1, 3)  # [batch, horizon, targets, quantiles]
+    # however wild the input, the quantiles come out in order
+    wild = rng.normal(0, 50, size=(64, 24, 1)).astype("float32")
+    out = np.asarray(model.predict(wild, verbose=0))
+    assert (np.diff(out, axis=-1) >= 0).all()
+    table = forecaster.load(bundle).predict(pd.read_csv(csv))
+    assert list(table.columns) == ["timestamp", "y", "y_lo_80", "y_hi_80"]
+    assert (table["y_lo_80"] <= table["y_hi_80"]).all()
