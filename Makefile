@@ -9,8 +9,10 @@ COMPARE_OUT ?= compare/etth1
 
 # Extra arguments for benchmarks/accuracy.py, e.g. BENCH_ARGS='--seeds 1'
 BENCH_ARGS ?=
+# Extra arguments for benchmarks/panel.py, e.g. PANEL_ARGS='--sizes 1000'
+PANEL_ARGS ?=
 
-.PHONY: install demo compare test lint clean bench-accuracy
+.PHONY: install demo compare test lint clean bench-accuracy bench-panel
 
 install: $(VENV)/.installed
 
@@ -39,6 +41,11 @@ lint: install
 # Trains every spec in benchmarks/specs/ and writes benchmarks/results/etth1.md and .json
 bench-accuracy: install
 	$(BIN)/python benchmarks/accuracy.py $(BENCH_ARGS)
+
+# Peak RSS and throughput of read / train / predict on aus_retail and synthetic panels;
+# writes benchmarks/results/panel.md and .json
+bench-panel: install
+	$(BIN)/python benchmarks/panel.py $(PANEL_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
