@@ -112,18 +112,18 @@ class Forecaster:
                 f"{prep.lookback} rows hold values far outside the training data; fix: check them"
             )
         bands = prep.interval_columns(forecast, spread, head)
-        tables = []
-        for k in range(panel.num_series):
-            last = panel.frame.index[panel.starts[k + 1] - 1]
-            index = future_index(last, prep.frequency, prep.horizon, name=prep.time_column)
-            table = pd.DataFrame(forecast[k], index=index, columns=prep.targets)
-            for name, column in bands.items():
-                table[name] = column[k]
-            table = table.reset_index()
-            for position, column in enumerate(prep.id_columns):
-                table.insert(position, column, panel.ids.iloc[k][column])
-            tables.append(table)
-        return pd.concat(tables, ignore_index=True)
+        # one table for every series at once: [series, H, ...] -> [series x H, ...]
+        steps = len(panel.keys) * prep.horizon
+        last_rows = panel.frame.index[panel.starts[1:] - 1]
+        times = [future_index(last, prep.frequency, prep.horizon) for last in last_rows]
+        table = panel.ids.iloc[np.repeat(np.arange(panel.num_series), prep.horizon)]
+        table = table.reset_index(drop=True)
+        table[prep.time_column] = times[0].append(times[1:]) if len(times) > 1 else times[0]
+        for k, target in enumerate(prep.targets):
+            table[target] = forecast[..., k].reshape(steps)
+        for name, column in bands.items():
+            table[name] = column.reshape(steps)
+        return table
 
     def _long_panel(
         self, rows: pd.DataFrame, where: Callable[[int], str], source: str, **time: Any

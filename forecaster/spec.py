@@ -251,6 +251,9 @@ class IntervalSpec(_Strict):
     levels: list[int] = Field(default=[80, 95], min_length=1)
     method: Literal["conformal", "quantile"] = "conformal"
     conformalize: bool = True  # quantile: widen or narrow the head's range on validation
+    # rolling: each test window is calibrated on the latest windows whose errors are known
+    # by its origin (validation first, then earlier test windows); validation: on those alone
+    calibration: Literal["rolling", "validation"] = "rolling"
 
     @property
     def quantiles(self) -> list[float]:

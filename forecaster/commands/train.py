@@ -117,6 +117,7 @@ def evaluate_fitted(
             spec.intervals.levels,
             quantile_levels=spec.intervals.quantiles,
             conformalize=spec.intervals.conformalize,
+            rolling=spec.intervals.calibration == "rolling",
         )
         preprocessing = replace(preprocessing, calibration=widths or {})
     return ModelEvaluation(

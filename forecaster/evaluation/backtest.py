@@ -352,6 +352,7 @@ def _with_intervals(spec: Spec, scored: dict[str, PeriodForecasts]) -> PeriodFor
             spec.intervals.levels,
             quantile_levels=spec.intervals.quantiles,
             conformalize=spec.intervals.conformalize,
+            rolling=spec.intervals.calibration == "rolling",
         )
     return scored["test"]
 

@@ -1,13 +1,16 @@
 """Prediction intervals by split conformal prediction, and how good they are.
 
-Calibration: the absolute errors of a forecast on the validation windows, each divided by
-its series' target scale (so that short series borrow strength from long ones and a
+Calibration: the absolute errors of a forecast on ``n`` calibration windows, each divided
+by its series' target scale (so that short series borrow strength from long ones and a
 series of millions does not drown one of tens), give per horizon step and target the
 ``ceil((n + 1) level) / n`` quantile ``w``. A forecast ``y`` then gets ``[y - w s, y + w s]``
-with ``s`` its series' scale: if validation and test errors are exchangeable, each step
+with ``s`` its series' scale: if calibration and test errors are exchangeable, each step
 covers the truth with at least the stated probability (Vovk et al.; Angelopoulos & Bates,
-"A Gentle Introduction to Conformal Prediction"). The baselines are calibrated the same
-way on their own validation errors, so their intervals are compared fairly.
+"A Gentle Introduction to Conformal Prediction"). The calibration windows are the
+validation windows, or (rolling) the ``n`` latest windows whose errors are known at each
+test window's origin, so the intervals follow a drift in the size of the errors. The
+baselines are calibrated the same way on their own errors, so their intervals are
+compared fairly.
 
 Measured on the test windows: coverage (overall and per step), mean width, the interval
 (Winkler) score, and MSIS as the M4 competition defines it (the interval score divided by
@@ -26,21 +29,31 @@ Widths = dict[int, np.ndarray]  # level (e.g. 80) -> [horizon, targets], in scal
 Bounds = dict[int, tuple[np.ndarray, np.ndarray]]  # level -> (lower, upper), like the forecast
 
 
-def conformal_widths(errors: np.ndarray, scale: np.ndarray, levels: Sequence[int]) -> Widths:
-    """Half-widths per level from validation ``errors`` (``[windows, horizon, targets]``,
-    actual - forecast) divided by ``scale`` (broadcasts to ``[windows, 1, targets]``)."""
-    scores = np.abs(errors) / scale  # [windows, horizon, targets]
-    return {level: _conformal_quantile(scores, level) for level in levels}
+def rolling_widths(
+    scores: np.ndarray, known_at: np.ndarray, origins: np.ndarray, level: int, count: int
+) -> np.ndarray:
+    """Half-widths for each window starting at ``origins`` from the ``count`` most recent
+    calibration ``scores`` (``[windows, horizon, targets]``) whose outcomes are all known
+    by then (``known_at <= origin``): the calibration slides forward as errors come in,
+    and never reads an error not yet observed. Returns ``[len(origins), horizon, targets]``."""
+    order = np.argsort(known_at, kind="stable")
+    scores, known_at = scores[order], known_at[order]
+    widths = np.empty((len(origins), *scores.shape[1:]))
+    for origin in np.unique(origins):
+        stop = int(np.searchsorted(known_at, origin, side="right"))
+        widths[origins == origin] = conformal_quantile(scores[max(0, stop - count) : stop], level)
+    return widths
 
 
-def _conformal_quantile(scores: np.ndarray, level: int) -> np.ndarray:
-    """The ``ceil((n + 1) level) / n`` empirical quantile over windows, ``[horizon,
-    targets]``; infinite when there are too few windows to promise ``level``."""
+def conformal_quantile(scores: np.ndarray, level: int) -> np.ndarray:
+    """The ``ceil((n + 1) level) / n`` empirical quantile of conformity ``scores`` over
+    windows, ``[horizon, targets]``; infinite when there are too few windows to promise
+    ``level`` (``scores``: absolute errors in scale units, or a quantile head's misses)."""
     count = len(scores)
     rank = math.ceil((count + 1) * level / 100)
     if rank > count:
         return np.full(scores.shape[1:], np.inf)
-    return np.sort(scores, axis=0)[rank - 1]
+    return np.partition(scores, rank - 1, axis=0)[rank - 1]
 
 
 def interval_bounds(
@@ -60,18 +73,6 @@ def interval_bounds(
     return {
         level: (head[level][0] - width * scale, head[level][1] + width * scale)
         for level, width in widths.items()
-    }
-
-
-def quantile_widths(
-    actual: np.ndarray, head: dict[int, tuple[np.ndarray, np.ndarray]], scale: np.ndarray
-) -> Widths:
-    """Conformalised quantile regression (Romano et al., 2019): per level, the conformal
-    quantile of ``max(lower - y, y - upper) / scale`` on validation, by which the head's
-    range moves out (positive) or in (negative) so that coverage holds."""
-    return {
-        level: _conformal_quantile(np.maximum(lower - actual, actual - upper) / scale, level)
-        for level, (lower, upper) in head.items()
     }
 
 

@@ -17,11 +17,11 @@ from forecaster.evaluation.baselines import baseline_forecasts
 from forecaster.evaluation.intervals import (
     Bounds,
     Widths,
-    conformal_widths,
+    conformal_quantile,
     interval_bounds,
     interval_scores,
     pinball,
-    quantile_widths,
+    rolling_widths,
 )
 from forecaster.evaluation.metrics import mase_scale, scaled_errors, score, skills
 from forecaster.evaluation.statistical import statistical_forecast
@@ -284,35 +284,54 @@ def add_intervals(
     model_widths: Widths | None = None,
     quantile_levels: Sequence[float] = (),
     conformalize: bool = True,
+    rolling: bool = False,
 ) -> tuple[Widths | None, dict[str, PeriodForecasts]]:
     """Conformal intervals for the test windows: every forecast calibrated on its own
-    validation errors (the model on ``model_widths`` instead, when given: a bundle's
-    calibration scored on new data). Without validation windows only the model, with
-    ``model_widths``, gets intervals. Returns the model's widths and ``scored`` with the
-    test period's bounds and ``metrics["intervals"]``."""
+    validation errors, or with ``rolling`` on the latest errors known at each window's
+    origin (as many windows as validation has; validation's first, then earlier test
+    windows'). The model uses ``model_widths`` instead when given (a bundle's calibration
+    scored on new data); without validation windows only the model gets intervals then.
+    Returns the model's widths for later forecasts (from the latest errors known) and
+    ``scored`` with the test period's bounds and ``metrics["intervals"]``."""
     test, val = scored["test"], scored.get("val")
     assert test.target_scale is not None and test.window_scale is not None
-    widths: dict[str, Widths] = {}
-    if val is not None:
-        assert val.target_scale is not None
-        widths = {
-            name: conformal_widths(val.actual - forecast, val.target_scale, levels)
-            for name, forecast in val.forecasts.items()
-        }
-        if val.quantiles is not None:  # the head's own range, conformalised (or not)
-            head = _head_bounds(val.quantiles, quantile_levels, levels)
-            widths["model"] = (
-                quantile_widths(val.actual, head, val.target_scale)
-                if conformalize
-                else {level: np.zeros(val.actual.shape[1:]) for level in levels}
-            )
-    if model_widths is not None:
-        widths["model"] = {level: model_widths[level] for level in levels}
-    if "model" not in widths:
-        return None, scored
     heads = {}
     if test.quantiles is not None:
         heads["model"] = _head_bounds(test.quantiles, quantile_levels, levels)
+    widths: dict[str, Widths] = {}
+    latest: Widths | None = None
+    if val is not None:
+        assert val.target_scale is not None
+        val_heads = {}
+        if val.quantiles is not None:
+            val_heads["model"] = _head_bounds(val.quantiles, quantile_levels, levels)
+        val_origins, test_origins = _offsets(val, test)
+        known_at = np.concatenate([val_origins, test_origins]) + test.actual.shape[1]
+        last = np.array([known_at.max()])
+        for name in val.forecasts:
+            if name in val_heads and not conformalize:  # the head's range as it is
+                widths[name] = {level: np.zeros(val.actual.shape[1:]) for level in levels}
+                continue
+            widths[name] = {}
+            for level in levels:
+                val_scores = _scores(val, name, val_heads.get(name), level)
+                if not rolling:
+                    widths[name][level] = conformal_quantile(val_scores, level)
+                    continue
+                test_scores = _scores(test, name, heads.get(name), level)
+                scores = np.concatenate([val_scores, test_scores])
+                count = len(val_scores)
+                widths[name][level] = rolling_widths(scores, known_at, test_origins, level, count)
+                if name == "model":  # for forecasts after the data: every error is known
+                    latest = latest or {}
+                    latest[level] = rolling_widths(scores, known_at, last, level, count)[0]
+        if not rolling:
+            latest = widths.get("model")
+    if model_widths is not None:
+        widths["model"] = {level: model_widths[level] for level in levels}
+        latest = widths["model"]
+    if "model" not in widths:
+        return None, scored
     bounds = {
         name: interval_bounds(
             test.forecasts[name],
@@ -329,7 +348,33 @@ def add_intervals(
     if test.quantiles is not None:  # the head's own quantiles, before any conformal shift
         metrics["pinball"] = pinball(test.actual, test.quantiles, quantile_levels)
     test = replace(test, intervals=bounds, metrics=metrics)
-    return widths["model"], {**scored, "test": test}
+    return latest, {**scored, "test": test}
+
+
+def _scores(
+    scored: PeriodForecasts,
+    name: str,
+    head: dict[int, tuple[np.ndarray, np.ndarray]] | None,
+    level: int,
+) -> np.ndarray:
+    """Conformity scores ``[windows, horizon, targets]`` in units of each series' scale:
+    absolute errors, or for a quantile head how far outside its ``level`` range the truth
+    fell (conformalised quantile regression, Romano et al. 2019)."""
+    if head is None:
+        return np.abs(scored.actual - scored.forecasts[name]) / scored.target_scale
+    lower, upper = head[level]
+    return np.maximum(lower - scored.actual, scored.actual - upper) / scored.target_scale
+
+
+def _offsets(val: PeriodForecasts, test: PeriodForecasts) -> tuple[np.ndarray, np.ndarray]:
+    """Window origins counted from the first test origin of their own series, so that
+    windows of different series line up by how far into the test period they start."""
+    if test.series is None or val.series is None:
+        first = test.origins.min()
+        return val.origins - first, test.origins - first
+    firsts = np.full(int(test.series.max()) + 1, np.iinfo(np.int64).max)
+    np.minimum.at(firsts, test.series, test.origins)
+    return val.origins - firsts[val.series], test.origins - firsts[test.series]
 
 
 def _head_bounds(

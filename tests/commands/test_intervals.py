@@ -82,9 +82,14 @@ def test_evaluate_scores_the_bundles_own_calibration(
     out = tmp_path / "evaluation"
     result = runner.invoke(app, ["evaluate", str(bundle), "--data", str(csv), "--out", str(out)])
     assert result.exit_code == 0, result.output
-    trained = json.loads((bundle / "metrics.json").read_text())["test"]["intervals"]
     evaluated = json.loads((out / "metrics.json").read_text())["test"]["intervals"]
-    assert evaluated["80"]["model"]["coverage"] == pytest.approx(trained["80"]["model"]["coverage"])
+    # the bundle's own (latest) calibration, fixed over the test windows: a constant width
+    calibration = json.loads((bundle / "preprocessing.json").read_text())["calibration"]
+    scale = json.loads((bundle / "preprocessing.json").read_text())["scaler"]["scale"][0]
+    width = 2 * np.mean(calibration["80"]) * scale
+    assert evaluated["80"]["model"]["width"] == pytest.approx(width)
+    assert evaluated["80"]["model"]["coverage"] == pytest.approx(0.8, abs=0.06)
+    assert set(evaluated["80"]) == {"model", "naive", "seasonal_naive"}
 
 
 def test_long_data_gets_intervals_per_series(tmp_path: Path) -> None:

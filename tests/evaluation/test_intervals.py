@@ -5,22 +5,26 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from forecaster.evaluation.intervals import conformal_widths, interval_bounds, interval_scores
+from forecaster.evaluation.intervals import (
+    conformal_quantile,
+    interval_bounds,
+    interval_scores,
+    rolling_widths,
+)
 from forecaster.evaluation.scoring import PeriodForecasts, add_intervals
 
 
 def test_widths_are_the_conformal_quantile_of_scaled_absolute_errors() -> None:
     # 9 windows, errors 1..9 on a scale of 2: scores 0.5..4.5; level 80: rank ceil(10 * 0.8) = 8
-    errors = np.arange(1.0, 10.0)[:, None, None]
-    widths = conformal_widths(errors, np.array([2.0]), [80, 95])
-    assert widths[80][0, 0] == pytest.approx(4.0)
-    assert np.isinf(widths[95][0, 0])  # rank 10 of 9: too few windows to promise 95%
+    scores = np.arange(1.0, 10.0)[:, None, None] / 2.0
+    assert conformal_quantile(scores, 80)[0, 0] == pytest.approx(4.0)
+    assert np.isinf(conformal_quantile(scores, 95)[0, 0])  # rank 10 of 9: too few windows
 
 
 def test_gaussian_errors_give_the_gaussian_quantiles_and_nominal_coverage() -> None:
     rng = np.random.default_rng(0)
-    val = rng.normal(0, 3.0, size=(4000, 4, 2))
-    widths = conformal_widths(val, np.array([3.0, 3.0]), [80, 95])
+    val = np.abs(rng.normal(0, 3.0, size=(4000, 4, 2))) / 3.0
+    widths = {level: conformal_quantile(val, level) for level in (80, 95)}
     assert widths[80] == pytest.approx(np.full((4, 2), 1.2816), abs=0.06)
     assert widths[95] == pytest.approx(np.full((4, 2), 1.96), abs=0.1)
     actual = rng.normal(0, 3.0, size=(4000, 4, 2))
@@ -76,3 +80,15 @@ def test_a_bundles_calibration_scores_new_data_without_validation_windows() -> N
     metrics = scored["test"].metrics["intervals"]["80"]
     assert list(metrics) == ["model"]  # no validation windows: no baseline calibration
     assert metrics["model"]["coverage_per_step"] == [1.0, 0.0]
+
+
+def test_rolling_calibration_reads_only_known_errors_and_follows_drift() -> None:
+    # scores 1, 2, ..., 20 known at times 1..20; windows at origins 10 and 20, 5 recent
+    scores = np.arange(1.0, 21.0)[:, None, None]
+    known_at = np.arange(1, 21)
+    widths = rolling_widths(scores, known_at, np.array([10, 20, 20]), 50, count=5)
+    # origin 10: errors 6..10 are the latest known; rank ceil(6 x 0.5) = 3 -> 8
+    assert widths[:, 0, 0].tolist() == [8.0, 18.0, 18.0]
+    # an error known only after the origin never counts
+    late = rolling_widths(scores, known_at + 100, np.array([10]), 50, count=5)
+    assert np.isinf(late[0, 0, 0])
