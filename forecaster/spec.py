@@ -254,6 +254,8 @@ class IntervalSpec(_Strict):
     # rolling: each test window is calibrated on the latest windows whose errors are known
     # by its origin (validation first, then earlier test windows); validation: on those alone
     calibration: Literal["rolling", "validation"] = "rolling"
+    # rolling: how many recent windows calibrate; None: as many as validation has
+    calibration_windows: int | None = Field(None, ge=10, le=10_000_000)
 
     @property
     def quantiles(self) -> list[float]:

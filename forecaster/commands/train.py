@@ -118,6 +118,7 @@ def evaluate_fitted(
             quantile_levels=spec.intervals.quantiles,
             conformalize=spec.intervals.conformalize,
             rolling=spec.intervals.calibration == "rolling",
+            rolling_windows=spec.intervals.calibration_windows,
         )
         preprocessing = replace(preprocessing, calibration=widths or {})
     return ModelEvaluation(

@@ -353,6 +353,7 @@ def _with_intervals(spec: Spec, scored: dict[str, PeriodForecasts]) -> PeriodFor
             quantile_levels=spec.intervals.quantiles,
             conformalize=spec.intervals.conformalize,
             rolling=spec.intervals.calibration == "rolling",
+            rolling_windows=spec.intervals.calibration_windows,
         )
     return scored["test"]
 

@@ -285,12 +285,14 @@ def add_intervals(
     quantile_levels: Sequence[float] = (),
     conformalize: bool = True,
     rolling: bool = False,
+    rolling_windows: int | None = None,
 ) -> tuple[Widths | None, dict[str, PeriodForecasts]]:
     """Conformal intervals for the test windows: every forecast calibrated on its own
     validation errors, or with ``rolling`` on the latest errors known at each window's
-    origin (as many windows as validation has; validation's first, then earlier test
-    windows'). The model uses ``model_widths`` instead when given (a bundle's calibration
-    scored on new data); without validation windows only the model gets intervals then.
+    origin (``rolling_windows`` of them, default as many as validation has; validation's
+    first, then earlier test windows'). The model uses ``model_widths`` instead when
+    given (a bundle's calibration scored on new data); without validation windows only
+    the model gets intervals then.
     Returns the model's widths for later forecasts (from the latest errors known) and
     ``scored`` with the test period's bounds and ``metrics["intervals"]``."""
     test, val = scored["test"], scored.get("val")
@@ -320,7 +322,7 @@ def add_intervals(
                     continue
                 test_scores = _scores(test, name, heads.get(name), level)
                 scores = np.concatenate([val_scores, test_scores])
-                count = len(val_scores)
+                count = rolling_windows or len(val_scores)
                 widths[name][level] = rolling_widths(scores, known_at, test_origins, level, count)
                 if name == "model":  # for forecasts after the data: every error is known
                     latest = latest or {}
