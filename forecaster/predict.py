@@ -15,6 +15,7 @@ import pandas as pd
 from forecaster.data import prepare_frame, read_rows, time_options
 from forecaster.errors import InputError
 from forecaster.frequency import future_index
+from forecaster.notes import logger
 from forecaster.panel import KEY_SEPARATOR, Panel, long_panel
 from forecaster.preprocessing import Preprocessing
 from forecaster.spec import Spec
@@ -87,11 +88,16 @@ class Forecaster:
         lengths = np.diff(panel.starts)
         short = [key for key, n in zip(panel.keys, lengths, strict=True) if n < prep.lookback]
         if short:
-            raise InputError(
-                f"{source}: series {short[0]!r} has {lengths[panel.keys.index(short[0])]} rows "
-                f"({len(short)} series have fewer than window.lookback = {prep.lookback}); "
-                "fix: pass a longer history, or leave those series out with --ids"
+            found = (
+                f"{source}: series {short[0]!r} has {lengths[panel.keys.index(short[0])]} rows; "
+                f"{len(short)} of {panel.num_series} series have fewer than window.lookback "
+                f"= {prep.lookback}"
             )
+            if len(short) == panel.num_series or ids:  # nothing to forecast, or asked for
+                raise InputError(f"{found}; fix: pass a longer history")
+            # one short series must not stop the forecast of thousands: say so, go on
+            logger.warning(f"{found}; forecasting the other {panel.num_series - len(short)}")
+            panel = panel.subset([k for k, n in enumerate(lengths) if n >= prep.lookback])
         centers, scales, _ = prep.series_scaling(panel)  # [series, columns]
         inputs = prep.model_inputs(panel)  # [rows, columns + statics]
         recent = np.stack(

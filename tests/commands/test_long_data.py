@@ -185,3 +185,21 @@ def test_compare_runs_on_long_data(tmp_path: Path) -> None:
     assert results["test_windows"] == 2 * (14 - 7 + 1)
     assert results["verdict"]
     assert (out / "gru" / "seed-3" / "per_series.csv").is_file()
+
+
+def test_a_series_shorter_than_the_lookback_is_left_out_of_predict_with_a_note(
+    trained: tuple[Path, Path, str], tmp_path: Path
+) -> None:
+    bundle, csv, _ = trained
+    rows = pd.read_csv(csv)
+    short = pd.concat([rows[rows.store != "s3"], rows[rows.store == "s3"].tail(10)])
+    history = tmp_path / "history.csv"
+    short.to_csv(history, index=False)
+    result = runner.invoke(app, ["predict", str(bundle), "--data", str(history)])
+    assert result.exit_code == 0, result.output
+    assert "series 's3' has 10 rows; 1 of 4 series have fewer than window.lookback = 14" in (
+        result.output
+    )
+    assert "forecasting the other 3" in result.output and "\ns3," not in result.stdout
+    asked = runner.invoke(app, ["predict", str(bundle), "--data", str(history), "--ids", "s3"])
+    assert asked.exit_code == 2 and "fix: pass a longer history" in asked.output
