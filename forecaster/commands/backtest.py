@@ -7,12 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from forecaster.evaluation.backtest import (
-    BacktestResult,
-    fold_boundaries,
-    run_backtest,
-    run_panel_backtest,
-)
+from forecaster.evaluation.backtest import BacktestResult, fold_boundaries, run_backtest
+from forecaster.evaluation.series_backtest import run_panel_backtest
 from forecaster.manifest import run_record
 from forecaster.panel import Panel
 from forecaster.preparation import load_data, load_frame

@@ -11,12 +11,9 @@ import pandas as pd
 from forecaster.bundle import HISTORY_FILE, METRICS_FILE, load_bundle
 from forecaster.data import time_options
 from forecaster.errors import InputError
-from forecaster.evaluation.scoring import (
-    ModelEvaluation,
-    add_intervals,
-    score_panel,
-    score_periods,
-)
+from forecaster.evaluation.calibration import add_intervals
+from forecaster.evaluation.scoring import ModelEvaluation, score_periods
+from forecaster.evaluation.series_scoring import score_panel
 from forecaster.frequency import infer_frequency
 from forecaster.panel import read_long
 from forecaster.predict import Forecaster

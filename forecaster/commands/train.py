@@ -10,12 +10,9 @@ import pandas as pd
 
 from forecaster.bundle import save_bundle
 from forecaster.checkpoint import Checkpoint
-from forecaster.evaluation.scoring import (
-    ModelEvaluation,
-    add_intervals,
-    score_panel,
-    score_periods,
-)
+from forecaster.evaluation.calibration import add_intervals
+from forecaster.evaluation.scoring import ModelEvaluation, score_periods
+from forecaster.evaluation.series_scoring import score_panel
 from forecaster.manifest import bundle_manifest
 from forecaster.panel import Panel
 from forecaster.preparation import load_data

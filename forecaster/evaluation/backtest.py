@@ -28,22 +28,14 @@ import numpy as np
 import pandas as pd
 
 from forecaster.errors import InputError
-from forecaster.evaluation.scoring import (
-    PeriodForecasts,
-    add_intervals,
-    interval_metrics,
-    per_series_scores,
-    score_forecasts,
-    score_panel,
-    score_periods,
-    series_summary,
-)
-from forecaster.frequency import infer_frequency, season_length
+from forecaster.evaluation.calibration import add_intervals, interval_metrics
+from forecaster.evaluation.scoring import PeriodForecasts, score_forecasts, score_periods
+from forecaster.evaluation.series_scoring import per_series_scores, series_summary
 from forecaster.panel import Panel
 from forecaster.scaling import Scaler
 from forecaster.spec import Spec, TrainingRange
 from forecaster.training import FitResult, fit
-from forecaster.windows import Periods, SeriesPeriods, scorable_series, split_periods
+from forecaster.windows import Periods, split_periods
 
 
 @dataclass(frozen=True)
@@ -209,7 +201,7 @@ def run_backtest(
         periods, spec.evaluation.folds, spec.evaluation.window, spec.window.horizon, source
     )
     results = []
-    retracing = _RetracingNoise()
+    retracing = RetracingNoise()
     logging.getLogger("tensorflow").addFilter(retracing)
     try:
         for fold in layout:
@@ -218,80 +210,6 @@ def run_backtest(
         logging.getLogger("tensorflow").removeFilter(retracing)
     frequency = results[-1].fitted.preprocessing.frequency
     return BacktestResult(spec, frame, source, results, pool(results, spec), frequency)
-
-
-def run_panel_backtest(
-    spec: Spec,
-    panel: Panel,
-    *,
-    quiet: bool = True,
-    force_cpu: bool = False,
-    progress: Callable[[str], None] | None = None,
-) -> BacktestResult:
-    """The backtest of long data: every series gets the fold layout of its own test
-    period, and fold ``k`` fits one global model on every series' fold-``k`` training
-    rows and scores every series' fold-``k`` test block."""
-    source = str(spec.data.path)
-    lookback, horizon = spec.window.lookback, spec.window.horizon
-    longest = int(np.argmax(np.diff(panel.starts)))
-    frequency = spec.data.frequency or infer_frequency(panel.series(longest).index, source)
-    season = spec.evaluation.season or season_length(frequency)
-    panel, series_periods, left_out = scorable_series(
-        panel, spec.data.split, lookback, horizon, season, source
-    )
-    evaluation = spec.evaluation
-    layouts = [
-        fold_layout(periods, evaluation.folds, evaluation.window, horizon, f"{source} ({key})")
-        for periods, key in zip(series_periods.periods, panel.keys, strict=True)
-    ]
-    results = []
-    retracing = _RetracingNoise()
-    logging.getLogger("tensorflow").addFilter(retracing)
-    try:
-        for number in range(len(layouts[0])):
-            folds = [layout[number] for layout in layouts]
-            if progress:
-                progress(f"fold {number + 1}/{len(layouts[0])}: {panel.num_series} series")
-            results.append(_fit_panel_fold(spec, panel, folds, quiet, force_cpu))
-    finally:
-        logging.getLogger("tensorflow").removeFilter(retracing)
-    pooled = pool(results, spec, panel)
-    result = BacktestResult(spec, panel.frame, source, results, pooled, frequency, panel)
-    return replace(result, left_out=left_out)
-
-
-def _fit_panel_fold(
-    spec: Spec, panel: Panel, folds: list[Fold], quiet: bool, force_cpu: bool
-) -> FoldResult:
-    """One fold of every series: fit on their fold rows, score their test blocks."""
-    blocks = [
-        panel.series(k).iloc[fold.train_start : fold.test_end] for k, fold in enumerate(folds)
-    ]
-    lengths = [len(block) for block in blocks]
-    rows = Panel(
-        pd.concat(blocks),
-        np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
-        panel.ids,
-        panel.statics,
-    )
-    periods = SeriesPeriods(rows.starts[:-1], tuple(fold.periods() for fold in folds))
-    fitted = fit(spec, rows, quiet=quiet, force_cpu=force_cpu, periods=periods)
-    scored = _with_intervals(
-        spec,
-        score_panel(
-            fitted.model,
-            fitted.preprocessing,
-            rows,
-            periods,
-            _periods_scored(spec),
-            statistical=spec.evaluation.baselines,
-        ),
-    )
-    assert scored.series is not None
-    # rows of the whole panel: each series' fold rows start train_start into the series
-    shift = np.array([panel.starts[k] + fold.train_start for k, fold in enumerate(folds)])
-    origins = scored.origins - rows.starts[scored.series] + shift[scored.series]
-    return FoldResult(folds[0], replace(scored, origins=origins), fitted)
 
 
 def _fit_fold(
@@ -316,14 +234,14 @@ def _fit_fold(
     # block (early stopping)
     rows = frame.iloc[fold.train_start : fold.test_end]
     fitted = fit(spec, rows, quiet=quiet, force_cpu=force_cpu, periods=fold.periods())
-    scored = _with_intervals(
+    scored = with_intervals(
         spec,
         score_periods(
             fitted.model,
             fitted.preprocessing,
             rows,
             fitted.periods,
-            _periods_scored(spec),
+            periods_scored(spec),
             str(spec.data.path),
             statistical=spec.evaluation.baselines,
         ),
@@ -332,7 +250,7 @@ def _fit_fold(
     return FoldResult(fold, replace(scored, origins=origins), fitted)
 
 
-class _RetracingNoise(logging.Filter):
+class RetracingNoise(logging.Filter):
     """Refitting the same architecture once per fold makes Keras trace a new predict
     function each time, as it must; TensorFlow warns about that as if it were a mistake."""
 
@@ -340,12 +258,12 @@ class _RetracingNoise(logging.Filter):
         return "triggered tf.function retracing" not in record.getMessage()
 
 
-def _periods_scored(spec: Spec) -> tuple[str, ...]:
+def periods_scored(spec: Spec) -> tuple[str, ...]:
     """Intervals are recalibrated per fold, on that fold's own validation windows."""
     return ("val", "test") if spec.intervals is not None else ("test",)
 
 
-def _with_intervals(spec: Spec, scored: dict[str, PeriodForecasts]) -> PeriodForecasts:
+def with_intervals(spec: Spec, scored: dict[str, PeriodForecasts]) -> PeriodForecasts:
     if spec.intervals is not None:
         _, scored = add_intervals(
             scored,

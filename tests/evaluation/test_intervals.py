@@ -5,13 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from forecaster.evaluation.calibration import add_intervals
 from forecaster.evaluation.intervals import (
     conformal_quantile,
     interval_bounds,
     interval_scores,
     rolling_widths,
 )
-from forecaster.evaluation.scoring import PeriodForecasts, add_intervals
+from forecaster.evaluation.scoring import PeriodForecasts
 
 
 def test_widths_are_the_conformal_quantile_of_scaled_absolute_errors() -> None:
