@@ -10,7 +10,7 @@ import pandas as pd
 
 from forecaster.bundle import save_bundle
 from forecaster.checkpoint import Checkpoint
-from forecaster.evaluation.calibration import add_intervals
+from forecaster.evaluation.calibration import spec_intervals
 from forecaster.evaluation.scoring import ModelEvaluation, score_periods
 from forecaster.evaluation.series_scoring import score_panel
 from forecaster.manifest import bundle_manifest
@@ -109,14 +109,7 @@ def evaluate_fitted(
         )
     preprocessing = fitted.preprocessing
     if spec.intervals is not None:
-        widths, scored = add_intervals(
-            scored,
-            spec.intervals.levels,
-            quantile_levels=spec.intervals.quantiles,
-            conformalize=spec.intervals.conformalize,
-            rolling=spec.intervals.calibration == "rolling",
-            rolling_windows=spec.intervals.calibration_windows,
-        )
+        widths, scored = spec_intervals(spec, scored)
         preprocessing = replace(preprocessing, calibration=widths or {})
     return ModelEvaluation(
         spec=spec,

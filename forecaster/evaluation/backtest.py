@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from forecaster.errors import InputError
-from forecaster.evaluation.calibration import add_intervals, interval_metrics
+from forecaster.evaluation.calibration import interval_metrics, spec_intervals
 from forecaster.evaluation.scoring import PeriodForecasts, score_forecasts, score_periods
 from forecaster.evaluation.series_scoring import per_series_scores, series_summary
 from forecaster.panel import Panel
@@ -139,29 +139,21 @@ class BacktestResult:
         def times(start: int, stop: int) -> list[str]:
             return [str(index[start]), str(index[stop - 1])]
 
-        if self.is_long:  # every series has its own dates: the folds are its last blocks
-            per_fold = [
-                {
-                    "fold": number,
+        per_fold = []
+        for number, result in enumerate(self.folds, start=1):
+            fold: dict[str, Any] = {"fold": number}
+            if not self.is_long:  # long data: every series has its own rows and dates
+                rows = result.fold.rows()
+                fold |= {"rows": rows, "times": {name: times(*r) for name, r in rows.items()}}
+            per_fold.append(
+                fold
+                | {
                     "epochs_run": len(result.history),
                     "best_epoch": result.fitted.best_epoch,
                     "train_seconds": round(result.fitted.train_seconds, 3),
                     "metrics": result.scored.metrics,
                 }
-                for number, result in enumerate(self.folds, start=1)
-            ]
-            return {
-                "spec": self.spec.name,
-                "data": self.data_source,
-                "folds": len(self.folds),
-                "window": self.spec.evaluation.window,
-                "lookback": self.spec.window.lookback,
-                "horizon": self.spec.window.horizon,
-                "season": self.pooled.metrics["season"],
-                "left_out_series": self.left_out,
-                "per_fold": per_fold,
-                "pooled": self.pooled.metrics,
-            }
+            )
         return {
             "spec": self.spec.name,
             "data": self.data_source,
@@ -170,18 +162,8 @@ class BacktestResult:
             "lookback": self.spec.window.lookback,
             "horizon": self.spec.window.horizon,
             "season": self.pooled.metrics["season"],
-            "per_fold": [
-                {
-                    "fold": result.fold.number,
-                    "rows": result.fold.rows(),
-                    "times": {name: times(*rows) for name, rows in result.fold.rows().items()},
-                    "epochs_run": len(result.history),
-                    "best_epoch": result.fitted.best_epoch,
-                    "train_seconds": round(result.fitted.train_seconds, 3),
-                    "metrics": result.scored.metrics,
-                }
-                for result in self.folds
-            ],
+            **({"left_out_series": self.left_out} if self.is_long else {}),
+            "per_fold": per_fold,
             "pooled": self.pooled.metrics,
         }
 
@@ -264,16 +246,8 @@ def periods_scored(spec: Spec) -> tuple[str, ...]:
 
 
 def with_intervals(spec: Spec, scored: dict[str, PeriodForecasts]) -> PeriodForecasts:
-    if spec.intervals is not None:
-        _, scored = add_intervals(
-            scored,
-            spec.intervals.levels,
-            quantile_levels=spec.intervals.quantiles,
-            conformalize=spec.intervals.conformalize,
-            rolling=spec.intervals.calibration == "rolling",
-            rolling_windows=spec.intervals.calibration_windows,
-        )
-    return scored["test"]
+    """The fold's test block, with intervals calibrated on the fold's own errors."""
+    return spec_intervals(spec, scored)[1]["test"]
 
 
 def pool(results: list[FoldResult], spec: Spec, panel: Panel | None = None) -> PeriodForecasts:

@@ -22,6 +22,7 @@ from forecaster.evaluation.intervals import (
     rolling_widths,
 )
 from forecaster.evaluation.scoring import PeriodForecasts
+from forecaster.spec import Spec
 
 
 def add_intervals(
@@ -148,3 +149,19 @@ def interval_metrics(
         }
         for level in levels
     }
+
+
+def spec_intervals(
+    spec: Spec, scored: dict[str, PeriodForecasts]
+) -> tuple[Widths | None, dict[str, PeriodForecasts]]:
+    """``add_intervals`` as the spec's ``intervals`` section asks (nothing without it)."""
+    if spec.intervals is None:
+        return None, scored
+    return add_intervals(
+        scored,
+        spec.intervals.levels,
+        quantile_levels=spec.intervals.quantiles,
+        conformalize=spec.intervals.conformalize,
+        rolling=spec.intervals.calibration == "rolling",
+        rolling_windows=spec.intervals.calibration_windows,
+    )

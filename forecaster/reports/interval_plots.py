@@ -11,8 +11,8 @@ import pandas as pd
 from forecaster.reports.plots import (
     ACTUAL_STYLE,
     BOUNDARY_STYLE,
-    LAST_WINDOWS,
     STYLES,
+    last_windows,
     new_figure,
     time_axis,
 )
@@ -34,10 +34,7 @@ def fan_figure(
     """The model's last test forecasts with their intervals, widest level palest."""
     assert scored.intervals is not None
     horizon = scored.actual.shape[1]
-    picks = [len(scored.origins) - 1 - j * horizon for j in range(LAST_WINDOWS)]
-    picks = sorted(i for i in picks if i >= 0)
-    origins = scored.origins[picks]
-    start, stop = max(0, origins[0] - min(lookback, 2 * horizon)), origins[-1] + horizon
+    picks, origins, start, stop = last_windows(scored, lookback)
     figure, axes = new_figure(
         f"{name}: the last {len(picks)} forecasts with their prediction intervals",
         "time",

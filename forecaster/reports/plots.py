@@ -101,12 +101,7 @@ def last_windows_figure(
     """The last few test forecasts (model and baselines) over the actual values and some
     of the history before them."""
     horizon = scored.actual.shape[1]
-    # the last windows that do not overlap, so every forecast line is seen whole
-    picks = [len(scored.origins) - 1 - j * horizon for j in range(LAST_WINDOWS)]
-    picks = sorted(i for i in picks if i >= 0)
-    origins = scored.origins[picks]
-    start = max(0, origins[0] - min(lookback, 2 * horizon))
-    stop = origins[-1] + horizon
+    picks, origins, start, stop = last_windows(scored, lookback)
     figure, axes = new_figure(
         f"{name}: the last {len(picks)} forecasts of {horizon} steps against the actual values",
         "time",
@@ -127,6 +122,16 @@ def last_windows_figure(
     _legend_below(axes, ncol=3)
     time_axis(axes)
     return figure
+
+
+def last_windows(scored: PeriodForecasts, lookback: int) -> tuple[list[int], Any, int, int]:
+    """The last windows that do not overlap, so every forecast line is seen whole: their
+    positions, origins, and the rows to draw (some history before the first)."""
+    horizon = scored.actual.shape[1]
+    picks = [len(scored.origins) - 1 - j * horizon for j in range(LAST_WINDOWS)]
+    picks = sorted(i for i in picks if i >= 0)
+    origins = scored.origins[picks]
+    return picks, origins, max(0, origins[0] - min(lookback, 2 * horizon)), origins[-1] + horizon
 
 
 def one_step_figure(
