@@ -15,14 +15,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
-import subprocess
 import sys
-import time
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from environment import environment  # benchmarks/environment.py, beside this script
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -106,7 +104,10 @@ def main(argv: list[str] | None = None) -> int:
     spec_paths = sorted(SPECS.glob("etth1-*.yaml"), key=_spec_order)
     if args.only:
         spec_paths = [p for p in spec_paths if any(word in p.stem for word in args.only)]
-    report: dict[str, Any] = {"environment": _environment(), "runs": []}
+    report: dict[str, Any] = {
+        "environment": environment(["forecaster", "benchmarks/specs"]),
+        "runs": [],
+    }
     specs = [load_spec(path) for path in spec_paths]
     frames = {spec.name: load_frame(spec) for spec in specs}
     # Seed by seed over all specs, so that a benchmark cut short still covers every spec.
@@ -154,45 +155,6 @@ def _run(spec: Spec, frames: dict[str, pd.DataFrame]) -> dict[str, Any]:
 def _spec_order(path: Path) -> tuple[int, int]:
     kind, horizon = path.stem.split("-")[1:3]
     return (kind != "multivariate", int(horizon))
-
-
-def _environment() -> dict[str, Any]:
-    from forecaster.manifest import package_versions
-
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--", "forecaster", "benchmarks/specs"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-    except OSError:
-        commit, dirty = "unknown", ""
-    return {
-        "commit": commit + (" (with uncommitted changes)" if dirty else ""),
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "cpu": _cpu_name(),
-        "cpu_cores_available": len(os.sched_getaffinity(0))
-        if hasattr(os, "sched_getaffinity")
-        else os.cpu_count(),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "versions": package_versions(),
-        "started": time.time(),
-    }
-
-
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def summarise(runs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:

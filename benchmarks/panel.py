@@ -17,14 +17,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+
+from environment import environment  # benchmarks/environment.py, beside this script
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -66,7 +66,10 @@ def main(argv: list[str] | None = None) -> int:
     names = ["aus_retail", *(f"synthetic-{n}" for n in args.sizes)]
     if args.only:
         names = [name for name in names if name in args.only]
-    report: dict[str, Any] = {"environment": _environment(), "datasets": []}
+    report: dict[str, Any] = {
+        "environment": environment(["forecaster", "benchmarks/panel.py"]),
+        "datasets": [],
+    }
     report["baseline"] = _run_child("baseline", None)
     _say(f"baseline: {report['baseline']['rss_mib']:.0f} MiB after imports")
     with tempfile.TemporaryDirectory(prefix="panel-bench-") as folder:
@@ -349,55 +352,6 @@ def _memory() -> dict[str, float]:
 
 
 # ---------------------------------------------------------------- results
-
-
-def _environment() -> dict[str, Any]:
-    """Commit, date and hardware, as ``benchmarks/accuracy.py`` records them."""
-    from forecaster.manifest import package_versions
-
-    def git(*args: str) -> str:
-        return subprocess.run(
-            ["git", *args], cwd=ROOT, capture_output=True, text=True
-        ).stdout.strip()
-
-    try:
-        commit = git("rev-parse", "--short", "HEAD")
-        dirty = git("status", "--porcelain", "--", "forecaster", "benchmarks/panel.py")
-    except OSError:
-        commit, dirty = "unknown", ""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return {
-        "commit": commit + (" + uncommitted" if dirty else ""),
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "cpu": _cpu_name(),
-        "cpu_cores_available": cores,
-        "memory_gib": _memory_total_gib(),
-        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "versions": package_versions(),
-        "started": time.time(),
-    }
-
-
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def _memory_total_gib() -> float | None:
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                return round(int(line.split()[1]) / 2**20, 1)
-    except OSError:
-        pass
-    return None
 
 
 def _write(report: dict[str, Any], out: Path) -> None:

@@ -86,34 +86,11 @@ def series_key(values: Sequence[Any]) -> str:
     return KEY_SEPARATOR.join(str(value) for value in values)
 
 
-def read_long(
-    path: str | Path,
-    *,
-    id_columns: Sequence[str],
-    static_covariates: Sequence[str] = (),
-    time_column: str | None = None,
-    columns: Sequence[str] = (),
-    missing: MissingPolicy = "error",
-    column_fix: str | None = None,
-    boundaries: Boundaries | None = None,
-    **time: Any,
-) -> Panel:
-    """A long CSV or Parquet file: one row per (series, time); ``id_columns`` name a
-    series, ``static_covariates`` hold one value per series."""
-    frame, where = read_rows(path, time.pop("row_filter", None))
-    return long_panel(
-        frame,
-        where,
-        str(path),
-        id_columns=id_columns,
-        static_covariates=static_covariates,
-        time_column=time_column,
-        columns=columns,
-        missing=missing,
-        column_fix=column_fix,
-        boundaries=boundaries,
-        **time,
-    )
+def read_long(path: str | Path, **options: Any) -> Panel:
+    """A long CSV or Parquet file, one row per (series, time), as ``long_panel`` reads it
+    (``options`` are its keywords, and ``row_filter``)."""
+    frame, where = read_rows(path, options.pop("row_filter", None))
+    return long_panel(frame, where, str(path), **options)
 
 
 def long_panel(

@@ -63,20 +63,27 @@ def load_frame(
     )
 
 
-def load_data(spec: Spec, boundaries: Boundaries | None = None) -> pd.DataFrame | Panel:
-    """The spec's data: a frame for one wide series, a panel for long data; gaps filled
-    within the split's periods (or ``boundaries``), each series on its own."""
+def load_data(
+    spec: Spec,
+    boundaries: Boundaries | None = None,
+    path: str | Path | None = None,
+    frequency: str | None = None,
+) -> pd.DataFrame | Panel:
+    """The spec's data (or ``path``): a frame for one wide series, a panel for long data;
+    gaps filled within the split's periods (or ``boundaries``), each series on its own.
+    ``frequency`` replaces ``data.frequency`` (a bundle reads at the step it trained on)."""
     if not spec.data.id_columns:
-        return load_frame(spec, boundaries=boundaries)
+        return load_frame(spec, path, boundaries)
+    time = time_options(spec.data) | ({"frequency": frequency} if frequency else {})
     return read_long(
-        spec.data.path,
+        path or spec.data.path,
         id_columns=spec.data.id_columns,
         static_covariates=spec.data.static_covariates,
         time_column=spec.data.time_column,
         columns=spec.data.columns,
         missing=spec.data.missing,
         boundaries=boundaries or split_boundaries(spec.data.split),
-        **time_options(spec.data),
+        **time,
     )
 
 

@@ -15,8 +15,9 @@ from forecaster.evaluation.calibration import add_intervals
 from forecaster.evaluation.scoring import ModelEvaluation, score_periods
 from forecaster.evaluation.series_scoring import score_panel
 from forecaster.frequency import infer_frequency
-from forecaster.panel import read_long
+from forecaster.panel import Panel
 from forecaster.predict import Forecaster
+from forecaster.preparation import load_data
 from forecaster.reports.model import write_model_report
 from forecaster.reports.series import write_per_series
 from forecaster.storage import EVALUATION, check_replaceable, staged_folder, write_json
@@ -106,16 +107,8 @@ def _evaluate_long(
     """Every series of the long CSV cut by the bundle's split, each on its own; series
     the model never saw are scored too, on scalers fit on their own training rows."""
     spec, prep = forecaster.spec, forecaster.preprocessing
-    panel = read_long(
-        path,
-        id_columns=prep.id_columns,
-        static_covariates=spec.data.static_covariates,
-        time_column=prep.time_column,
-        columns=prep.columns,
-        missing=prep.missing,
-        boundaries=split_boundaries(spec.data.split),
-        **(time_options(spec.data) | {"frequency": prep.frequency}),
-    )
+    panel = load_data(spec, path=path, frequency=prep.frequency)
+    assert isinstance(panel, Panel)
     panel, series_periods, left_out = scorable_series(
         panel, spec.data.split, prep.lookback, prep.horizon, prep.season, str(path)
     )

@@ -116,7 +116,11 @@ def test_backtest_and_compare_report_coverage(tmp_path: Path, series_csv: Path) 
     backtest = json.loads((out / "backtest.json").read_text())
     assert all("intervals" in fold["metrics"] for fold in backtest["per_fold"])  # per fold
     pooled = backtest["pooled"]["intervals"]["80"]["model"]
-    assert 0 <= pooled["coverage"] <= 1 and pooled["winkler"] > 0
+    folds = [fold["metrics"] for fold in backtest["per_fold"]]
+    # the pooled coverage is every fold's windows together: the window-weighted mean
+    weighted = sum(f["intervals"]["80"]["model"]["coverage"] * f["windows"] for f in folds)
+    assert pooled["coverage"] == pytest.approx(weighted / sum(f["windows"] for f in folds))
+    assert pooled["winkler"] > 0
     out = tmp_path / "compare"
     arguments = ["compare", str(spec), "--seeds", "2", "--out", str(out)]
     result = runner.invoke(app, arguments)
