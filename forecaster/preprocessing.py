@@ -14,6 +14,7 @@ from forecaster.data import read_csv
 from forecaster.features import StaticEncoding
 from forecaster.panel import Panel
 from forecaster.scaling import Scaler, fit_scaler
+from forecaster.spec import quantile_pair
 
 
 @dataclass(frozen=True)
@@ -47,8 +48,8 @@ class Preprocessing:
 
     def level_quantiles(self, level: int) -> tuple[int, int]:
         """Positions of a level's lower and upper quantile in the head's output."""
-        tail = round((100 - level) / 200, 6)
-        return self.quantiles.index(tail), self.quantiles.index(round(1 - tail, 6))
+        lower, upper = quantile_pair(level)
+        return self.quantiles.index(lower), self.quantiles.index(upper)
 
     def interval_columns(
         self, forecast: np.ndarray, scale: np.ndarray, head: np.ndarray | None = None

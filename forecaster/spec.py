@@ -243,6 +243,13 @@ class TrainSpec(_Strict):
     series_weights: Literal["windows", "equal"] = "windows"
 
 
+def quantile_pair(level: int) -> tuple[float, float]:
+    """The lower and upper quantile of a central ``level`` percent range: 80 -> (0.1, 0.9).
+    Rounded, so that every place that looks a quantile up finds the same number."""
+    tail = round((100 - level) / 200, 6)
+    return tail, round(1 - tail, 6)
+
+
 class IntervalSpec(_Strict):
     """Prediction intervals at these levels (percent): split conformal prediction on the
     validation windows, or a quantile head trained on the pinball loss (conformalised on
@@ -262,8 +269,7 @@ class IntervalSpec(_Strict):
         """The head's quantiles: both ends of every level's range, and the median."""
         if self.method != "quantile":
             return []
-        tails = [round((100 - level) / 200, 6) for level in self.levels]
-        return sorted({0.5, *tails, *(round(1 - tail, 6) for tail in tails)})
+        return sorted({0.5, *(q for level in self.levels for q in quantile_pair(level))})
 
     @field_validator("levels")
     @classmethod

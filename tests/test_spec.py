@@ -148,3 +148,13 @@ def test_long_data_options_are_checked_together() -> None:
         parse_spec({**MINIMAL, "model": {"id_embedding": True}})
     with pytest.raises(InputError, match="names a series"):
         parse_spec({**long, "data": {**long["data"], "covariates": ["store"]}})
+
+
+def test_a_quantile_head_has_both_ends_of_every_level_and_the_median() -> None:
+    spec = parse_spec({**MINIMAL, "intervals": {"levels": [95, 80, 99], "method": "quantile"}})
+    assert spec.intervals.levels == [80, 95, 99]
+    assert spec.intervals.quantiles == [0.005, 0.025, 0.1, 0.5, 0.9, 0.975, 0.995]
+    conformal = parse_spec({**MINIMAL, "intervals": {"levels": [80]}})
+    assert conformal.intervals.quantiles == []
+    with pytest.raises(InputError, match="intervals.levels: levels are percentages"):
+        parse_spec({**MINIMAL, "intervals": {"levels": [100]}})

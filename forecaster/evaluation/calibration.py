@@ -22,7 +22,7 @@ from forecaster.evaluation.intervals import (
     rolling_widths,
 )
 from forecaster.evaluation.scoring import PeriodForecasts
-from forecaster.spec import Spec
+from forecaster.spec import Spec, quantile_pair
 
 
 def add_intervals(
@@ -132,8 +132,7 @@ def _head_bounds(
     """Each level's (lower, upper) quantile of a head's ``[W, H, T, Q]`` output."""
     bounds = {}
     for level in levels:
-        tail = round((100 - level) / 200, 6)
-        lower, upper = list(quantile_levels).index(tail), list(quantile_levels).index(1 - tail)
+        lower, upper = (list(quantile_levels).index(q) for q in quantile_pair(level))
         bounds[level] = (quantiles[..., lower], quantiles[..., upper])
     return bounds
 
