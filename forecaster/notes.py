@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 logger = logging.getLogger("forecaster")
 
@@ -25,3 +27,15 @@ def show_notes() -> None:
         logger.addHandler(_StderrHandler())
     logger.setLevel(logging.INFO)
     logger.propagate = False
+
+
+@contextmanager
+def notes_muted() -> Iterator[None]:
+    """No notes inside the block: a loop that forecasts the same history again and again
+    (timing it) would repeat the same note each time."""
+    level = logger.level
+    logger.setLevel(logging.WARNING + 1)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)

@@ -43,6 +43,7 @@ from forecaster.evaluation.verdict import (
     long_horizon_steps,
 )
 from forecaster.manifest import environment
+from forecaster.notes import notes_muted
 from forecaster.panel import Panel
 from forecaster.predict import Forecaster
 from forecaster.preparation import load_data
@@ -202,11 +203,12 @@ def _run_once(
 def forecast_latency_ms(bundle: Path, forecast: Callable[[Forecaster], None]) -> float:
     """Median wall time of one ``forecast`` from the reloaded bundle, after warm-up calls."""
     forecaster = load_bundle(bundle)
-    for _ in range(LATENCY_WARMUP_CALLS):
-        forecast(forecaster)
     timings = []
-    for _ in range(LATENCY_TIMED_CALLS):
-        started = time.perf_counter()
-        forecast(forecaster)
-        timings.append(time.perf_counter() - started)
+    with notes_muted():
+        for _ in range(LATENCY_WARMUP_CALLS):
+            forecast(forecaster)
+        for _ in range(LATENCY_TIMED_CALLS):
+            started = time.perf_counter()
+            forecast(forecaster)
+            timings.append(time.perf_counter() - started)
     return 1000 * statistics.median(timings)
