@@ -146,6 +146,12 @@ def predict_command(
             "repeat for more.",
         ),
     ] = None,
+    future: Annotated[
+        Path | None,
+        typer.Option(
+            help="CSV of the future covariates over the horizon (the rows after the history)."
+        ),
+    ] = None,
 ) -> None:
     """Forecast the horizon steps after the last row of the CSV (every series of long data)."""
     if out is not None and out.is_dir():  # before TensorFlow's seconds of start-up
@@ -156,7 +162,7 @@ def predict_command(
     from forecaster.commands.predict import predict
     from forecaster.time_axis import write_table
 
-    forecast = predict(bundle, data, out, ids or ())
+    forecast = predict(bundle, data, out, ids or (), future)
     if out is None:
         write_table(forecast, sys.stdout)
     else:

@@ -32,6 +32,7 @@ def build_model(
     num_targets: int,
     static_sizes: Sequence[int] = (),
     quantiles: Sequence[float] = (),
+    num_known: int = 0,
 ) -> keras.Model:
     """The spec's network: optional per-window normalisation, optional channel
     independence and segment input around the LSTM/GRU core, then a dense or a
@@ -41,6 +42,11 @@ def build_model(
     covariates (the same at every step): a category code (``static_sizes[j]`` codes) is
     embedded, a number (size 0) passed on; both join every step's inputs after the
     normalisation, which sees only the other columns.
+
+    The ``num_known`` columns before the static ones are known in advance (future
+    covariates, calendar, holidays): they join every step's inputs after the
+    normalisation, and the model takes a second input ``future`` ``[batch, horizon,
+    num_known]`` with their values over the horizon (see ``_known_effect``).
 
     With ``quantiles`` the output is ``[batch, horizon, targets, quantiles]``: a quantile
     head whose quantiles cannot cross (see ``_ordered_quantiles``); else
@@ -56,8 +62,11 @@ def build_model(
         raise ValueError("channel_independent needs every input column to be a target")
 
     inputs = keras.Input(shape=(lookback, num_features), name="history")
+    future = keras.Input(shape=(horizon, num_known), name="future") if num_known else None
     num_dynamic = num_features - len(static_sizes)
-    dynamic = inputs[:, :, :num_dynamic] if static_sizes else inputs  # [B, L, F]
+    num_observed = num_dynamic - num_known
+    # [B, L, F]: the observed columns (targets, past covariates)
+    dynamic = inputs[:, :, :num_observed] if num_observed < num_features else inputs
     x = dynamic
     if spec.normalization == "instance":
         # Each window is standardised by its own mean and spread and the forecast is
@@ -73,6 +82,10 @@ def build_model(
         # window ends, and the freshest observation is never averaged away.
         level = dynamic[:, -1:, :]
         x = dynamic - level
+    if num_known:
+        # known inputs join as they are: a window's own level and spread must not move
+        # the hour of day or a holiday flag. [B, L, F] + [B, L, K] -> [B, L, F + K]
+        x = ops.concatenate([x, inputs[:, :, num_observed:num_dynamic]], axis=-1)
     if static_sizes:
         static = _static_inputs(inputs[:, 0, num_dynamic:], static_sizes, layers, ops)
         # [B, E] -> [B, L, E], joined to every step: [B, L, F] + [B, L, E] -> [B, L, F + E]
@@ -98,18 +111,25 @@ def build_model(
 
     outputs_per_sequence = 1 if spec.channel_independent else num_targets
     if spec.decoder == "segments":
-        forecast = _segment_decoder(
+        forecast, context = _segment_decoder(
             spec, x, inputs, horizon, channels, outputs_per_sequence, layers, ops
         )
+        if future is not None:
+            forecast = forecast + _known_effect(context, future, num_targets, layers, ops)
     elif quantiles:
-        x = _recurrent_stack(spec, x, layers)
-        x = layers.Dense(horizon * num_targets * len(quantiles), name="head")(x)
+        context = _recurrent_stack(spec, x, layers)
+        x = layers.Dense(horizon * num_targets * len(quantiles), name="head")(context)
         raw = layers.Reshape((horizon, num_targets, len(quantiles)), name="quantile_head")(x)
+        if future is not None:
+            effect = _known_effect(context, future, num_targets * len(quantiles), layers, ops)
+            raw = raw + ops.reshape(effect, (-1, horizon, num_targets, len(quantiles)))
         forecast = _ordered_quantiles(raw, quantiles, ops)  # [B, H, T, Q]
     else:
-        x = _recurrent_stack(spec, x, layers)
-        x = layers.Dense(horizon * outputs_per_sequence, name="head")(x)
+        context = _recurrent_stack(spec, x, layers)
+        x = layers.Dense(horizon * outputs_per_sequence, name="head")(context)
         forecast = layers.Reshape((horizon, outputs_per_sequence), name="forecast")(x)
+        if future is not None:
+            forecast = forecast + _known_effect(context, future, num_targets, layers, ops)
 
     if spec.channel_independent:
         # [batch x columns, horizon, 1] back to [batch, horizon, columns]
@@ -124,7 +144,21 @@ def build_model(
         forecast = forecast * spread[:, :, :num_targets] + level[:, :, :num_targets]
     elif spec.normalization == "last":
         forecast = forecast + level[:, :, :num_targets]
-    return keras.Model(inputs, forecast, name=f"{spec.cell}_forecaster")
+    model_inputs = inputs if future is None else [inputs, future]
+    return keras.Model(model_inputs, forecast, name=f"{spec.cell}_forecaster")
+
+
+def _known_effect(context: Any, future: Any, outputs: int, layers: Any, ops: Any) -> Any:
+    """What the known inputs of each horizon step add to that step's forecast (in the
+    window's normalised units): one small network shared by every step, reading the
+    step's known inputs beside the encoder's summary of the history, so a holiday can
+    lower a busy hour more than a quiet one. ``context`` ``[B, U]`` and ``future``
+    ``[B, H, K]`` give ``[B, H, outputs]``."""
+    horizon = int(future.shape[1])
+    # [B, U] -> [B, H, U], beside [B, H, K] -> [B, H, U + K]
+    steps = ops.concatenate([ops.repeat(context[:, None, :], horizon, axis=1), future], axis=-1)
+    hidden = layers.Dense(int(context.shape[-1]), activation="relu", name="known_hidden")(steps)
+    return layers.Dense(outputs, name="known_head")(hidden)
 
 
 def _ordered_quantiles(raw: Any, quantiles: Sequence[float], ops: Any) -> Any:
@@ -209,7 +243,8 @@ def _segment_decoder(
     as input; a dense layer turns each step's output into that segment's values.
 
     All segments decode at once and independently, so errors do not accumulate over the
-    horizon as in step-by-step decoding. Returns ``[sequences, horizon, outputs]``.
+    horizon as in step-by-step decoding. Returns ``[sequences, horizon, outputs]`` and the
+    encoder's final output ``[sequences, units]``.
     """
     units, segment = spec.units[0], spec.segment_length
     assert segment is not None
@@ -250,7 +285,8 @@ def _segment_decoder(
         decoded = layers.Dropout(spec.dropout, name="dropout_1")(decoded)
     values = layers.Dense(segment * outputs_per_sequence, name="segment_head")(decoded)
     values = ops.reshape(values, (-1, num_segments * segment, outputs_per_sequence))
-    return values[:, :horizon, :] if num_segments * segment != horizon else values
+    values = values[:, :horizon, :] if num_segments * segment != horizon else values
+    return values, states[0]
 
 
 def recurrent_layers(model: keras.Model) -> list[Any]:

@@ -81,6 +81,20 @@ class Panel:
             self.statics.iloc[list(keep)].reset_index(drop=True),
         )
 
+    def split_last(self, rows: int) -> tuple[Panel, Panel]:
+        """Each series without its last ``rows`` rows, and those rows alone (every series
+        must have more)."""
+        lengths = np.diff(self.starts)
+        assert (lengths > rows).all()
+        rows_to_end = self.starts[1:][self.series_of_rows()] - np.arange(len(self.frame))
+        head, tail = np.flatnonzero(rows_to_end > rows), np.flatnonzero(rows_to_end <= rows)
+        head_starts = np.concatenate([[0], np.cumsum(lengths - rows)]).astype(np.int64)
+        tail_starts = np.arange(self.num_series + 1, dtype=np.int64) * rows
+        return (
+            Panel(self.frame.iloc[head], head_starts, self.ids, self.statics),
+            Panel(self.frame.iloc[tail], tail_starts, self.ids, self.statics),
+        )
+
 
 def series_key(values: Sequence[Any]) -> str:
     return KEY_SEPARATOR.join(str(value) for value in values)

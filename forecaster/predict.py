@@ -15,6 +15,7 @@ import pandas as pd
 from forecaster.data import prepare_frame, read_rows, time_options
 from forecaster.errors import InputError
 from forecaster.frequency import future_index
+from forecaster.future import future_inputs, missing_future, read_future
 from forecaster.notes import logger
 from forecaster.panel import KEY_SEPARATOR, Panel, long_panel
 from forecaster.preprocessing import Preprocessing
@@ -45,7 +46,11 @@ class Forecaster:
         return self.preprocessing.horizon
 
     def predict(
-        self, history: pd.DataFrame, source: str = "history", ids: Sequence[str] = ()
+        self,
+        history: pd.DataFrame,
+        source: str = "history",
+        ids: Sequence[str] = (),
+        future: pd.DataFrame | None = None,
     ) -> pd.DataFrame:
         """Forecast the ``horizon`` steps after the last row of ``history``.
 
@@ -54,11 +59,17 @@ class Forecaster:
         with the future timestamps, then one column per target. Long data: ``history`` has
         the id columns too, every series is forecast (or those whose key is in ``ids``), and
         the table has the id columns first, one row per series and step.
+
+        ``future`` holds the future covariates over the horizon (the time column, the id
+        columns of long data and each of ``data.future_covariates``); a model trained
+        without them needs none (calendar and holidays are generated).
         """
         prep = self.preprocessing
+        known = self._read_future(future)
         if prep.is_long:
             where = lambda i: f"row position {i}"  # noqa: E731
-            return self.predict_panel(self._long_panel(history, where, source), source, ids)
+            panel = self._long_panel(history, where, source)
+            return self.predict_panel(panel, source, ids, known, "future")
         frame = prepare_frame(
             history,
             time_column=prep.time_column,
@@ -68,21 +79,47 @@ class Forecaster:
             column_fix=prep.column_fix,
             **self._time_options,
         )
-        return self._forecast(frame, source)
+        return self._forecast(frame, source, known, "future")
 
-    def predict_csv(self, path: str | Path, ids: Sequence[str] = ()) -> pd.DataFrame:
+    def predict_csv(
+        self, path: str | Path, ids: Sequence[str] = (), future: str | Path | None = None
+    ) -> pd.DataFrame:
+        """``predict`` from a CSV or Parquet file of history (and one of ``future``)."""
         prep = self.preprocessing
+        known, future_source = self._read_future(future), str(future)
         if prep.is_long:
             time = self._time_options
             rows, where = read_rows(path, time.pop("row_filter", None))
             panel = self._long_panel(rows, where, str(path), **time)
-            return self.predict_panel(panel, str(path), ids)
+            return self.predict_panel(panel, str(path), ids, known, future_source)
         frame = prep.read_csv(path, column_fix=prep.column_fix, **self._time_options)
-        return self._forecast(frame, str(path))
+        return self._forecast(frame, str(path), known, future_source)
 
-    def predict_panel(self, panel: Panel, source: str, ids: Sequence[str] = ()) -> pd.DataFrame:
+    def _read_future(self, future: str | Path | pd.DataFrame | None) -> Panel | None:
+        if future is None:
+            if self.preprocessing.future_covariates:
+                raise missing_future(self.preprocessing)  # before reading any history
+            return None
+        if not self.preprocessing.future_covariates:
+            source = "future" if isinstance(future, pd.DataFrame) else str(future)
+            raise InputError(
+                f"{source}: the model has no future covariates (data.future_covariates was "
+                "empty when it was trained; calendar and holidays are generated); fix: leave "
+                "--future out"
+            )
+        return read_future(self.preprocessing, future, self._time_options)
+
+    def predict_panel(
+        self,
+        panel: Panel,
+        source: str,
+        ids: Sequence[str] = (),
+        future: Panel | None = None,
+        future_source: str = "future",
+    ) -> pd.DataFrame:
         """Every series of ``panel`` (or those named in ``ids``) forecast in batched model
-        calls, not one call per series; a long table, series by series."""
+        calls, not one call per series; a long table, series by series. ``future``: the
+        future covariates over each series' horizon."""
         prep = self.preprocessing
         panel = _select(panel, ids, source)
         lengths = np.diff(panel.starts)
@@ -102,8 +139,10 @@ class Forecaster:
         inputs = prep.model_inputs(panel)  # [rows, columns + statics]
         recent = np.stack(
             [inputs[stop - prep.lookback : stop] for stop in panel.starts[1:]]
-        )  # [series, lookback, columns + statics]
-        output = np.asarray(self.model.predict(recent, batch_size=256, verbose=0))
+        )  # [series, lookback, columns + calendar + statics]
+        known = future_inputs(prep, panel, centers, scales, future, future_source)
+        model_input = recent if known is None else [recent, known]
+        output = np.asarray(self.model.predict(model_input, batch_size=256, verbose=0))
         num_targets = len(prep.targets)
         spread, center = scales[:, None, :num_targets], centers[:, None, :num_targets]
         if prep.quantiles:  # [series, H, T, Q]: every quantile on the series' scale
@@ -155,7 +194,9 @@ class Forecaster:
         """The spec's reading of the time column, at the frequency the model was trained on."""
         return time_options(self.spec.data) | {"frequency": self.preprocessing.frequency}
 
-    def _forecast(self, frame: pd.DataFrame, source: str) -> pd.DataFrame:
+    def _forecast(
+        self, frame: pd.DataFrame, source: str, future: Panel | None, future_source: str
+    ) -> pd.DataFrame:
         prep = self.preprocessing
         if len(frame) < prep.lookback:
             raise InputError(
@@ -164,10 +205,22 @@ class Forecaster:
             )
         check_history(frame.index[-prep.lookback :], prep.time_style, prep.timezone, source)
         recent = frame.to_numpy(dtype=np.float32)[-prep.lookback :]
-        scaled = prep.scaler.transform(recent)
+        scaled = prep.with_calendar(
+            prep.scaler.transform(recent), frame.index[-prep.lookback :], source
+        )
+        assert prep.scaler is not None
+        known = future_inputs(
+            prep,
+            Panel.single(frame),
+            prep.scaler.center[None],
+            prep.scaler.scale[None],
+            future,
+            future_source,
+        )
+        model_input = scaled[None] if known is None else [scaled[None], known]
         # the compiled predict function: calling the model eagerly steps the recurrence in
         # Python, about a hundred times slower for one window
-        output = np.asarray(self.model.predict_on_batch(scaled[None]))[0]
+        output = np.asarray(self.model.predict_on_batch(model_input))[0]
         num_targets = len(prep.targets)
         spread, center = prep.scaler.scale[:num_targets], prep.scaler.center[:num_targets]
         if prep.quantiles:  # [H, T, Q]
@@ -203,7 +256,8 @@ def predict_windows(
         preprocessing.horizon,
         num_targets,
         batch_size,
-    ).map(lambda inputs, _targets: inputs)
+        known=preprocessing.known_range,
+    ).map(lambda inputs, _targets: (inputs,))  # a 1-tuple: inputs alone, even as a pair
     return np.asarray(model.predict(dataset, verbose=0))
 
 

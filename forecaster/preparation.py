@@ -102,6 +102,8 @@ def prepare(spec: Spec, frame: pd.DataFrame, periods: Periods | None = None) -> 
     values = frame.to_numpy(dtype=np.float64)[: periods.end]
     scaler, scaled = scale_series(spec.scaling, values, periods.train_end, source)
     preprocessing = _preprocessing(spec, frame.index, frequency, season, scaler=scaler)
+    preprocessing.calendar.check_varies(frame.index[: periods.train_end], source)
+    scaled = preprocessing.with_calendar(scaled, frame.index[: periods.end], source)
     series_periods = SeriesPeriods(np.zeros(1, dtype=np.int64), (periods,))
     panel = Panel.single(frame.iloc[: periods.end])
     return Prepared(
@@ -136,7 +138,6 @@ def prepare_panel(spec: Spec, panel: Panel, given: SeriesPeriods | None = None) 
     )
     statics = fit_statics(panel.statics, panel.keys, spec.model.id_embedding)
     static_inputs = statics.encode(panel.statics, panel.keys)[panel.series_of_rows()]
-    scaled = np.concatenate([scaled, static_inputs.astype(np.float32)], axis=1)
     train_origins, train_series = series_periods.origins("train", lookback, horizon)
     val_origins, _ = series_periods.origins("val", lookback, horizon)
     weights = None
@@ -154,6 +155,10 @@ def prepare_panel(spec: Spec, panel: Panel, given: SeriesPeriods | None = None) 
         series_scalers=dict(zip(panel.keys, scalers, strict=True)),
         statics=statics,
     )
+    first = series_periods.periods[0]
+    preprocessing.calendar.check_varies(panel.series(0).index[: first.train_end], source)
+    scaled = preprocessing.with_calendar(scaled, panel.frame.index, source)
+    scaled = np.concatenate([scaled, static_inputs.astype(np.float32)], axis=1)
     return Prepared(
         preprocessing,
         series_periods.periods[0],
@@ -183,5 +188,7 @@ def _preprocessing(
         time_style=style,
         timezone=zone,
         quantiles=spec.intervals.quantiles if spec.intervals is not None else [],
+        future_covariates=list(spec.data.future_covariates),
+        calendar=spec.data.known_calendar,
         **scaling,
     )

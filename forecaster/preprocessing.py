@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from forecaster.calendar_features import Calendar
 from forecaster.data import read_csv
 from forecaster.features import StaticEncoding
 from forecaster.panel import Panel
@@ -38,6 +39,30 @@ class Preprocessing:
     # conformal half-widths per level, [horizon, targets] in units of each series' scale
     calibration: dict[int, np.ndarray] = field(default_factory=dict)
     quantiles: list[float] = field(default_factory=list)  # the model's quantile head
+    future_covariates: list[str] = field(default_factory=list)  # known through the horizon
+    calendar: Calendar = field(default_factory=Calendar)  # generated known inputs
+
+    @property
+    def known_columns(self) -> list[str]:
+        """The inputs the model also gets over the horizon: future covariates, then the
+        generated calendar and holiday columns. In the model's input they follow the
+        targets and past covariates (and precede any static columns)."""
+        return [*self.future_covariates, *self.calendar.columns]
+
+    @property
+    def known_range(self) -> tuple[int, int] | None:
+        """The model-input columns of ``known_columns`` (None: the model has none)."""
+        if not self.known_columns:
+            return None
+        first = len(self.targets) + len(self.covariates)
+        return first, first + len(self.known_columns)
+
+    def with_calendar(self, scaled: np.ndarray, index: pd.Index, source: str) -> np.ndarray:
+        """``scaled`` (``[rows, columns]``) with the calendar columns of ``index`` after it."""
+        if not self.calendar:
+            return scaled
+        generated = self.calendar.values(index, source).astype(scaled.dtype)
+        return np.concatenate([scaled, generated], axis=1)
 
     def split_output(self, output: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """A model's output as (point forecast ``[..., H, T]``, quantiles ``[..., H, T, Q]``
@@ -71,12 +96,15 @@ class Preprocessing:
         return columns
 
     def model_inputs(self, panel: Panel) -> np.ndarray:
-        """``[rows, columns + statics]`` float32: every row scaled by its own series'
-        scaler, then the series' static covariates (codes and standardised numbers)."""
+        """``[rows, columns + calendar + statics]`` float32: every row scaled by its own
+        series' scaler, the calendar columns of its timestamp, then the series' static
+        covariates (codes and standardised numbers)."""
         centers, scales, _ = self.series_scaling(panel)
         by_row = panel.series_of_rows()
         values = panel.frame.to_numpy(dtype=np.float64)
-        scaled = (values - centers[by_row]) / scales[by_row]
+        scaled = self.with_calendar(
+            (values - centers[by_row]) / scales[by_row], panel.frame.index, "data"
+        )
         static = self.statics.encode(panel.statics, panel.keys)[by_row]
         return np.concatenate([scaled, static], axis=1).astype(np.float32)
 
@@ -104,7 +132,7 @@ class Preprocessing:
 
     @property
     def columns(self) -> list[str]:
-        return [*self.targets, *self.covariates]
+        return [*self.targets, *self.covariates, *self.future_covariates]
 
     @property
     def column_fix(self) -> str:
@@ -151,6 +179,8 @@ class Preprocessing:
                 else {}
             )
             | ({"quantiles": self.quantiles} if self.quantiles else {})
+            | ({"future_covariates": self.future_covariates} if self.future_covariates else {})
+            | ({"calendar": self.calendar.to_dict()} if self.calendar else {})
             | (
                 {
                     "id_columns": self.id_columns,
@@ -164,12 +194,13 @@ class Preprocessing:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Preprocessing:
-        skip = ("columns", "scaler", "series_scalers", "statics", "calibration")
+        skip = ("columns", "scaler", "series_scalers", "statics", "calibration", "calendar")
         fields = {k: v for k, v in data.items() if k not in skip}
         scalers = data.get("series_scalers") or {}
         return cls(
             **fields,
             statics=StaticEncoding.from_dict(data.get("statics") or {}),
+            calendar=Calendar.from_dict(data["calendar"]) if data.get("calendar") else Calendar(),
             calibration={
                 int(level): np.asarray(width, dtype=np.float64)
                 for level, width in (data.get("calibration") or {}).items()

@@ -23,6 +23,7 @@ from pydantic import (
     model_validator,
 )
 
+from forecaster.calendar_features import Calendar, check_holiday_country
 from forecaster.errors import InputError
 from forecaster.spec_errors import describe
 
@@ -32,6 +33,9 @@ Normalization = Literal["instance", "last", "none"]
 Decoder = Literal["dense", "segments"]
 Loss = Literal["mse", "mae", "huber"]
 TrainingRange = Literal["expanding", "sliding"]
+CalendarFeature = Literal[
+    "minute", "hour", "weekday", "day_of_month", "day_of_year", "week_of_year", "month"
+]
 
 
 class _Strict(BaseModel):
@@ -99,6 +103,19 @@ Split = Annotated[
 ]
 
 
+class HolidaySpec(_Strict):
+    """``data.holidays``: a flag for each public holiday of a country (and subdivision)."""
+
+    country: str = Field(min_length=2, max_length=3)  # ISO 3166, e.g. AU
+    subdiv: str | None = None  # e.g. VIC
+    distances: bool = False  # also days to the next and since the last holiday
+
+    @model_validator(mode="after")
+    def _known_country(self) -> HolidaySpec:
+        check_holiday_country(self.country, self.subdiv)
+        return self
+
+
 class DataSpec(_Strict):
     path: Path
     time_column: str | None = None
@@ -113,6 +130,25 @@ class DataSpec(_Strict):
     filter: dict[str, str | int | float] = {}  # keep rows whose column holds the value
     id_columns: list[str] = []  # long data: the columns that name a series
     static_covariates: list[str] = []  # constant per series: categories or numbers
+    future_covariates: list[str] = []  # known through the horizon (weather forecasts, prices)
+    calendar: list[CalendarFeature] = []  # generated from the timestamps, in local time
+    holidays: HolidaySpec | None = None  # public holidays from the holidays package
+    calendar_timezone: str | None = None  # local zone of calendar and holidays; None: the data's
+
+    @field_validator("calendar_timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        from zoneinfo import ZoneInfo
+
+        try:
+            ZoneInfo(value)
+        except (ValueError, KeyError, OSError):
+            raise ValueError(
+                f"{value!r} is not a time zone; use an IANA name such as Australia/Melbourne"
+            ) from None
+        return value
 
     @field_validator("frequency")
     @classmethod
@@ -140,10 +176,16 @@ class DataSpec(_Strict):
 
     @model_validator(mode="after")
     def _distinct_columns(self) -> DataSpec:
-        columns = [*self.targets, *self.covariates]
+        columns = self.columns
         repeated = sorted({c for c in columns if columns.count(c) > 1})
         if repeated:
-            raise ValueError(f"columns listed twice in targets/covariates: {', '.join(repeated)}")
+            raise ValueError(
+                "columns listed twice in targets/covariates/future_covariates: "
+                + ", ".join(repeated)
+            )
+        repeated_features = sorted({c for c in self.calendar if self.calendar.count(c) > 1})
+        if repeated_features:
+            raise ValueError(f"data.calendar lists {', '.join(repeated_features)} twice")
         shared = sorted(set(self.id_columns) & set(columns))
         if shared:
             raise ValueError(
@@ -174,8 +216,26 @@ class DataSpec(_Strict):
 
     @property
     def columns(self) -> list[str]:
-        """Model input columns: targets first, so target ``i`` is input feature ``i``."""
-        return [*self.targets, *self.covariates]
+        """Model input columns read from the data: targets first, so target ``i`` is input
+        feature ``i``, then past covariates, then future covariates."""
+        return [*self.targets, *self.covariates, *self.future_covariates]
+
+    @property
+    def known_calendar(self) -> Calendar:
+        """The calendar and holiday inputs to generate from the timestamps."""
+        holidays = self.holidays
+        return Calendar(
+            features=list(self.calendar),
+            holiday_country=holidays.country if holidays else None,
+            holiday_subdiv=holidays.subdiv if holidays else None,
+            holiday_distances=holidays.distances if holidays else False,
+            timezone=self.calendar_timezone,
+        )
+
+    @property
+    def has_known_inputs(self) -> bool:
+        """Whether the model gets inputs over the horizon (future covariates, calendar)."""
+        return bool(self.future_covariates) or bool(self.known_calendar)
 
 
 class WindowSpec(_Strict):
@@ -326,6 +386,12 @@ class Spec(_Strict):
             raise ValueError(
                 "model.channel_independent reads each column alone, so data.static_covariates "
                 "would be ignored; remove them or set channel_independent: false"
+            )
+        if self.model.channel_independent and self.data.has_known_inputs:
+            raise ValueError(
+                "model.channel_independent forecasts each column from its own history only, "
+                "so data.future_covariates, calendar and holidays would be ignored; remove "
+                "them or set channel_independent: false"
             )
         if self.model.channel_independent and self.data.covariates:
             raise ValueError(

@@ -77,7 +77,8 @@ def fit(
     first_epoch = checkpoint.first_epoch() if checkpoint is not None else 0
     train_data, val_data = datasets(spec, prepared, first_epoch)
     static_sizes = prepared.preprocessing.statics.vocabulary_sizes
-    model = compiled_model(spec, prepared.scaled.shape[1], static_sizes)
+    num_known = len(prepared.preprocessing.known_columns)
+    model = compiled_model(spec, prepared.scaled.shape[1], static_sizes, num_known)
     epoch_log = EpochLog()
     callbacks = training_callbacks(spec, epoch_log, checkpoint)
 
@@ -122,6 +123,7 @@ def datasets(
     validation batches in time order."""
     lookback, horizon = spec.window.lookback, spec.window.horizon
     num_targets, batch_size = len(spec.data.targets), spec.train.batch_size
+    known = prepared.preprocessing.known_range
     train_data = window_dataset(
         prepared.scaled,
         prepared.train_origins,
@@ -133,16 +135,26 @@ def datasets(
         first_epoch=first_epoch,
         num_epochs=spec.train.epochs - first_epoch,
         weights=prepared.train_weights,
+        known=known,
     )
     val_data = window_dataset(
-        prepared.scaled, prepared.val_origins, lookback, horizon, num_targets, batch_size
+        prepared.scaled,
+        prepared.val_origins,
+        lookback,
+        horizon,
+        num_targets,
+        batch_size,
+        known=known,
     )
     return train_data, val_data
 
 
-def compiled_model(spec: Spec, num_columns: int, static_sizes: Sequence[int] = ()) -> keras.Model:
+def compiled_model(
+    spec: Spec, num_columns: int, static_sizes: Sequence[int] = (), num_known: int = 0
+) -> keras.Model:
     """The spec's network over ``num_columns`` inputs (the last ``len(static_sizes)``
-    static), compiled with its optimiser and loss."""
+    static, the ``num_known`` before them known over the horizon too), compiled with its
+    optimiser and loss."""
     quantiles = spec.intervals.quantiles if spec.intervals is not None else []
     model = build_model(
         spec.model,
@@ -152,6 +164,7 @@ def compiled_model(spec: Spec, num_columns: int, static_sizes: Sequence[int] = (
         len(spec.data.targets),
         static_sizes,
         quantiles,
+        num_known,
     )
     loss = {"mse": "mse", "mae": "mae", "huber": keras.losses.Huber()}[spec.train.loss]
     model.compile(

@@ -253,6 +253,7 @@ def window_dataset(
     first_epoch: int = 0,
     num_epochs: int = 1,
     weights: np.ndarray | None = None,
+    known: tuple[int, int] | None = None,
 ) -> tf.data.Dataset:
     """Batches of ``(inputs, targets)`` gathered on the fly from one copy of ``series``.
 
@@ -262,6 +263,10 @@ def window_dataset(
     order drawn from ``(shuffle_seed, e)`` alone, so a run resumed at epoch ``e`` sees
     exactly the batches an uninterrupted run would have. ``weights`` (one per origin)
     makes each batch ``(inputs, targets, sample_weights)``.
+
+    ``known`` (a column range: future covariates and calendar) makes the inputs a pair
+    ``(history, future)``: ``future`` holds those columns alone over the horizon, so
+    nothing else after the origin is ever part of the inputs.
     """
     import tensorflow as tf
 
@@ -279,6 +284,11 @@ def window_dataset(
     def gather(batch_origins: tf.Tensor) -> tuple[tf.Tensor, ...]:
         inputs = tf.gather(values, batch_origins[:, None] + input_offsets)  # [B, L, F]
         targets = tf.gather(values[:, :num_targets], batch_origins[:, None] + target_offsets)
+        if known is not None:
+            future = tf.gather(
+                values[:, known[0] : known[1]], batch_origins[:, None] + target_offsets
+            )  # [B, H, K]
+            inputs = (inputs, future)
         if weight_by_row is None:
             return inputs, targets
         return inputs, targets, tf.gather(weight_by_row, batch_origins)[:, None]  # [B, 1]

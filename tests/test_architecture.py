@@ -24,6 +24,7 @@ STAGES = (
     "data",
     "panel",
     "features",
+    "calendar_features",
     "windows",
     "scaling",
     "models",

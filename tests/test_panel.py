@@ -65,3 +65,15 @@ def test_a_wide_frame_is_a_panel_of_one_series() -> None:
     frame = pd.DataFrame({"y": [1.0, 2.0]}, index=pd.date_range("2024-01-01", periods=2))
     panel = Panel.single(frame)
     assert panel.num_series == 1 and not panel.is_long and panel.keys == [""]
+
+
+def test_split_last_holds_back_each_series_tail() -> None:
+    frame = pd.DataFrame({"v": np.arange(7.0)}, index=pd.date_range("2024-01-01", periods=7))
+    ids = pd.DataFrame({"store": ["a", "b"]})
+    panel = Panel(frame, np.array([0, 3, 7]), ids, ids[[]])
+    head, tail = panel.split_last(2)
+    assert head.frame["v"].tolist() == [0.0, 3.0, 4.0]
+    assert head.starts.tolist() == [0, 1, 3]
+    assert tail.frame["v"].tolist() == [1.0, 2.0, 5.0, 6.0]
+    assert tail.starts.tolist() == [0, 2, 4]
+    assert tail.keys == head.keys == ["a", "b"]

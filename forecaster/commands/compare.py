@@ -158,18 +158,23 @@ def _run_once(
     result = fit(run_spec, frame, quiet=True, force_cpu=force_cpu)
     saved = save_fitted(run_spec, frame, result, folder / variant.name / f"seed-{seed}")
     bundle, metrics = saved.bundle, saved.metrics
+    # with future covariates the last horizon rows stand in for the future table
+    held = spec.window.horizon if spec.data.future_covariates else 0
     if result.panel is not None and result.panel.is_long:
         # long data: one batched forecast of every series
-        panel = result.panel
+        panel, future = result.panel, None
+        if held:
+            panel, future = panel.split_last(held)
 
         def forecast(forecaster: Forecaster) -> None:
-            forecaster.predict_panel(panel, "history")
+            forecaster.predict_panel(panel, "history", future=future)
     else:
-        end = result.periods.end
+        end = result.periods.end - held
         history_rows = frame.iloc[end - spec.window.lookback : end]
+        future_rows = frame.iloc[end : end + held] if held else None
 
         def forecast(forecaster: Forecaster) -> None:
-            forecaster.predict(history_rows)
+            forecaster.predict(history_rows, future=future_rows)
 
     epoch_seconds = result.history["seconds"].to_numpy()
     test = metrics["test"]["model"]

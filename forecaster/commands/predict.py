@@ -13,11 +13,15 @@ from forecaster.time_axis import write_table
 
 
 def predict(
-    bundle: Path, data: Path | None = None, out: Path | None = None, ids: Sequence[str] = ()
+    bundle: Path,
+    data: Path | None = None,
+    out: Path | None = None,
+    ids: Sequence[str] = (),
+    future: Path | None = None,
 ) -> pd.DataFrame:
     """Forecast the horizon after the last row of ``data`` (default: the spec's CSV);
-    long data: every series, or those named in ``ids``. Write the table to ``out`` when
-    given, and return it."""
+    long data: every series, or those named in ``ids``. ``future``: the future covariates
+    over the horizon. Write the table to ``out`` when given, and return it."""
     if out is not None and out.is_dir():
         raise InputError(
             f"{out}: is a folder; expected a file name; fix: use --out {out / 'forecast.csv'}"
@@ -28,7 +32,7 @@ def predict(
             f"--ids {ids[0]}: the bundle forecasts one series (wide data); --ids picks series "
             "of a model trained on long data (data.id_columns); fix: leave --ids out"
         )
-    forecast = forecaster.predict_csv(data or forecaster.spec.data.path, ids)
+    forecast = forecaster.predict_csv(data or forecaster.spec.data.path, ids, future)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         write_table(forecast, out)  # aware times keep their zone (Z or offset)

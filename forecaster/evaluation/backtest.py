@@ -262,6 +262,8 @@ def pool(results: list[FoldResult], spec: Spec, panel: Panel | None = None) -> P
     scale = np.concatenate([fold.window_scale for fold in scored])
     metrics = score_forecasts(actual, forecasts, scale, list(spec.data.targets))
     metrics |= {"windows": len(actual), "season": scored[0].metrics["season"]}
+    if "actual_future_covariates" in scored[0].metrics:
+        metrics["actual_future_covariates"] = scored[0].metrics["actual_future_covariates"]
     origins = np.concatenate([fold.origins for fold in scored])
     bounds = None
     if spec.intervals is not None and scored[0].intervals is not None:

@@ -92,12 +92,14 @@ def comparison_pairs(variants: Sequence[Variant]) -> list[tuple[str, str]]:
 
 
 def count_params(spec: Spec, model_spec: ModelSpec) -> int:
+    generated = len(spec.data.known_calendar.columns)
     model = build_model(
         model_spec,
         spec.window.lookback,
         spec.window.horizon,
-        len(spec.data.columns),
+        len(spec.data.columns) + generated,
         len(spec.data.targets),
+        num_known=len(spec.data.future_covariates) + generated,
     )
     return int(model.count_params())
 

@@ -78,7 +78,8 @@ def score_periods(
     values = frame.to_numpy(dtype=np.float64)[: periods.end]
     targets = values[:, :num_targets]
     scale = mase_scale(targets[: periods.train_end], prep.season)
-    scaled = prep.scaler.transform(values).astype(np.float32)
+    scaled = prep.with_calendar(prep.scaler.transform(values), frame.index[: periods.end], source)
+    scaled = scaled.astype(np.float32)
     result = {}
     for period in names:
         origins = period_origins(periods, period, prep.lookback, prep.horizon, source)
@@ -106,6 +107,7 @@ def score_periods(
             for name, forecast in forecasts.items()
         }
         metrics |= {"windows": len(origins), "season": prep.season, "mase_scale": scale.tolist()}
+        metrics |= actual_future_covariates(prep)
         window_scale = np.broadcast_to(scale[None, None, :], (len(origins), 1, num_targets))
         target_scale = np.broadcast_to(target_spread[None, None, :], window_scale.shape)
         result[period] = PeriodForecasts(
@@ -142,6 +144,12 @@ class ModelEvaluation:
     @property
     def metrics(self) -> dict[str, Any]:
         return {period: forecasts.metrics for period, forecasts in self.scored.items()}
+
+
+def actual_future_covariates(prep: Preprocessing) -> dict[str, list[str]]:
+    """Scores of a model with future covariates took their actual values over each
+    horizon: said beside the scores, since the real inputs will be forecasts."""
+    return {"actual_future_covariates": prep.future_covariates} if prep.future_covariates else {}
 
 
 def unscale(output: np.ndarray, scale: np.ndarray, center: np.ndarray) -> np.ndarray:

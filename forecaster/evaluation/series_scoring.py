@@ -13,7 +13,12 @@ import pandas as pd
 
 from forecaster.evaluation.baselines import baseline_forecasts
 from forecaster.evaluation.metrics import mase_scale, scaled_errors
-from forecaster.evaluation.scoring import PeriodForecasts, score_forecasts, unscale
+from forecaster.evaluation.scoring import (
+    PeriodForecasts,
+    actual_future_covariates,
+    score_forecasts,
+    unscale,
+)
 from forecaster.evaluation.statistical import statistical_forecast
 from forecaster.panel import Panel
 from forecaster.predict import predict_windows
@@ -77,6 +82,7 @@ def score_panel(
             "season": prep.season,
             "series": int(panel.num_series),
             **series_summary(table, [name for name in forecasts if name != "model"]),
+            **actual_future_covariates(prep),
         }
         result[period] = PeriodForecasts(
             origins, actual, forecasts, metrics, series, table, window_scale, spread, None, head

@@ -21,7 +21,7 @@ from forecaster.reports.plots import (
     last_windows_figure,
     one_step_figure,
 )
-from forecaster.reports.text import baselines_in, skill_text
+from forecaster.reports.text import baselines_in, future_covariates_caveat, skill_text
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -87,10 +87,21 @@ def describe_task(spec: Any, prep: Preprocessing) -> str:
     inputs = ", ".join(prep.columns)
     units = "x".join(str(units) for units in spec.model.units)
     direction = "bidirectional " if spec.model.bidirectional else ""
-    return (
+    task = (
         f"{', '.join(prep.targets)} {prep.horizon} steps ahead from the last {prep.lookback} "
         f"rows of {inputs}; {direction}{spec.model.cell.upper()} ({units} units)"
     )
+    calendar = prep.calendar
+    known = [*prep.future_covariates, *calendar.features]
+    if calendar.holiday_country:
+        subdiv = f" {calendar.holiday_subdiv}" if calendar.holiday_subdiv else ""
+        known.append(f"public holidays ({calendar.holiday_country}{subdiv})")
+    if known:
+        zone = f", local time {calendar.timezone}" if calendar.timezone else ""
+        task += f"; known over the horizon too: {', '.join(known)}{zone}"
+    if prep.future_covariates:
+        task += f". Note: {future_covariates_caveat(prep.future_covariates)}"
+    return task
 
 
 def headline(

@@ -24,6 +24,13 @@ def baselines_in(scores: dict[str, Any]) -> list[str]:
     return [name for name in (*BASELINES, *STATISTICAL) if name in scores]
 
 
+def future_covariates_caveat(names: list[str]) -> str:
+    return (
+        f"future covariates ({', '.join(names)}) took their actual values over each horizon: "
+        "an upper bound on accuracy when the real ones will be forecasts"
+    )
+
+
 def score_lines(scores: dict[str, Any], heading: str) -> list[str]:
     """A period's scores as a plain-text table: the model beside both baselines, with its
     MAE skill against each (``1 - MAE / MAE of the baseline``)."""
@@ -58,6 +65,8 @@ def score_lines(scores: dict[str, Any], heading: str) -> list[str]:
             for name, values in by_forecast.items()
         ]
         lines.append(f"  {level}% intervals cover: " + "; ".join(parts))
+    if scores.get("actual_future_covariates"):
+        lines.append("  " + future_covariates_caveat(scores["actual_future_covariates"]))
     shares = scores.get("share_of_series_better")
     if shares:
         beaten = ", ".join(f"{share:.0%} of series vs {name}" for name, share in shares.items())
