@@ -127,6 +127,24 @@ class Calendar:
                     "from data.calendar"
                 )
 
+    def check_frequency(self, frequency: str, source: str) -> None:
+        """Refuse holidays on data whose step is longer than a day: a flag marks a date,
+        and a month or a week is not one."""
+        if not self.holiday_country or frequency == "step":
+            return
+        from pandas.tseries.frequencies import to_offset
+
+        offset = to_offset(frequency)
+        try:
+            daily_or_finer = offset.nanos <= 86_400 * 10**9
+        except ValueError:  # calendar steps: business days are days, months are not
+            daily_or_finer = offset.name in ("B", "C")
+        if not daily_or_finer:
+            raise InputError(
+                f"{source}: data.holidays flags days, and the data's step is {frequency} "
+                "(longer than a day); fix: remove data.holidays, or use daily or finer data"
+            )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "features": self.features,

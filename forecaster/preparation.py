@@ -102,6 +102,7 @@ def prepare(spec: Spec, frame: pd.DataFrame, periods: Periods | None = None) -> 
     values = frame.to_numpy(dtype=np.float64)[: periods.end]
     scaler, scaled = scale_series(spec.scaling, values, periods.train_end, source)
     preprocessing = _preprocessing(spec, frame.index, frequency, season, scaler=scaler)
+    preprocessing.calendar.check_frequency(frequency, source)
     preprocessing.calendar.check_varies(frame.index[: periods.train_end], source)
     scaled = preprocessing.with_calendar(scaled, frame.index[: periods.end], source)
     series_periods = SeriesPeriods(np.zeros(1, dtype=np.int64), (periods,))
@@ -156,6 +157,7 @@ def prepare_panel(spec: Spec, panel: Panel, given: SeriesPeriods | None = None) 
         statics=statics,
     )
     first = series_periods.periods[0]
+    preprocessing.calendar.check_frequency(frequency, source)
     preprocessing.calendar.check_varies(panel.series(0).index[: first.train_end], source)
     scaled = preprocessing.with_calendar(scaled, panel.frame.index, source)
     scaled = np.concatenate([scaled, static_inputs.astype(np.float32)], axis=1)

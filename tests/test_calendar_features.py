@@ -68,6 +68,15 @@ def test_constant_feature_over_training_rows_is_refused() -> None:
     Calendar(features=["weekday"]).check_varies(daily, "daily.csv")  # varies: accepted
 
 
+def test_holidays_need_daily_or_finer_steps() -> None:
+    calendar = Calendar(holiday_country="AU")
+    for frequency in ("h", "15min", "D", "B"):
+        calendar.check_frequency(frequency, "data.csv")
+    with pytest.raises(InputError, match="step is MS .longer than a day.; fix: remove data.holi"):
+        calendar.check_frequency("MS", "data.csv")
+    Calendar(features=["month"]).check_frequency("MS", "data.csv")  # no holidays: fine
+
+
 def test_naive_timestamps_refuse_a_zone() -> None:
     index = pd.date_range("2024-01-01", periods=3, freq="h")
     with pytest.raises(InputError, match="carry no zone"):
