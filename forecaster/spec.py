@@ -316,6 +316,11 @@ class SearchRange(_Strict):
         return self
 
 
+SearchValues = Annotated[
+    Annotated[list[Any], Tag("choices")] | Annotated[SearchRange, Tag("range")],
+    Discriminator(lambda value: "choices" if isinstance(value, list) else "range"),
+]
+
 # set by name on a spec, never searched: each would change what the validation loss
 # measures (other rows, targets, scale or loss) or is the seed noise itself
 UNSEARCHABLE = {
@@ -344,15 +349,13 @@ class TuneSpec(_Strict):
     tuner: Literal["random", "bayesian", "hyperband"] = "bayesian"
     max_trials: int = Field(20, ge=1, le=10_000)  # hyperband: its brackets decide instead
     # dotted spec path -> a list of choices, or a {min, max, log, step} range
-    space: dict[str, list[Any] | SearchRange] = Field(min_length=1)
+    space: dict[str, SearchValues] = Field(min_length=1)
     top: int = Field(3, ge=1, le=100)  # the best trials rerun on other seeds
     seeds: int = Field(3, ge=2, le=100)  # seeds each of those (and the starting spec) runs on
 
     @field_validator("space")
     @classmethod
-    def _known_fields(
-        cls, space: dict[str, list[Any] | SearchRange]
-    ) -> dict[str, list[Any] | SearchRange]:
+    def _known_fields(cls, space: dict[str, SearchValues]) -> dict[str, SearchValues]:
         for key, values in space.items():
             refused = next(
                 (why for field, why in UNSEARCHABLE.items() if f"{key}.".startswith(f"{field}.")),

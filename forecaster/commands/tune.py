@@ -80,7 +80,10 @@ def tune(
     if restart and TUNING.holds(out_dir):
         shutil.rmtree(out_dir / TUNER_FOLDER)
     start = trial_spec(spec, {}, "spec")
-    check_resumable(out_dir, {"spec": spec.model_dump(mode="json")})
+    started_with = spec.model_dump(mode="json")
+    for free in ("max_trials", "top", "seeds"):  # a resumed search may run longer, check more
+        started_with["tune"].pop(free)
+    check_resumable(out_dir, {"spec": started_with})
     say = progress or (lambda line: None)
     runner = SpecRunner(RunStore(out_dir / TUNER_FOLDER / RUNS_FILE), force_cpu)
     done = len(runner.store.trials)
