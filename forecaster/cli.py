@@ -61,7 +61,8 @@ def _reports_errors(command: Command) -> Command:
         except KeyboardInterrupt:
             typer.echo(
                 "interrupted; nothing was written (training continues from its last "
-                "completed epoch with `forecast train ... --resume`)",
+                "completed epoch with `forecast train ... --resume`; `forecast tune` "
+                "resumes its search when run again)",
                 err=True,
             )
             raise typer.Exit(130) from None

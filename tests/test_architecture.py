@@ -28,6 +28,7 @@ STAGES = (
     "scaling",
     "models",
     "storage",
+    "tracking",
 )
 UPPER = ("evaluation", "reports", "commands", "cli")
 
