@@ -124,7 +124,7 @@ def log_run(
     import mlflow
 
     uri = mlflow_tracking_uri()
-    if uri.startswith("file:"):
+    if uri.startswith("file:") or "://" not in uri:
         # MLflow 3 keeps the file store only behind this switch; it is the default that
         # needs no server, and what `mlflow ui --backend-store-uri ./mlruns` reads
         os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
