@@ -80,6 +80,7 @@ def _objective_figure(rows: list[dict[str, Any]], check: dict[str, Any]) -> Any:
     skipped = [int(row["trial"]) for row in rows if row["status"] != "completed"]
     if skipped and done:
         axes.plot(skipped, [max(losses)] * len(skipped), "x", color="0.4", label="skipped")
+    axes.xaxis.get_major_locator().set_params(integer=True)  # trials are numbered
     start = check["candidates"]["start"]
     axes.axhline(start["mean"], color="0.3", linestyle="--", label="starting spec (seed mean)")
     axes.legend(loc="upper right", fontsize="small")
@@ -104,6 +105,7 @@ def _field_figure(rows: list[dict[str, Any]], key: str) -> Any:
         positions = [labels.index(json.dumps(v)) for v in values]
         axes.plot(positions, losses, "o", color="C0")
         axes.set_xticks(range(len(labels)), labels)
+        axes.margins(x=0.2)
     return figure
 
 
