@@ -58,6 +58,13 @@ def test_train_logs_to_tensorboard_and_mlflow(
     assert run_dir.name.startswith("tiny-")
     for side in ("train", "validation"):
         assert list((run_dir / side).glob("events.out.tfevents.*")), side
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    train_events = EventAccumulator(str(run_dir / "train"))
+    train_events.Reload()
+    # per-epoch scalars, and "keras": the model's structure for the Graphs tab
+    assert {"epoch_loss", "epoch_learning_rate", "keras"} <= set(train_events.Tags()["tensors"])
+    assert len(train_events.Tensors("epoch_loss")) == 2
 
     client = MlflowClient(store)
     experiment = client.get_experiment_by_name("tiny")
