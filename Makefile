@@ -6,13 +6,16 @@ SPEC ?= models/etth1-gru.yaml
 BUNDLE ?= models/etth1-gru
 COMPARE_SPEC ?= models/etth1-compare.yaml
 COMPARE_OUT ?= compare/etth1
+TUNE_SPEC ?= models/etth1-tune.yaml
+# Extra arguments for forecast tune, e.g. TUNE_ARGS='--trials 20 --train-best'
+TUNE_ARGS ?=
 
 # Extra arguments for benchmarks/accuracy.py, e.g. BENCH_ARGS='--seeds 1'
 BENCH_ARGS ?=
 # Extra arguments for benchmarks/panel.py, e.g. PANEL_ARGS='--sizes 1000'
 PANEL_ARGS ?=
 
-.PHONY: install demo compare test lint clean bench-accuracy bench-panel
+.PHONY: install demo compare tune test lint clean bench-accuracy bench-panel
 
 install: $(VENV)/.installed
 
@@ -30,6 +33,9 @@ demo: install
 
 compare: install
 	$(BIN)/forecast compare $(COMPARE_SPEC) --seeds 3 --out $(COMPARE_OUT)
+
+tune: install
+	$(BIN)/forecast tune $(TUNE_SPEC) $(TUNE_ARGS)
 
 test: install
 	$(BIN)/python -m pytest -q

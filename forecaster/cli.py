@@ -61,7 +61,8 @@ def _reports_errors(command: Command) -> Command:
         except KeyboardInterrupt:
             typer.echo(
                 "interrupted; nothing was written (training continues from its last "
-                "completed epoch with `forecast train ... --resume`)",
+                "completed epoch with `forecast train ... --resume`; `forecast tune` "
+                "resumes its search when run again)",
                 err=True,
             )
             raise typer.Exit(130) from None
@@ -108,6 +109,18 @@ def train_command(
         bool,
         typer.Option("--resume", help="Continue an interrupted run from its last completed epoch."),
     ] = False,
+    tensorboard: Annotated[
+        Path | None,
+        typer.Option(help="Write TensorBoard logs under this folder (train.tensorboard)."),
+    ] = None,
+    mlflow: Annotated[
+        bool,
+        typer.Option(
+            "--mlflow",
+            help="Log the run to MLflow (MLFLOW_TRACKING_URI, else ./mlruns); needs "
+            "forecaster[mlflow].",
+        ),
+    ] = False,
 ) -> None:
     """Train the model SPEC describes and save it as a bundle folder."""
     spec = _load_spec(
@@ -116,9 +129,14 @@ def train_command(
             "data.path": str(data) if data else None,
             "train.epochs": epochs,
             "train.seed": seed,
+            "train.tensorboard": str(tensorboard) if tensorboard else None,
         },
     )
     out_dir = out or Path("models") / spec.name
+    if mlflow:
+        from forecaster.tracking import require_mlflow
+
+        require_mlflow()  # before the training, not after it
 
     _start_tensorflow()
     from forecaster.commands.train import train
@@ -126,6 +144,17 @@ def train_command(
     result = train(spec, out_dir, quiet=quiet, force_cpu=cpu, resume=resume)
     if not quiet:
         _print_summary(result)
+    if mlflow:
+        from forecaster.tracking import log_run, mlflow_tracking_uri
+
+        run_id = log_run(
+            spec_raw=spec.model_dump(mode="json"),
+            metrics=result.metrics,
+            history=result.fitted.history,
+            bundle=result.bundle,
+            experiment=spec.name,
+        )
+        typer.echo(f"logged MLflow run {run_id} to {mlflow_tracking_uri()}", err=True)
 
 
 @app.command("predict")
@@ -311,6 +340,67 @@ def compare_command(
         typer.echo(
             f"results: {run.folder / RESULTS_FILE}  report: {run.folder / REPORT_FILE}", err=True
         )
+
+
+@app.command("tune")
+@_reports_errors
+def tune_command(
+    spec_path: SpecArgument,
+    trials: Annotated[int | None, typer.Option(min=1, help="Override tune.max_trials.")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder (default: tuning/<spec name>).")
+    ] = None,
+    tuner: Annotated[
+        str | None, typer.Option(help="Override tune.tuner: random, bayesian or hyperband.")
+    ] = None,
+    seeds: Annotated[
+        int | None, typer.Option(min=2, help="Override tune.seeds (seed check).")
+    ] = None,
+    top: Annotated[
+        int | None, typer.Option(min=1, help="Override tune.top (trials rerun on seeds).")
+    ] = None,
+    train_best: Annotated[
+        bool, typer.Option("--train-best", help="Train the best spec as a bundle in OUT/best.")
+    ] = False,
+    restart: Annotated[
+        bool, typer.Option("--restart", help="Start over instead of resuming OUT's search.")
+    ] = False,
+    data: TrainingDataOption = None,
+    epochs: EpochsOption = None,
+    quiet: QuietOption = False,
+    cpu: CpuOption = False,
+) -> None:
+    """Search tune.space with KerasTuner on the validation loss; write best.yaml,
+    trials.csv and report.html. Run it again to resume an interrupted search."""
+    spec = _load_spec(spec_path, {"data.path": str(data) if data else None, "train.epochs": epochs})
+    if spec.tune is not None:  # without one, tune() says how to add it
+        search = {"max_trials": trials, "tuner": tuner, "seeds": seeds, "top": top}
+        spec = spec.with_overrides(
+            **{f"tune.{key}": value for key, value in search.items() if value is not None}
+        )
+    out_dir = out or Path("tuning") / spec.name
+
+    _start_tensorflow()
+    from forecaster.commands.tune import BEST_SPEC_FILE, TRIALS_FILE, tune
+    from forecaster.reports.sections import REPORT_FILE
+
+    def progress(line: str) -> None:
+        if not quiet:
+            typer.echo(line, err=True)
+
+    run = tune(
+        spec, out_dir, train_best=train_best, restart=restart, force_cpu=cpu, progress=progress
+    )
+    if not quiet:
+        typer.echo(f"verdict: {run.results['seed_check']['verdict']}", err=True)
+        folder = run.folder
+        typer.echo(
+            f"best spec: {folder / BEST_SPEC_FILE}  trials: {folder / TRIALS_FILE}  "
+            f"report: {folder / REPORT_FILE}",
+            err=True,
+        )
+        if run.bundle is not None:
+            _print_summary(run.bundle)
 
 
 def _load_spec(spec_path: Path, overrides: dict[str, Any]) -> Spec:

@@ -6,6 +6,7 @@ rejected so that a typo never silently falls back to a default.
 
 from __future__ import annotations
 
+import difflib
 import warnings
 from datetime import datetime
 from pathlib import Path
@@ -301,6 +302,8 @@ class TrainSpec(_Strict):
     # long data: "windows" samples every window alike (long series weigh more); "equal"
     # gives every series the same total weight
     series_weights: Literal["windows", "equal"] = "windows"
+    # TensorBoard: per-epoch scalars and the graph under <tensorboard>/<run>/; None: off
+    tensorboard: Path | None = None
 
 
 def quantile_pair(level: int) -> tuple[float, float]:
@@ -351,6 +354,99 @@ class EvaluationSpec(_Strict):
     baselines: list[Literal["auto_ets", "theta"]] = []
 
 
+class SearchRange(_Strict):
+    """A numeric range of a tuning space: integers when ``min``, ``max`` (and ``step``)
+    are all integers, else floats; ``log`` samples evenly on a log scale."""
+
+    min: int | float
+    max: int | float
+    log: bool = False
+    step: int | float | None = None
+
+    @property
+    def is_int(self) -> bool:
+        return all(isinstance(v, int) for v in (self.min, self.max, self.step) if v is not None)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SearchRange:
+        if not self.min < self.max:
+            raise ValueError(f"a range needs min < max, got min {self.min}, max {self.max}")
+        if self.log and self.min <= 0:
+            raise ValueError(f"a log range needs min > 0, got {self.min}")
+        return self
+
+
+SearchValues = Annotated[
+    Annotated[list[Any], Tag("choices")] | Annotated[SearchRange, Tag("range")],
+    Discriminator(lambda value: "choices" if isinstance(value, list) else "range"),
+]
+
+# set by name on a spec, never searched: each would change what the validation loss
+# measures (other rows, targets, scale or loss) or is the seed noise itself
+UNSEARCHABLE = {
+    "name": "it names the bundle, it does not change the model",
+    "data.path": "other data would make the trials' validation losses incomparable",
+    "data.targets": "other targets would make the trials' validation losses incomparable",
+    "data.split": "another split would score the trials on other validation rows",
+    "data.id_columns": "it decides what a series is, not how the model is built",
+    "data.time_column": "it decides how the data is read, not how the model is built",
+    "data.filter": "other rows would make the trials' validation losses incomparable",
+    "window.horizon": "another horizon would make the trials' validation losses incomparable",
+    "scaling": "another scale would make the trials' validation losses incomparable",
+    "train.loss": "another loss would make the trials' objectives incomparable",
+    "train.seed": "seeds are the noise the top trials are rerun over (tune.seeds)",
+    "train.tensorboard": "it is where logs go, not how the model is built",
+    "intervals": "intervals are calibrated after training; they do not change the model",
+    "evaluation": "it changes how the test period is scored, not the validation loss",
+    "tune": "the search does not search itself",
+}
+
+
+class TuneSpec(_Strict):
+    """``forecast tune``: which spec fields to search (dotted paths), how, and how the
+    best trials are checked against seed noise."""
+
+    tuner: Literal["random", "bayesian", "hyperband"] = "bayesian"
+    max_trials: int = Field(20, ge=1, le=10_000)  # hyperband: its brackets decide instead
+    # dotted spec path -> a list of choices, or a {min, max, log, step} range
+    space: dict[str, SearchValues] = Field(min_length=1)
+    top: int = Field(3, ge=1, le=100)  # the best trials rerun on other seeds
+    seeds: int = Field(3, ge=2, le=100)  # seeds each of those (and the starting spec) runs on
+
+    @field_validator("space")
+    @classmethod
+    def _known_fields(cls, space: dict[str, SearchValues]) -> dict[str, SearchValues]:
+        for key, values in space.items():
+            refused = next(
+                (why for field, why in UNSEARCHABLE.items() if f"{key}.".startswith(f"{field}.")),
+                None,
+            )
+            if refused:
+                raise ValueError(f"tune.space.{key} cannot be searched: {refused}")
+            known = _field_paths(Spec)
+            if key not in known:
+                hint = difflib.get_close_matches(key, known, n=1)
+                suggestion = f"; did you mean {hint[0]}?" if hint else ""
+                raise ValueError(f"tune.space.{key} is not a spec field{suggestion}")
+            if isinstance(values, list) and not values:
+                raise ValueError(f"tune.space.{key} lists no choices")
+        return space
+
+
+def _field_paths(model: type[BaseModel], prefix: str = "") -> list[str]:
+    """Every dotted path of a spec field, sections and the fields inside them."""
+    paths = []
+    for name, info in model.model_fields.items():
+        path = f"{prefix}{name}"
+        paths.append(path)
+        annotation = info.annotation
+        candidates = [annotation, *getattr(annotation, "__args__", ())]
+        for candidate in candidates:
+            if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+                paths += _field_paths(candidate, f"{path}.")
+    return paths
+
+
 class Spec(_Strict):
     name: str = Field("model", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=100)
     data: DataSpec
@@ -360,6 +456,7 @@ class Spec(_Strict):
     train: TrainSpec = TrainSpec()
     evaluation: EvaluationSpec = EvaluationSpec()
     intervals: IntervalSpec | None = None
+    tune: TuneSpec | None = None  # forecast tune: the search space
 
     @model_validator(mode="after")
     def _model_fits_the_data(self) -> Spec:
@@ -403,10 +500,14 @@ class Spec(_Strict):
 
     def to_yaml(self) -> str:
         """The spec with every default filled in, in a form ``load_spec`` reads back."""
-        return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False)
+        raw = self.model_dump(mode="json")
+        if raw.get("tune") is None:
+            raw.pop("tune", None)  # a spec that is not tuned reads as it did before tuning
+        return yaml.safe_dump(raw, sort_keys=False)
 
-    def with_overrides(self, **changes: Any) -> Spec:
-        """A copy with dotted-path fields replaced, validated like the YAML was."""
+    def with_overrides(self, source: str = "command line", **changes: Any) -> Spec:
+        """A copy with dotted-path fields replaced, validated like the YAML was (problems
+        are reported as coming from ``source``)."""
         raw = self.model_dump(mode="json")
         for dotted, value in changes.items():
             node = raw
@@ -414,7 +515,7 @@ class Spec(_Strict):
             for key in parents:
                 node = node[key]
             node[leaf] = value
-        return parse_spec(raw, source="command line")
+        return parse_spec(raw, source=source)
 
 
 def load_spec(path: str | Path) -> Spec:

@@ -8,7 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-_UNION_TAGS = ("fractions", "dates", "steps")  # the split's kinds, not keys a user writes
+# the kinds of a split and of a tuning space's values, not keys a user writes
+_UNION_TAGS = ("fractions", "dates", "steps", "choices", "range")
 
 
 def describe(

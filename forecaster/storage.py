@@ -54,7 +54,9 @@ EVALUATION = FolderKind(
 )
 BACKTEST = FolderKind("a backtest folder", "a backtest folder", "backtest.json")
 COMPARISON = FolderKind("a comparison folder", "a comparison folder", "results.json")
-_KINDS = (BUNDLE, EVALUATION, BACKTEST, COMPARISON)
+# written when a search starts, so an interrupted one is known and resumed
+TUNING = FolderKind("a tuning folder", "a tuning folder", "tuner/search.json")
+_KINDS = (BUNDLE, EVALUATION, BACKTEST, COMPARISON, TUNING)
 
 
 def check_replaceable(out_dir: Path, kind: FolderKind) -> None:

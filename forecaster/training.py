@@ -27,6 +27,7 @@ from forecaster.panel import Panel
 from forecaster.preparation import Prepared, prepare, prepare_panel
 from forecaster.preprocessing import Preprocessing
 from forecaster.spec import Spec
+from forecaster.tracking import tensorboard_callback
 from forecaster.windows import Periods, SeriesPeriods, window_dataset
 
 if TYPE_CHECKING:
@@ -178,7 +179,8 @@ def training_callbacks(
     spec: Spec, epoch_log: EpochLog, checkpoint: Checkpoint | None
 ) -> list[keras.callbacks.Callback]:
     """Per-epoch log, early stopping with the best weights restored, learning rate halved
-    on a plateau, and the checkpoint last (it saves the state of the others)."""
+    on a plateau, TensorBoard when the spec asks, and the checkpoint last (it saves the
+    state of the others)."""
     early_stopping = keras.callbacks.EarlyStopping(
         monitor="val_loss", patience=spec.train.patience, restore_best_weights=True
     )
@@ -189,6 +191,8 @@ def training_callbacks(
         min_lr=spec.train.learning_rate / 100,
     )
     callbacks: list[keras.callbacks.Callback] = [epoch_log, early_stopping, reduce_lr]
+    if spec.train.tensorboard is not None:
+        callbacks.append(tensorboard_callback(spec.train.tensorboard, spec.name))
     if checkpoint is not None:
         callbacks.append(checkpoint.callback(early_stopping, reduce_lr, epoch_log.rows))
     return callbacks

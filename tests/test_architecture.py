@@ -29,6 +29,7 @@ STAGES = (
     "scaling",
     "models",
     "storage",
+    "tracking",
 )
 UPPER = ("evaluation", "reports", "commands", "cli")
 

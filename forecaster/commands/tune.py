@@ -1,0 +1,198 @@
+"""``forecast tune``: search the spec's ``tune.space`` with KerasTuner, check the best
+trials against seed noise, and write the best spec, the trials table and a report.
+
+```
+<out>/
+  best.yaml     # the best spec: a normal spec, `forecast train` takes it
+  trials.csv    # one row per trial: its values, status, val_loss, epochs, seconds, reason
+  tuning.json   # the trials, the seed check and its verdict, the starting spec
+  report.html   # objective by trial, each parameter against it, the seed check
+  tuner/        # KerasTuner's state and runs.json: what an interrupted search resumes from
+  best/         # with --train-best: the best spec trained as a bundle
+```
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import tensorflow as tf
+
+from forecaster import __version__
+from forecaster.commands.train import TrainResult, train
+from forecaster.errors import ForecasterError, InputError
+from forecaster.evaluation.tuning import START, seed_check, top_trials
+from forecaster.reports.tuning import write_tuning_report
+from forecaster.spec import SearchRange, Spec
+from forecaster.storage import TUNING, check_replaceable, write_json
+from forecaster.tuning import (
+    OBJECTIVE,
+    RUNS_FILE,
+    TUNER_FOLDER,
+    RunStore,
+    SpecRunner,
+    check_resumable,
+    search,
+    trial_spec,
+)
+
+BEST_SPEC_FILE = "best.yaml"
+TRIALS_FILE = "trials.csv"
+TUNING_FILE = "tuning.json"
+BEST_BUNDLE = "best"
+
+
+@dataclass(frozen=True)
+class TuningRun:
+    folder: Path
+    results: dict[str, Any]  # what tuning.json holds
+    best_spec: Spec
+    bundle: TrainResult | None = None  # --train-best
+
+
+def tune(
+    spec: Spec,
+    out_dir: str | Path,
+    *,
+    train_best: bool = False,
+    restart: bool = False,
+    force_cpu: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> TuningRun:
+    """Search, or resume the search in ``out_dir``; rerun the best trials and the
+    starting spec on ``tune.seeds`` seeds; write the results (and with ``train_best``
+    the best spec's bundle)."""
+    if spec.tune is None:
+        raise InputError(
+            "spec: has no tune section; fix: add tune.space with the fields to search, e.g. "
+            "tune: {space: {model.units: [[32], [64]], train.learning_rate: {min: 1.0e-4, "
+            "max: 3.0e-3, log: true}}}"
+        )
+    out_dir = Path(out_dir)
+    check_replaceable(out_dir, TUNING)
+    if restart and TUNING.holds(out_dir):
+        shutil.rmtree(out_dir / TUNER_FOLDER)
+    start = trial_spec(spec, {}, "spec")
+    started_with = spec.model_dump(mode="json")
+    for free in ("max_trials", "top", "seeds"):  # a resumed search may run longer, check more
+        started_with["tune"].pop(free)
+    check_resumable(out_dir, {"spec": started_with})
+    say = progress or (lambda line: None)
+    runner = SpecRunner(RunStore(out_dir / TUNER_FOLDER / RUNS_FILE), force_cpu)
+    done = len(runner.store.trials)
+    if done:
+        say(f"resuming: {done} trial(s) already finished in {out_dir / TUNER_FOLDER}")
+
+    def trial_line(row: dict[str, Any]) -> None:
+        values = ", ".join(f"{key}={_cell(value)}" for key, value in row["values"].items())
+        if row["status"] == "completed":
+            say(
+                f"trial {row['trial']}: {values}: {OBJECTIVE} {row[OBJECTIVE]:.5g} "
+                f"({row['epochs']} epochs, {row['seconds']:.0f} s)"
+            )
+        else:
+            say(f"trial {row['trial']}: {values}: skipped: {row['reason']}")
+
+    tf_logger = tf.get_logger()
+    logger_level = tf_logger.level
+    tf_logger.setLevel("ERROR")  # every trial builds a new model: retracing warnings are noise
+    try:
+        rows = search(spec, out_dir, runner, trial_line)
+        if not any(row["status"] == "completed" for row in rows):
+            reasons = "; ".join(f"trial {row['trial']}: {row['reason']}" for row in rows[:3])
+            raise ForecasterError(f"tune: no trial trained ({reasons})")
+        check = _seed_check(spec, start, rows, runner, say)
+    finally:
+        tf_logger.setLevel(logger_level)
+
+    best_values = {} if check["best"] == START else _trial(rows, check["best"])["values"]
+    best_spec = trial_spec(spec, best_values, "best trial")
+    results = {
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "forecaster_version": __version__,
+        "tuner": spec.tune.tuner,
+        "objective": f"{OBJECTIVE}: the best epoch's validation loss ({spec.train.loss})",
+        "space": {
+            key: values.model_dump() if isinstance(values, SearchRange) else values
+            for key, values in spec.tune.space.items()
+        },
+        "trials": rows,
+        "seed_check": check,
+        "best_values": best_values,
+        "start_spec": start.model_dump(mode="json"),
+        "best_spec": best_spec.model_dump(mode="json"),
+    }
+    write_json(out_dir / TUNING_FILE, results)
+    (out_dir / BEST_SPEC_FILE).write_text(best_spec.to_yaml(), encoding="utf-8")
+    trials_table(rows, list(spec.tune.space)).to_csv(out_dir / TRIALS_FILE, index=False)
+    write_tuning_report(results, out_dir)
+    bundle = None
+    if train_best:
+        say(f"training the best spec into {out_dir / BEST_BUNDLE}")
+        bundle = train(best_spec, out_dir / BEST_BUNDLE, quiet=True, force_cpu=force_cpu)
+    return TuningRun(out_dir, results, best_spec, bundle)
+
+
+def _seed_check(
+    spec: Spec,
+    start: Spec,
+    rows: list[dict[str, Any]],
+    runner: SpecRunner,
+    say: Callable[[str], None],
+) -> dict[str, Any]:
+    """The top trials and the starting spec, each trained on the same seeds (at full
+    epochs: Hyperband's short rounds are not what the best spec will train with)."""
+    assert spec.tune is not None
+    seeds = [spec.train.seed + k for k in range(spec.tune.seeds)]
+    candidates = {START: start}
+    for row in top_trials(rows, spec.tune.top, OBJECTIVE):
+        candidates[row["trial"]] = trial_spec(spec, row["values"], f"trial {row['trial']}")
+    losses: dict[str, list[float]] = {}
+    for name, candidate in candidates.items():
+        losses[name] = []
+        for seed in seeds:
+            record = runner.run(candidate.with_overrides(source=name, **{"train.seed": seed}))
+            losses[name].append(record.val_loss)
+        label = "starting spec" if name == START else f"trial {name}"
+        say(
+            f"seed check: {label}: {OBJECTIVE} "
+            + ", ".join(f"{loss:.5g}" for loss in losses[name])
+            + f" (seeds {', '.join(map(str, seeds))})"
+        )
+    return {**seed_check(losses), "seeds": seeds}
+
+
+def _trial(rows: list[dict[str, Any]], trial_id: str) -> dict[str, Any]:
+    return next(row for row in rows if row["trial"] == trial_id)
+
+
+def trials_table(rows: list[dict[str, Any]], keys: list[str]) -> pd.DataFrame:
+    """One row per trial: its values (as JSON: [64, 64], null), status, objective,
+    epochs, best epoch, seconds and, for a skipped trial, why."""
+    table = []
+    for row in rows:
+        table.append(
+            {
+                "trial": row["trial"],
+                **{key: _cell(row["values"].get(key)) for key in keys},
+                "status": row["status"],
+                OBJECTIVE: row.get(OBJECTIVE),
+                "epochs": row.get("epochs", pd.NA),
+                "best_epoch": row.get("best_epoch", pd.NA),
+                "seconds": None if row.get("seconds") is None else round(row["seconds"], 1),
+                "reason": row.get("reason", ""),
+            }
+        )
+    return pd.DataFrame(table).astype({"epochs": "Int64", "best_epoch": "Int64"})
+
+
+def _cell(value: Any) -> str:
+    """A value as YAML and JSON write it: [64, 64], null, 0.001."""
+    return json.dumps(value)
