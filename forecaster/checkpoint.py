@@ -255,6 +255,7 @@ def _comparable(spec: Spec) -> dict[str, Any]:
     of its path, so a moved or re-pointed copy of the same file still resumes."""
     raw = spec.model_dump(mode="json")
     raw["data"].pop("path")
+    raw["train"].pop("tensorboard", None)  # where logs go: a resumed run may log elsewhere
     return raw
 
 

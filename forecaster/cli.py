@@ -145,6 +145,7 @@ def train_command(
     if not quiet:
         _print_summary(result)
     if mlflow:
+        from forecaster import __version__
         from forecaster.tracking import log_run, mlflow_tracking_uri
 
         run_id = log_run(
@@ -153,8 +154,10 @@ def train_command(
             history=result.fitted.history,
             bundle=result.bundle,
             experiment=spec.name,
+            tags={"forecaster.version": __version__, "bundle": str(result.bundle.resolve())},
         )
-        typer.echo(f"logged MLflow run {run_id} to {mlflow_tracking_uri()}", err=True)
+        if not quiet:
+            typer.echo(f"logged MLflow run {run_id} to {mlflow_tracking_uri()}", err=True)
 
 
 @app.command("predict")

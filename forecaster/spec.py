@@ -302,7 +302,7 @@ class TrainSpec(_Strict):
     # long data: "windows" samples every window alike (long series weigh more); "equal"
     # gives every series the same total weight
     series_weights: Literal["windows", "equal"] = "windows"
-    # TensorBoard: per-epoch scalars and the graph under <tensorboard>/<run>/; None: off
+    # TensorBoard: per-epoch scalars and the model under <tensorboard>/<run>/; None: off
     tensorboard: Path | None = None
 
 
@@ -416,6 +416,7 @@ class TuneSpec(_Strict):
     @field_validator("space")
     @classmethod
     def _known_fields(cls, space: dict[str, SearchValues]) -> dict[str, SearchValues]:
+        known = _field_paths(Spec)
         for key, values in space.items():
             refused = next(
                 (why for field, why in UNSEARCHABLE.items() if f"{key}.".startswith(f"{field}.")),
@@ -423,7 +424,6 @@ class TuneSpec(_Strict):
             )
             if refused:
                 raise ValueError(f"tune.space.{key} cannot be searched: {refused}")
-            known = _field_paths(Spec)
             if key not in known:
                 hint = difflib.get_close_matches(key, known, n=1)
                 suggestion = f"; did you mean {hint[0]}?" if hint else ""

@@ -70,6 +70,7 @@ def test_train_logs_to_tensorboard_and_mlflow(
     experiment = client.get_experiment_by_name("tiny")
     (run,) = client.search_runs([experiment.experiment_id])
     assert run.data.params["model.units"] == "[8]" and run.data.params["train.epochs"] == "2"
+    assert run.data.tags["bundle"] == str(bundle.resolve())
     for key in ("test.model.mae", "test.naive.mae", "test.seasonal_naive.mae", "val.model.mae"):
         assert key in run.data.metrics, key
     history = client.get_metric_history(run.info.run_id, "epoch.val_loss")

@@ -83,7 +83,7 @@ def _objective_figure(rows: list[dict[str, Any]], check: dict[str, Any]) -> Any:
     axes.xaxis.get_major_locator().set_params(integer=True)  # trials are numbered
     start = check["candidates"]["start"]
     axes.axhline(start["mean"], color="0.3", linestyle="--", label="starting spec (seed mean)")
-    axes.legend(loc="upper right", fontsize="small")
+    axes.legend(loc="best", fontsize="small")
     return figure
 
 
