@@ -38,6 +38,14 @@ class Preprocessing:
     # conformal half-widths per level, [horizon, targets] in units of each series' scale
     calibration: dict[int, np.ndarray] = field(default_factory=dict)
     quantiles: list[float] = field(default_factory=list)  # the model's quantile head
+    # evaluation.fallback: per horizon step, the forecast the bundle gives: "model",
+    # "naive" or "seasonal_naive" (chosen on validation); empty: the model at every step
+    fallback: list[str] = field(default_factory=list)
+
+    @property
+    def fallback_steps(self) -> dict[int, str]:
+        """The 0-based steps a baseline forecasts, and which baseline."""
+        return {h: name for h, name in enumerate(self.fallback) if name != "model"}
 
     def split_output(self, output: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """A model's output as (point forecast ``[..., H, T]``, quantiles ``[..., H, T, Q]``
@@ -151,6 +159,7 @@ class Preprocessing:
                 else {}
             )
             | ({"quantiles": self.quantiles} if self.quantiles else {})
+            | ({"fallback": self.fallback} if self.fallback_steps else {})
             | (
                 {
                     "id_columns": self.id_columns,

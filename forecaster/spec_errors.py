@@ -8,7 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-_UNION_TAGS = ("fractions", "dates", "steps")  # the split's kinds, not keys a user writes
+# the split's and the learning-rate schedule's kinds, not keys a user writes
+_UNION_TAGS = ("fractions", "dates", "steps", "plateau", "exponential")
 
 
 def describe(
