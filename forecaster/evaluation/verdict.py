@@ -173,6 +173,7 @@ def baseline_steps(results: dict[str, Any]) -> list[dict[str, Any]]:
     beaten_by_step: list[tuple[str, tuple[str, ...]] | None] = []
     for step in range(horizon):
         best: tuple[str, tuple[str, ...]] | None = None
+        best_rank = (0, 0.0)
         for name, baseline in results["baselines"].items():
             value = baseline["per_step_mae"][step]
             beaten = tuple(
@@ -185,8 +186,10 @@ def baseline_steps(results: dict[str, Any]) -> list[dict[str, Any]]:
                     variant["seeds"],
                 )
             )
-            if beaten and (best is None or len(beaten) > len(best[1])):
-                best = (name, beaten)
+            # the baseline that beats the most variants, the more accurate one on a tie
+            rank = (len(beaten), -value)
+            if beaten and (best is None or rank > best_rank):
+                best, best_rank = (name, beaten), rank
         beaten_by_step.append(best)
     runs: list[dict[str, Any]] = []
     for step, found in enumerate(beaten_by_step, 1):

@@ -142,3 +142,25 @@ def test_fallback_on_long_data_forecasts_each_series_own_season(tmp_path: Path) 
     for k, frame in enumerate(frames):
         mine = forecast[forecast["store"] == f"s{k}"]["sales"].to_numpy()
         np.testing.assert_allclose(mine, frame["sales"].to_numpy()[-7:])
+
+
+def test_compare_verdict_says_where_a_baseline_beats_both_cells(tmp_path: Path) -> None:
+    csv = tmp_path / "seasonal.csv"
+    seasonal_frame().to_csv(csv, index=False)
+    spec = write_spec(
+        tmp_path / "spec.yaml",
+        csv,
+        data={"path": str(csv), "targets": ["y"], "covariates": []},
+        model={"cell": "gru", "units": [4]},
+        train={"epochs": 1, "batch_size": 64, "patience": 1, "seed": 1},
+    )
+    out = tmp_path / "compare"
+    result = runner.invoke(app, ["compare", str(spec), "--seeds", "3", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    results = json.loads((out / "results.json").read_text())
+    runs = results["baseline_steps"]
+    assert runs and runs[0]["baseline"] == "seasonal_naive"
+    assert set(runs[0]["beats"]) == {"LSTM", "GRU"}
+    assert results["verdict"].startswith("A naive forecast is measurably more accurate")
+    assert "seasonal naive beats" in result.output
+    assert "seasonal naive beats" in (out / "report.html").read_text()
