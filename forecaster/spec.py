@@ -194,10 +194,18 @@ class ModelSpec(_Strict):
     segment_length: int | None = Field(None, ge=1, le=100_000)
     decoder: Decoder = "dense"
     id_embedding: bool = False  # long data: learn an embedding of each training series
+    # decoder: segments: how the position (and channel) tables start; "normal" draws them
+    # from N(0, 1) as SegRNN does, "glorot" keeps them small (Keras' default)
+    decoder_embedding_init: Literal["glorot", "normal"] = "glorot"
 
     @model_validator(mode="after")
     def _segment_decoder_needs_segments(self) -> ModelSpec:
         if self.decoder != "segments":
+            if self.decoder_embedding_init != "glorot":
+                raise ValueError(
+                    "model.decoder_embedding_init sets the segment decoder's embeddings; "
+                    "set decoder: segments or remove it"
+                )
             return self
         if self.segment_length is None:
             raise ValueError(
