@@ -185,10 +185,11 @@ def _run(spec: Spec, frames: dict[str, pd.DataFrame], validation_only: bool) -> 
     return run
 
 
-def _spec_order(path: Path) -> tuple[int, str, int, str]:
-    """Multivariate first, then by lookback (names ending ``-L336``) and horizon."""
+def _spec_order(path: Path) -> tuple[int, int, str]:
+    """Multivariate first, then by horizon, each lookback's spec in turn (names ending
+    ``-L336``), so that a run cut short still has the short horizons of both tables."""
     kind, horizon, *rest = path.stem.split("-")[1:]
-    return (kind != "multivariate", "-".join(rest), int(horizon), path.stem)
+    return (kind != "multivariate", int(horizon), "-".join(rest))
 
 
 def summarise(runs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:

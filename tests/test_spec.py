@@ -133,7 +133,8 @@ def test_every_shipped_spec_is_valid_and_names_the_sample_data(path: Path) -> No
 def test_the_shipped_specs_are_all_found() -> None:
     names = {path.name for path in SHIPPED_SPECS}
     assert {"etth1-gru.yaml", "etth1-lstm.yaml", "etth1-bigru.yaml", "retail-gru.yaml"} <= names
-    assert len([n for n in names if n.startswith("etth1-multivariate-")]) == 4
+    # lookback 96 and 336, four horizons each
+    assert len([n for n in names if n.startswith("etth1-multivariate-")]) == 8
 
 
 def test_long_data_options_are_checked_together() -> None:
