@@ -164,3 +164,24 @@ def test_compare_verdict_says_where_a_baseline_beats_both_cells(tmp_path: Path) 
     assert results["verdict"].startswith("A naive forecast is measurably more accurate")
     assert "seasonal naive beats" in result.output
     assert "seasonal naive beats" in (out / "report.html").read_text()
+
+
+def test_backtest_chooses_the_fallback_per_fold_and_scores_it(tmp_path: Path) -> None:
+    csv = tmp_path / "seasonal.csv"
+    seasonal_frame().to_csv(csv, index=False)
+    spec = write_spec(
+        tmp_path / "spec.yaml",
+        csv,
+        data={"path": str(csv), "targets": ["y"], "covariates": []},
+        model={"cell": "gru", "units": [4]},
+        train={"epochs": 1, "batch_size": 64, "patience": 1, "seed": 1},
+        evaluation={"fallback": "baseline"},
+    )
+    out = tmp_path / "backtest"
+    result = runner.invoke(app, ["backtest", str(spec), "--folds", "2", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    backtest = json.loads((out / "backtest.json").read_text())
+    for fold in backtest["per_fold"]:
+        assert fold["metrics"]["gate"]["fallback"] == ["seasonal_naive"] * 6
+    pooled = backtest["pooled"]
+    assert pooled["model"]["mae"] == pytest.approx(pooled["seasonal_naive"]["mae"])
