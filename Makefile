@@ -14,8 +14,10 @@ TUNE_ARGS ?=
 BENCH_ARGS ?=
 # Extra arguments for benchmarks/panel.py, e.g. PANEL_ARGS='--sizes 1000'
 PANEL_ARGS ?=
+# Extra arguments for benchmarks/profile_segments.py, e.g. PROFILE_ARGS='--units 128 256'
+PROFILE_ARGS ?=
 
-.PHONY: install demo compare tune test lint clean bench-accuracy bench-panel
+.PHONY: install demo compare tune test lint clean bench-accuracy bench-panel bench-profile
 
 install: $(VENV)/.installed
 
@@ -47,6 +49,11 @@ lint: install
 # Trains every spec in benchmarks/specs/ and writes benchmarks/results/etth1.md and .json
 bench-accuracy: install
 	$(BIN)/python benchmarks/accuracy.py $(BENCH_ARGS)
+
+# The segment GRU at 128 and 512 units, encoder apart from decoder;
+# writes benchmarks/results/profile.md and .json
+bench-profile: install
+	$(BIN)/python benchmarks/profile_segments.py $(PROFILE_ARGS)
 
 # Peak RSS and throughput of read / train / predict on aus_retail and synthetic panels;
 # writes benchmarks/results/panel.md and .json

@@ -154,7 +154,7 @@ class Checkpoint:
     def callback(
         self,
         early_stopping: keras.callbacks.EarlyStopping,
-        reduce_lr: keras.callbacks.ReduceLROnPlateau,
+        reduce_lr: keras.callbacks.ReduceLROnPlateau | None,
         epoch_rows: list[dict[str, float]],
     ) -> keras.callbacks.Callback:
         """The callback that restores and saves; it must come after the callbacks it saves."""
@@ -172,7 +172,7 @@ class _CheckpointCallback(keras.callbacks.Callback):
         self,
         checkpoint: Checkpoint,
         early_stopping: keras.callbacks.EarlyStopping,
-        reduce_lr: keras.callbacks.ReduceLROnPlateau,
+        reduce_lr: keras.callbacks.ReduceLROnPlateau | None,  # None: a schedule by epoch
         epoch_rows: list[dict[str, float]],
     ) -> None:
         super().__init__()
@@ -201,7 +201,7 @@ class _CheckpointCallback(keras.callbacks.Callback):
         if (folder / BEST_WEIGHTS_FILE).is_file():
             with np.load(folder / BEST_WEIGHTS_FILE, allow_pickle=False) as best:
                 self.early_stopping.best_weights = [best[f"arr_{i}"] for i in range(len(best))]
-        for key, value in saved.reduce_lr.items():
+        for key, value in saved.reduce_lr.items() if self.reduce_lr is not None else ():
             setattr(self.reduce_lr, key, value)
         self.epoch_rows[:] = saved.history
         self.previous_seconds = saved.train_seconds
@@ -228,7 +228,9 @@ class _CheckpointCallback(keras.callbacks.Callback):
                 "wait": reduce_lr.wait,
                 "cooldown_counter": reduce_lr.cooldown_counter,
                 "best": _plain(reduce_lr.best),
-            },
+            }
+            if reduce_lr is not None
+            else {},
             "history": list(self.epoch_rows),
             "train_seconds": self.previous_seconds + time.perf_counter() - self.started,
         }

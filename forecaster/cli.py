@@ -447,12 +447,15 @@ def _print_summary(result: TrainResult) -> None:
 
 def _print_scores(metrics: dict[str, Any]) -> None:
     """The test-period table: the model beside the naive forecasts it has to beat."""
-    from forecaster.reports.text import score_lines
+    from forecaster.reports.text import gate_lines, score_lines
 
     test = metrics.get("test")
     if not test:
         return
     for line in score_lines(test, "test period"):
+        typer.echo(line, err=True)
+    gate = (metrics.get("val") or {}).get("gate")
+    for line in gate_lines(gate) if gate else []:
         typer.echo(line, err=True)
 
 

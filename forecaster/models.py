@@ -246,6 +246,8 @@ def _segment_decoder(
     horizon as in step-by-step decoding. Returns ``[sequences, horizon, outputs]`` and the
     encoder's final output ``[sequences, units]``.
     """
+    import keras
+
     units, segment = spec.units[0], spec.segment_length
     assert segment is not None
     num_segments = -(-horizon // segment)
@@ -263,15 +265,28 @@ def _segment_decoder(
     channel_dims = units // 2 if channels > 1 else 0
     position_dims = units - channel_dims
     ones = ops.ones_like(states[0][:, :1])
+    # glorot on a table of fan-in 1 starts every entry near 0 (about 0.1 for 256 units);
+    # SegRNN draws its tables from N(0, 1), inputs as large as the encoder's
+    initializer = (
+        "glorot_uniform"
+        if spec.decoder_embedding_init == "glorot"
+        else keras.initializers.RandomNormal(stddev=1.0)
+    )
     positions = layers.Dense(
-        num_segments * position_dims, use_bias=False, name="position_embedding"
+        num_segments * position_dims,
+        use_bias=False,
+        kernel_initializer=initializer,
+        name="position_embedding",
     )(ones)
     decoder_inputs = ops.reshape(positions, (-1, num_segments, position_dims))
     if channel_dims:
         # sequences are ordered window-major, column-minor: one row per column per window
-        table = layers.Dense(channels * channel_dims, use_bias=False, name="channel_embedding")(
-            ops.ones_like(inputs[:, 0, :1])
-        )
+        table = layers.Dense(
+            channels * channel_dims,
+            use_bias=False,
+            kernel_initializer=initializer,
+            name="channel_embedding",
+        )(ops.ones_like(inputs[:, 0, :1]))
         column = ops.reshape(table, (-1, 1, channel_dims))
         decoder_inputs = ops.concatenate(
             [decoder_inputs, ops.repeat(column, num_segments, axis=1)], axis=-1

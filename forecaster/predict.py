@@ -14,6 +14,7 @@ import pandas as pd
 
 from forecaster.data import prepare_frame, read_rows, time_options
 from forecaster.errors import InputError
+from forecaster.evaluation.baselines import naive_forecast, seasonal_naive_forecast
 from forecaster.frequency import future_index
 from forecaster.future import future_inputs, missing_future, read_future
 from forecaster.notes import logger
@@ -150,6 +151,10 @@ class Forecaster:
         else:
             output = output * spread + center
         forecast, head = prep.split_output(output)
+        if prep.fallback_steps:
+            _check_fallback_history(prep, int(np.diff(panel.starts).min()), source)
+            values = panel.frame.to_numpy(dtype=np.float64)[:, :num_targets]
+            forecast = with_fallback(prep, forecast, values, panel.starts[1:])
         if not np.isfinite(forecast).all():
             bad = panel.keys[int(np.argmax(~np.isfinite(forecast).all(axis=(1, 2))))]
             raise InputError(
@@ -228,6 +233,10 @@ class Forecaster:
         else:
             output = output * spread + center
         values, head = prep.split_output(output)
+        if prep.fallback_steps:
+            _check_fallback_history(prep, len(frame), source)
+            history = frame.to_numpy(dtype=np.float64)[:, :num_targets]
+            values = with_fallback(prep, values[None], history, np.array([len(frame)]))[0]
         if not np.isfinite(values).all():
             raise InputError(
                 f"{source}: the forecast from the last {prep.lookback} rows is not finite; "
@@ -238,6 +247,41 @@ class Forecaster:
         for name, column in prep.interval_columns(values, spread, head).items():
             table[name] = column
         return table.reset_index()
+
+
+def with_fallback(
+    preprocessing: Preprocessing, point: np.ndarray, targets: np.ndarray, origins: np.ndarray
+) -> np.ndarray:
+    """``point`` (``[windows, horizon, targets]``, original scale) with the steps
+    ``evaluation.fallback`` gave to a baseline replaced by that baseline, read from
+    ``targets`` (``[rows, targets]``) for windows whose first forecast row is ``origins``."""
+    steps = preprocessing.fallback_steps
+    if not steps:
+        return point
+    horizon = preprocessing.horizon
+    baselines = {
+        "naive": lambda: naive_forecast(targets, origins, horizon),
+        "seasonal_naive": lambda: seasonal_naive_forecast(
+            targets, origins, horizon, preprocessing.season
+        ),
+    }
+    combined = np.array(point, dtype=np.float64)
+    for name in sorted(set(steps.values())):
+        baseline = baselines[name]()
+        chosen = [h for h, choice in steps.items() if choice == name]
+        combined[:, chosen] = baseline[:, chosen]
+    return combined
+
+
+def _check_fallback_history(preprocessing: Preprocessing, rows: int, source: str) -> None:
+    """Seasonal naive reads one season back: a history shorter than that cannot give it."""
+    prep = preprocessing
+    if "seasonal_naive" in prep.fallback_steps.values() and rows < prep.season:
+        raise InputError(
+            f"{source}: has {rows} rows (in its shortest series); the bundle forecasts some "
+            f"steps with seasonal naive (evaluation.fallback), which needs the last "
+            f"{prep.season}; fix: pass a longer history"
+        )
 
 
 def predict_windows(

@@ -39,8 +39,16 @@ class Preprocessing:
     # conformal half-widths per level, [horizon, targets] in units of each series' scale
     calibration: dict[int, np.ndarray] = field(default_factory=dict)
     quantiles: list[float] = field(default_factory=list)  # the model's quantile head
+    # evaluation.fallback: per horizon step, the forecast the bundle gives: "model",
+    # "naive" or "seasonal_naive" (chosen on validation); empty: the model at every step
+    fallback: list[str] = field(default_factory=list)
     future_covariates: list[str] = field(default_factory=list)  # known through the horizon
     calendar: Calendar = field(default_factory=Calendar)  # generated known inputs
+
+    @property
+    def fallback_steps(self) -> dict[int, str]:
+        """The 0-based steps a baseline forecasts, and which baseline."""
+        return {h: name for h, name in enumerate(self.fallback) if name != "model"}
 
     @property
     def known_columns(self) -> list[str]:
@@ -181,6 +189,7 @@ class Preprocessing:
             | ({"quantiles": self.quantiles} if self.quantiles else {})
             | ({"future_covariates": self.future_covariates} if self.future_covariates else {})
             | ({"calendar": self.calendar.to_dict()} if self.calendar else {})
+            | ({"fallback": self.fallback} if self.fallback_steps else {})
             | (
                 {
                     "id_columns": self.id_columns,

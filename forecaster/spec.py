@@ -255,10 +255,18 @@ class ModelSpec(_Strict):
     segment_length: int | None = Field(None, ge=1, le=100_000)
     decoder: Decoder = "dense"
     id_embedding: bool = False  # long data: learn an embedding of each training series
+    # decoder: segments: how the position (and channel) tables start; "normal" draws them
+    # from N(0, 1) as SegRNN does, "glorot" keeps them small (Keras' default)
+    decoder_embedding_init: Literal["glorot", "normal"] = "glorot"
 
     @model_validator(mode="after")
     def _segment_decoder_needs_segments(self) -> ModelSpec:
         if self.decoder != "segments":
+            if self.decoder_embedding_init != "glorot":
+                raise ValueError(
+                    "model.decoder_embedding_init sets the segment decoder's embeddings; "
+                    "set decoder: segments or remove it"
+                )
             return self
         if self.segment_length is None:
             raise ValueError(
@@ -292,10 +300,33 @@ class ModelSpec(_Strict):
         return value
 
 
+class PlateauSchedule(_Strict):
+    """The learning rate times ``factor`` whenever the validation loss has not improved
+    for half of ``train.patience`` epochs (down to a hundredth of the initial rate)."""
+
+    kind: Literal["plateau"] = "plateau"
+    factor: float = Field(0.5, gt=0, lt=1)
+
+
+class ExponentialSchedule(_Strict):
+    """The initial rate for the first ``hold_epochs`` epochs, then times ``factor`` every
+    epoch: epoch ``n`` (1-based) trains at ``rate * factor ** max(0, n - hold_epochs)``.
+    SegRNN's ETTh1 schedule is ``hold_epochs: 4, factor: 0.8`` (its rate changes after an
+    epoch, from the one after epoch 3 on)."""
+
+    kind: Literal["exponential"]
+    hold_epochs: int = Field(4, ge=0, le=100_000)
+    factor: float = Field(0.8, gt=0, le=1)
+
+
+LearningRateSchedule = Annotated[PlateauSchedule | ExponentialSchedule, Field(discriminator="kind")]
+
+
 class TrainSpec(_Strict):
     epochs: int = Field(100, ge=1, le=100_000)
     batch_size: int = Field(64, ge=1, le=1_000_000)
     learning_rate: float = Field(1e-3, gt=0, le=10)
+    lr_schedule: LearningRateSchedule = PlateauSchedule()
     loss: Loss = "mse"
     patience: int = Field(10, ge=1)
     seed: int = Field(42, ge=0, le=2**31 - 1)
@@ -304,6 +335,19 @@ class TrainSpec(_Strict):
     series_weights: Literal["windows", "equal"] = "windows"
     # TensorBoard: per-epoch scalars and the model under <tensorboard>/<run>/; None: off
     tensorboard: Path | None = None
+
+    @field_validator("lr_schedule", mode="before")
+    @classmethod
+    def _known_schedule(cls, value: Any) -> Any:
+        kinds = ("plateau", "exponential")
+        if isinstance(value, dict) and value.get("kind", "plateau") not in kinds:
+            raise ValueError(
+                f"kind {value.get('kind')!r} is not a schedule; use plateau, or exponential "
+                "with hold_epochs and factor"
+            )
+        if isinstance(value, dict) and "kind" not in value:  # hold_epochs says exponential
+            return {**value, "kind": "exponential" if "hold_epochs" in value else "plateau"}
+        return value
 
 
 def quantile_pair(level: int) -> tuple[float, float]:
@@ -352,6 +396,9 @@ class EvaluationSpec(_Strict):
     window: TrainingRange = "expanding"
     # scored beside the model besides naive and seasonal naive (statsforecast, per series)
     baselines: list[Literal["auto_ets", "theta"]] = []
+    # baseline: forecast each horizon step where naive or seasonal naive beat the model on
+    # the validation windows with that baseline instead (the validation gate decides)
+    fallback: Literal["none", "baseline"] = "none"
 
 
 class SearchRange(_Strict):
@@ -472,6 +519,12 @@ class Spec(_Strict):
                 "intervals.method: quantile puts a quantile head on the dense decoder; set "
                 "model.decoder: dense and channel_independent: false, or method: conformal"
             )
+        if quantile and self.evaluation.fallback == "baseline":
+            raise ValueError(
+                "evaluation.fallback: baseline replaces point forecasts, which a quantile "
+                "head's intervals would no longer surround; use intervals.method: conformal "
+                "or fallback: none"
+            )
         if self.model.id_embedding and not self.data.id_columns:
             raise ValueError(
                 "model.id_embedding learns one vector per series of long data; set "
@@ -577,5 +630,7 @@ def parse_spec(raw: Any, source: str = "spec") -> Spec:
         return Spec.model_validate(raw)
     except ValidationError as error:
         splits = [*FractionSplit.model_fields, *DateSplit.model_fields, *StepSplit.model_fields]
-        problem = describe(error, Spec, {("data", "split"): splits})
+        schedules = list({**PlateauSchedule.model_fields, **ExponentialSchedule.model_fields})
+        unions = {("data", "split"): splits, ("train", "lr_schedule"): schedules}
+        problem = describe(error, Spec, unions)
         raise InputError(f"{source}: {problem}") from None

@@ -8,8 +8,9 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-# the kinds of a split and of a tuning space's values, not keys a user writes
-_UNION_TAGS = ("fractions", "dates", "steps", "choices", "range")
+# the kinds of a split, of a tuning space's values and of the learning-rate schedule, not
+# keys a user writes
+_UNION_TAGS = ("fractions", "dates", "steps", "choices", "range", "plateau", "exponential")
 
 
 def describe(

@@ -26,7 +26,7 @@ from forecaster.models import build_model, pinball_loss
 from forecaster.panel import Panel
 from forecaster.preparation import Prepared, prepare, prepare_panel
 from forecaster.preprocessing import Preprocessing
-from forecaster.spec import Spec
+from forecaster.spec import ExponentialSchedule, Spec
 from forecaster.tracking import tensorboard_callback
 from forecaster.windows import Periods, SeriesPeriods, window_dataset
 
@@ -178,24 +178,39 @@ def compiled_model(
 def training_callbacks(
     spec: Spec, epoch_log: EpochLog, checkpoint: Checkpoint | None
 ) -> list[keras.callbacks.Callback]:
-    """Per-epoch log, early stopping with the best weights restored, learning rate halved
-    on a plateau, TensorBoard when the spec asks, and the checkpoint last (it saves the
-    state of the others)."""
+    """Per-epoch log, early stopping with the best weights restored, the learning-rate
+    schedule (``train.lr_schedule``), TensorBoard when the spec asks, and the checkpoint
+    last (it saves the state of the others)."""
     early_stopping = keras.callbacks.EarlyStopping(
         monitor="val_loss", patience=spec.train.patience, restore_best_weights=True
     )
-    reduce_lr = keras.callbacks.ReduceLROnPlateau(
-        monitor="val_loss",
-        factor=0.5,
-        patience=max(1, spec.train.patience // 2),
-        min_lr=spec.train.learning_rate / 100,
-    )
-    callbacks: list[keras.callbacks.Callback] = [epoch_log, early_stopping, reduce_lr]
+    schedule = learning_rate_schedule(spec)
+    callbacks: list[keras.callbacks.Callback] = [epoch_log, early_stopping, schedule]
     if spec.train.tensorboard is not None:
         callbacks.append(tensorboard_callback(spec.train.tensorboard, spec.name))
     if checkpoint is not None:
-        callbacks.append(checkpoint.callback(early_stopping, reduce_lr, epoch_log.rows))
+        plateau = schedule if isinstance(schedule, keras.callbacks.ReduceLROnPlateau) else None
+        callbacks.append(checkpoint.callback(early_stopping, plateau, epoch_log.rows))
     return callbacks
+
+
+def learning_rate_schedule(spec: Spec) -> keras.callbacks.Callback:
+    """``plateau``: the rate times ``factor`` when validation stalls for half the patience;
+    ``exponential``: a function of the epoch alone, so a resumed run needs no saved state."""
+    rate, schedule = spec.train.learning_rate, spec.train.lr_schedule
+    if isinstance(schedule, ExponentialSchedule):
+        hold, factor = schedule.hold_epochs, schedule.factor
+
+        def rate_of(epoch: int, current: float) -> float:  # epoch is 0-based
+            return rate * factor ** max(0, epoch + 1 - hold)
+
+        return keras.callbacks.LearningRateScheduler(rate_of)
+    return keras.callbacks.ReduceLROnPlateau(
+        monitor="val_loss",
+        factor=schedule.factor,
+        patience=max(1, spec.train.patience // 2),
+        min_lr=rate / 100,
+    )
 
 
 def _check_converged(history: pd.DataFrame, spec: Spec) -> None:

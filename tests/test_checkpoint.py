@@ -199,3 +199,25 @@ def test_a_run_killed_mid_epoch_resumes_through_the_cli_to_the_same_forecast(
         forecaster.load(str(reference)).predict(history),
         check_exact=True,
     )
+
+
+def test_an_exponential_schedule_holds_then_decays_and_resumes_exactly(
+    tmp_path: Path, frame: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    schedule = {"kind": "exponential", "hold_epochs": 2, "factor": 0.5}
+    spec = _spec(learning_rate=0.01, epochs=4, patience=10, lr_schedule=schedule)
+    whole = fit(spec, frame, quiet=True)
+    # epochs 1-2 at the initial rate, then halved every epoch
+    np.testing.assert_allclose(whole.history["learning_rate"], [0.01, 0.01, 0.005, 0.0025])
+
+    checkpoint = Checkpoint(tmp_path / "bundle", spec, "data-hash")
+    with monkeypatch.context() as patch:
+        _interrupt_after(patch, 3)
+        with pytest.raises(Interrupted):
+            fit(spec, frame, quiet=True, checkpoint=checkpoint)
+    assert json.loads((checkpoint.folder / "state.json").read_text())["reduce_lr"] == {}
+    resumed_checkpoint = Checkpoint(tmp_path / "bundle", spec, "data-hash")
+    resumed_checkpoint.prepare(resume=True)
+    resumed = fit(spec, frame, quiet=True, checkpoint=resumed_checkpoint)
+    assert resumed.resumed_at_epoch == 4
+    _same_run(whole, resumed)

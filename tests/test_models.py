@@ -62,6 +62,7 @@ SEGMENT_RNN = {"channel_independent": True, "segment_length": 4, "decoder": "seg
         {"channel_independent": True, "segment_length": 4},
         {"channel_independent": True, "bidirectional": True},
         {"segment_length": 6, "decoder": "segments"},
+        {**SEGMENT_RNN, "decoder_embedding_init": "normal"},
     ],
 )
 def test_model_options_reload_with_plain_keras(options: dict, tmp_path: Path) -> None:
@@ -105,3 +106,22 @@ def test_inconsistent_sizes_are_refused_when_built_directly() -> None:
         build_model(ModelSpec(segment_length=5), 12, 2, 1, 1)
     with pytest.raises(ValueError, match="every input column"):
         build_model(ModelSpec(channel_independent=True), 12, 2, 3, 1)
+
+
+def test_the_decoder_embeddings_start_as_large_as_segrnns_when_asked() -> None:
+    def tables(init: str) -> np.ndarray:
+        keras.utils.set_random_seed(0)
+        spec = ModelSpec(units=[64], **SEGMENT_RNN, decoder_embedding_init=init)
+        model = build_model(spec, 12, 8, num_features=3, num_targets=3)
+        return np.concatenate(
+            [
+                np.ravel(model.get_layer(name).get_weights()[0])
+                for name in ("position_embedding", "channel_embedding")
+            ]
+        )
+
+    glorot, normal = tables("glorot"), tables("normal")
+    # 2 segments x 32 position dims and 3 columns x 32 channel dims, fan-in 1
+    assert len(glorot) == len(normal) == 2 * 32 + 3 * 32
+    assert np.abs(glorot).max() <= np.sqrt(6 / (1 + 2 * 32))  # the position table: widest
+    assert 0.8 < np.std(normal) < 1.2

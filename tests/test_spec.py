@@ -133,7 +133,8 @@ def test_every_shipped_spec_is_valid_and_names_the_sample_data(path: Path) -> No
 def test_the_shipped_specs_are_all_found() -> None:
     names = {path.name for path in SHIPPED_SPECS}
     assert {"etth1-gru.yaml", "etth1-lstm.yaml", "etth1-bigru.yaml", "retail-gru.yaml"} <= names
-    assert len([n for n in names if n.startswith("etth1-multivariate-")]) == 4
+    # lookback 96 and 336, four horizons each
+    assert len([n for n in names if n.startswith("etth1-multivariate-")]) == 8
 
 
 def test_long_data_options_are_checked_together() -> None:
@@ -158,3 +159,30 @@ def test_a_quantile_head_has_both_ends_of_every_level_and_the_median() -> None:
     assert conformal.intervals.quantiles == []
     with pytest.raises(InputError, match="intervals.levels: levels are percentages"):
         parse_spec({**MINIMAL, "intervals": {"levels": [100]}})
+
+
+def test_fallback_is_opt_in_and_refused_beside_a_quantile_head() -> None:
+    assert parse_spec(MINIMAL).evaluation.fallback == "none"
+    spec = parse_spec({**MINIMAL, "evaluation": {"fallback": "baseline"}})
+    assert spec.evaluation.fallback == "baseline"
+    raw = {
+        **MINIMAL,
+        "evaluation": {"fallback": "baseline"},
+        "intervals": {"method": "quantile"},
+    }
+    with pytest.raises(InputError, match="evaluation.fallback: baseline"):
+        parse_spec(raw, source="s.yaml")
+
+
+def test_the_learning_rate_schedule_is_plateau_unless_told_and_names_its_problems() -> None:
+    assert parse_spec(MINIMAL).train.lr_schedule.kind == "plateau"
+    raw = {**MINIMAL, "train": {"lr_schedule": {"hold_epochs": 2}}}
+    schedule = parse_spec(raw).train.lr_schedule
+    assert (schedule.kind, schedule.hold_epochs, schedule.factor) == ("exponential", 2, 0.8)
+    for bad, words in [
+        ({"kind": "cosine"}, "kind 'cosine' is not a schedule"),
+        ({"kind": "exponential", "factor": 2}, "train.lr_schedule.factor is 2"),
+        ({"kind": "exponential", "hold": 2}, "unknown key 'train.lr_schedule.hold'"),
+    ]:
+        with pytest.raises(InputError, match=words):
+            parse_spec({**MINIMAL, "train": {"lr_schedule": bad}}, source="s.yaml")

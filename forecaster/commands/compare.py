@@ -38,6 +38,8 @@ from forecaster.evaluation.comparison import (
 from forecaster.evaluation.metrics import METRICS
 from forecaster.evaluation.verdict import (
     MEASURABLE_RULE,
+    baseline_sentence,
+    baseline_steps,
     compare_pair,
     long_horizon_mae,
     long_horizon_steps,
@@ -134,7 +136,11 @@ def compare(
             results["comparisons"] = [
                 compare_pair(results, first, second) for first, second in comparison_pairs(variants)
             ]
-            results["verdict"] = results["comparisons"][0]["sentences"]
+            # where a naive forecast beats the variants, the verdict says so first
+            results["baseline_steps"] = baseline_steps(results)
+            beaten = baseline_sentence(results["baseline_steps"], spec.window.horizon)
+            verdict = results["comparisons"][0]["sentences"]
+            results["verdict"] = f"{beaten} {verdict}" if beaten else verdict
             results = to_json_ready(results)  # NaN (e.g. MAPE of all-zero actuals) as null
             write_json(staging / RESULTS_FILE, results)
             write_comparison_report(results, staging)

@@ -12,6 +12,7 @@ from forecaster.bundle import HISTORY_FILE, METRICS_FILE, load_bundle
 from forecaster.data import time_options
 from forecaster.errors import InputError
 from forecaster.evaluation.calibration import add_intervals
+from forecaster.evaluation.gate import attach_gate
 from forecaster.evaluation.scoring import ModelEvaluation, score_periods
 from forecaster.evaluation.series_scoring import score_panel
 from forecaster.frequency import infer_frequency
@@ -51,6 +52,7 @@ def evaluate(bundle: Path, data: Path | None, out_dir: Path) -> EvaluateResult:
         evaluation = _evaluate_long(forecaster, Path(path), history)
     else:
         evaluation = _evaluate_wide(forecaster, Path(path), history)
+    attach_gate(evaluation.scored, prep.fallback)  # the bundle's forecasts against the baselines
     if prep.calibration:
         _, scored = add_intervals(
             evaluation.scored,

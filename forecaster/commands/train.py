@@ -11,11 +11,13 @@ import pandas as pd
 from forecaster.bundle import save_bundle
 from forecaster.checkpoint import Checkpoint
 from forecaster.evaluation.calibration import spec_intervals
-from forecaster.evaluation.scoring import ModelEvaluation, score_periods
+from forecaster.evaluation.gate import gated_scores
+from forecaster.evaluation.scoring import ModelEvaluation, PeriodForecasts, score_periods
 from forecaster.evaluation.series_scoring import score_panel
 from forecaster.manifest import bundle_manifest
 from forecaster.panel import Panel
 from forecaster.preparation import load_data
+from forecaster.preprocessing import Preprocessing
 from forecaster.reports.model import write_model_report
 from forecaster.reports.series import write_per_series
 from forecaster.spec import Spec
@@ -89,25 +91,23 @@ def evaluate_fitted(
     panel = fitted.panel
     if panel is not None and panel.is_long:
         assert fitted.series_periods is not None
-        scored = score_panel(
-            fitted.model,
-            fitted.preprocessing,
-            panel,
-            fitted.series_periods,
-            statistical=statistical,
-        )
+        series_periods = fitted.series_periods
+
+        def score(prep: Preprocessing) -> dict[str, PeriodForecasts]:
+            return score_panel(fitted.model, prep, panel, series_periods, statistical=statistical)
+
         frame = panel.frame
     else:
         frame = frame.frame if isinstance(frame, Panel) else frame
-        scored = score_periods(
-            fitted.model,
-            fitted.preprocessing,
-            frame,
-            fitted.periods,
-            source=source,
-            statistical=statistical,
-        )
-    preprocessing = fitted.preprocessing
+        wide = frame
+
+        def score(prep: Preprocessing) -> dict[str, PeriodForecasts]:
+            return score_periods(
+                fitted.model, prep, wide, fitted.periods, source=source, statistical=statistical
+            )
+
+    # the validation gate, and the baselines' steps when evaluation.fallback asks for them
+    preprocessing, scored = gated_scores(spec, fitted.preprocessing, score)
     if spec.intervals is not None:
         widths, scored = spec_intervals(spec, scored)
         preprocessing = replace(preprocessing, calibration=widths or {})

@@ -29,6 +29,7 @@ import pandas as pd
 
 from forecaster.errors import InputError
 from forecaster.evaluation.calibration import interval_metrics, spec_intervals
+from forecaster.evaluation.gate import gated_scores
 from forecaster.evaluation.scoring import PeriodForecasts, score_forecasts, score_periods
 from forecaster.evaluation.series_scoring import per_series_scores, series_summary
 from forecaster.panel import Panel
@@ -216,11 +217,12 @@ def _fit_fold(
     # block (early stopping)
     rows = frame.iloc[fold.train_start : fold.test_end]
     fitted = fit(spec, rows, quiet=quiet, force_cpu=force_cpu, periods=fold.periods())
-    scored = with_intervals(
+    _, by_period = gated_scores(
         spec,
-        score_periods(
+        fitted.preprocessing,
+        lambda prep: score_periods(
             fitted.model,
-            fitted.preprocessing,
+            prep,
             rows,
             fitted.periods,
             periods_scored(spec),
@@ -228,6 +230,9 @@ def _fit_fold(
             statistical=spec.evaluation.baselines,
         ),
     )
+    if "gate" in by_period.get("val", by_period["test"]).metrics:  # the fold's own gate
+        by_period["test"].metrics["gate"] = by_period["val"].metrics["gate"]
+    scored = with_intervals(spec, by_period)
     origins = scored.origins + fold.train_start  # rows of the whole series
     return FoldResult(fold, replace(scored, origins=origins), fitted)
 
@@ -241,8 +246,10 @@ class RetracingNoise(logging.Filter):
 
 
 def periods_scored(spec: Spec) -> tuple[str, ...]:
-    """Intervals are recalibrated per fold, on that fold's own validation windows."""
-    return ("val", "test") if spec.intervals is not None else ("test",)
+    """Intervals are recalibrated, and the fallback's steps chosen, per fold, on that
+    fold's own validation windows."""
+    per_fold_validation = spec.intervals is not None or spec.evaluation.fallback == "baseline"
+    return ("val", "test") if per_fold_validation else ("test",)
 
 
 def with_intervals(spec: Spec, scored: dict[str, PeriodForecasts]) -> PeriodForecasts:

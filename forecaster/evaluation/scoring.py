@@ -20,7 +20,7 @@ from forecaster.evaluation.intervals import (
 from forecaster.evaluation.metrics import mase_scale, scaled_errors, score, skills
 from forecaster.evaluation.statistical import statistical_forecast
 from forecaster.panel import Panel
-from forecaster.predict import predict_windows
+from forecaster.predict import predict_windows, with_fallback
 from forecaster.preprocessing import Preprocessing
 from forecaster.spec import Spec
 from forecaster.windows import Periods, period_origins, target_windows
@@ -92,6 +92,7 @@ def score_periods(
         target_spread = prep.scaler.scale[:num_targets]
         unscaled = unscale(output, target_spread, prep.scaler.center[:num_targets])
         point, head = prep.split_output(unscaled)
+        point = with_fallback(prep, point, targets, origins)  # what the bundle forecasts
         forecasts = {
             "model": point,
             **baseline_forecasts(targets, origins, prep.horizon, prep.season),

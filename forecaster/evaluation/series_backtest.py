@@ -22,6 +22,7 @@ from forecaster.evaluation.backtest import (
     pool,
     with_intervals,
 )
+from forecaster.evaluation.gate import gated_scores
 from forecaster.evaluation.series_scoring import score_panel
 from forecaster.frequency import infer_frequency, season_length
 from forecaster.panel import Panel
@@ -86,17 +87,21 @@ def _fit_panel_fold(
     )
     periods = SeriesPeriods(rows.starts[:-1], tuple(fold.periods() for fold in folds))
     fitted = fit(spec, rows, quiet=quiet, force_cpu=force_cpu, periods=periods)
-    scored = with_intervals(
+    _, by_period = gated_scores(
         spec,
-        score_panel(
+        fitted.preprocessing,
+        lambda prep: score_panel(
             fitted.model,
-            fitted.preprocessing,
+            prep,
             rows,
             periods,
             periods_scored(spec),
             statistical=spec.evaluation.baselines,
         ),
     )
+    if "gate" in by_period.get("val", by_period["test"]).metrics:  # the fold's own gate
+        by_period["test"].metrics["gate"] = by_period["val"].metrics["gate"]
+    scored = with_intervals(spec, by_period)
     assert scored.series is not None
     # rows of the whole panel: each series' fold rows start train_start into the series
     shift = np.array([panel.starts[k] + fold.train_start for k, fold in enumerate(folds)])

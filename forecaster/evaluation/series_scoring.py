@@ -21,7 +21,7 @@ from forecaster.evaluation.scoring import (
 )
 from forecaster.evaluation.statistical import statistical_forecast
 from forecaster.panel import Panel
-from forecaster.predict import predict_windows
+from forecaster.predict import predict_windows, with_fallback
 from forecaster.preprocessing import Preprocessing
 from forecaster.windows import SeriesPeriods, target_windows
 
@@ -62,6 +62,7 @@ def score_panel(
         point, head = prep.split_output(
             unscale(output, spread, centers[series][:, None, :num_targets])
         )
+        point = with_fallback(prep, point, targets, origins)  # what the bundle forecasts
         forecasts = {
             "model": point,
             **baseline_forecasts(targets, origins, prep.horizon, prep.season),

@@ -153,3 +153,98 @@ def _accuracy_sentence(
     if not long["measurable"]:
         return f"{head} or at long horizons {long_part}."
     return f"{head}, but {long['better']} is better at long horizons {long_part}."
+
+
+def beats_over_seeds(baseline: float, variant_mean: float, variant_std: float, seeds: int) -> bool:
+    """Whether a deterministic baseline's error is measurably below a variant's over
+    seeds: the module's rule with no spread on the baseline's side (the gap larger than
+    the seeds' standard deviation and more than twice their standard error)."""
+    if seeds < 2 or not math.isfinite(variant_std):
+        return False
+    gap = variant_mean - baseline
+    return gap > variant_std and gap > 2 * variant_std / math.sqrt(seeds)
+
+
+def baseline_steps(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """The runs of test steps (1-based, inclusive) where a naive forecast is measurably
+    more accurate (per-step MAE) than some variants, with the variants it beats there."""
+    variants = results["variants"]
+    horizon = len(next(iter(variants.values()))["test"]["per_step_mae"]["mean"])
+    beaten_by_step: list[tuple[str, tuple[str, ...]] | None] = []
+    for step in range(horizon):
+        best: tuple[str, tuple[str, ...]] | None = None
+        best_rank = (0, 0.0)
+        for name, baseline in results["baselines"].items():
+            value = baseline["per_step_mae"][step]
+            beaten = tuple(
+                variant["label"]
+                for variant in variants.values()
+                if beats_over_seeds(
+                    value,
+                    variant["test"]["per_step_mae"]["mean"][step],
+                    _std(variant["test"]["per_step_mae"]["std"], step),
+                    variant["seeds"],
+                )
+            )
+            # the baseline that beats the most variants, the more accurate one on a tie
+            rank = (len(beaten), -value)
+            if beaten and (best is None or rank > best_rank):
+                best, best_rank = (name, beaten), rank
+        beaten_by_step.append(best)
+    runs: list[dict[str, Any]] = []
+    for step, found in enumerate(beaten_by_step, 1):
+        if found is None:
+            continue
+        if (
+            runs
+            and runs[-1]["last"] == step - 1
+            and (runs[-1]["baseline"], runs[-1]["beats"])
+            == (
+                found[0],
+                list(found[1]),
+            )
+        ):
+            runs[-1]["last"] = step
+        else:
+            runs.append(
+                {"baseline": found[0], "beats": list(found[1]), "first": step, "last": step}
+            )
+    for run in runs:
+        steps = slice(run["first"] - 1, run["last"])
+        run["baseline_mae"] = float(
+            np.mean(results["baselines"][run["baseline"]]["per_step_mae"][steps])
+        )
+        run["variant_mae"] = {
+            variant["label"]: float(np.mean(variant["test"]["per_step_mae"]["mean"][steps]))
+            for variant in variants.values()
+            if variant["label"] in run["beats"]
+        }
+    return runs
+
+
+def baseline_sentence(runs: list[dict[str, Any]], horizon: int) -> str:
+    """The runs of ``baseline_steps`` in one plain sentence (empty when there are none)."""
+    if not runs:
+        return ""
+    parts = []
+    for run in runs:
+        where = (
+            f"step {run['first']}"
+            if run["first"] == run["last"]
+            else f"steps {run['first']}-{run['last']}"
+        )
+        maes = ", ".join(f"{label} {value:.4g}" for label, value in run["variant_mae"].items())
+        parts.append(
+            f"{run['baseline'].replace('_', ' ')} beats {' and '.join(run['beats'])} at {where} "
+            f"of {horizon} (MAE {run['baseline_mae']:.4g} against {maes})"
+        )
+    return (
+        "A naive forecast is measurably more accurate on the test period: "
+        + "; ".join(parts)
+        + "; evaluation.fallback: baseline forecasts such steps with the baseline that wins "
+        "them on validation."
+    )
+
+
+def _std(values: list[float] | None, step: int) -> float:
+    return math.nan if values is None else float(values[step])

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from forecaster.evaluation.metrics import METRICS
+from forecaster.evaluation.verdict import baseline_sentence
 from forecaster.reports.html import document, image, paragraph, preformatted, table
 from forecaster.reports.plots import STYLES, VARIANT_COLORS, figure_png, new_figure
 from forecaster.reports.sections import REPORT_FILE
@@ -26,6 +27,11 @@ def write_comparison_report(results: dict[str, Any], out_dir: Path) -> Path:
     }
     seeds = results["seeds"]
     verdicts = [paragraph(comparison["sentences"]) for comparison in results["comparisons"]]
+    beaten = baseline_sentence(
+        results.get("baseline_steps") or [], len(results["baselines"]["naive"]["per_step_mae"])
+    )
+    if beaten:
+        verdicts.insert(0, paragraph(beaten))
     environment = describe_threads(results["environment"])
     sections = [
         ("Verdict", "".join(verdicts) + paragraph(results["rule"], note=True)),

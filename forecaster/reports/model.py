@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -27,6 +28,7 @@ from forecaster.reports.sections import (
     write_page,
 )
 from forecaster.reports.series import series_section
+from forecaster.reports.text import gate_lines, steps_text
 from forecaster.windows import PERIODS
 
 
@@ -43,6 +45,9 @@ def write_model_report(folder: Path, evaluation: ModelEvaluation, title: str) ->
         ("Test period", headline(index, test, "test period", labels)),
         *forecast_sections(plots, index, targets, test, prep, labels),
     ]
+    gate = evaluation.scored["val"].metrics.get("gate") if "val" in evaluation.scored else None
+    if gate is not None:
+        sections.insert(1, ("Validation gate, step by step", _gate(gate)))
     if test.intervals is not None:
         sections.insert(1, ("Prediction intervals", _intervals(plots, test, index, targets, prep)))
     if evaluation.history is not None and len(evaluation.history):
@@ -67,6 +72,28 @@ def write_model_report(folder: Path, evaluation: ModelEvaluation, title: str) ->
         f"Written {datetime.now().isoformat(timespec='seconds')}."
     )
     return write_page(folder, document(title, sections, subtitle))
+
+
+def _gate(gate: dict[str, Any]) -> str:
+    """Where naive or seasonal naive beat the model on validation, and what the bundle
+    forecasts at those steps (its switch points)."""
+    heading, *lines = gate_lines(gate)
+    html = paragraph(heading) + "".join(paragraph(line.strip()) for line in lines)
+    if gate["spans"]:
+        metric = gate["metric"].upper()
+        rows = [
+            [
+                span["baseline"].replace("_", " "),
+                steps_text(span),
+                span["baseline_error"],
+                span["model_error"],
+                gate["fallback"][span["first"] - 1].replace("_", " "),
+            ]
+            for span in gate["spans"]
+        ]
+        header = ["baseline", "steps", f"its {metric}", f"model {metric}", "bundle forecasts"]
+        html += table(header, rows)
+    return html
 
 
 def _training(plots: Plots, history: pd.DataFrame, loss: str) -> str:

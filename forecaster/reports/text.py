@@ -74,6 +74,44 @@ def score_lines(scores: dict[str, Any], heading: str) -> list[str]:
     return lines
 
 
+def gate_lines(gate: dict[str, Any]) -> list[str]:
+    """The validation gate in plain words: the steps where naive or seasonal naive beat
+    the model on validation, and what the bundle forecasts there."""
+    metric = gate["metric"].upper()
+    horizon = len(gate["choice"])
+    lines = [f"validation gate ({metric} per horizon step, {gate['windows']} validation windows):"]
+    if not gate["spans"]:
+        lines.append(f"  the model beats naive and seasonal naive at every step (1-{horizon})")
+    for span in gate["spans"]:
+        lines.append(
+            f"  {span['baseline'].replace('_', ' ')} BEATS the model at {steps_text(span)} "
+            f"({metric} {span['baseline_error']:.3f} against the model's "
+            f"{span['model_error']:.3f})"
+        )
+    handed = gate.get("fallback_spans") or []
+    if handed:
+        where = ", ".join(
+            f"{steps_text(span)} with {span['baseline'].replace('_', ' ')}" for span in handed
+        )
+        lines.append(
+            f"  the bundle forecasts {where} (evaluation.fallback: baseline); "
+            "the test scores are of that forecast"
+        )
+    elif gate["spans"]:
+        lines.append(
+            "  the bundle still forecasts those steps with the model; "
+            "evaluation.fallback: baseline would forecast them with the baseline"
+        )
+    return lines
+
+
+def steps_text(span: dict[str, Any]) -> str:
+    """``step 3`` or ``steps 37-48`` (1-based)."""
+    if span["first"] == span["last"]:
+        return f"step {span['first']}"
+    return f"steps {span['first']}-{span['last']}"
+
+
 def skill_text(mae_value: float | None, baseline_mae: float | None) -> str:
     """``1 - MAE / MAE of the baseline`` as a signed percentage; "n/a" when undefined."""
     value = skill(mae_value, baseline_mae)
