@@ -9,10 +9,10 @@ COMPARE_OUT ?= compare/etth1
 
 # Extra arguments for benchmarks/accuracy.py, e.g. BENCH_ARGS='--seeds 1'
 BENCH_ARGS ?=
-# Extra arguments for benchmarks/panel.py, e.g. PANEL_ARGS='--sizes 1000'
-PANEL_ARGS ?=
+# Extra arguments for benchmarks/scale.py, e.g. SCALE_ARGS='--sizes 100 1000'
+SCALE_ARGS ?=
 
-.PHONY: install demo compare test lint clean bench-accuracy bench-panel
+.PHONY: install demo compare test lint clean bench-accuracy bench-scale
 
 install: $(VENV)/.installed
 
@@ -42,10 +42,10 @@ lint: install
 bench-accuracy: install
 	$(BIN)/python benchmarks/accuracy.py $(BENCH_ARGS)
 
-# Peak RSS and throughput of read / train / predict on aus_retail and synthetic panels;
-# writes benchmarks/results/panel.md and .json
-bench-panel: install
-	$(BIN)/python benchmarks/panel.py $(PANEL_ARGS)
+# Peak RSS and throughput of read / train / predict at 100, 1,000 and 10,000 series of
+# 1,000 rows; writes benchmarks/results/scale.md and .json
+bench-scale: install
+	$(BIN)/python benchmarks/scale.py $(SCALE_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

@@ -28,6 +28,7 @@ STAGES = (
     "scaling",
     "models",
     "storage",
+    "hardware",
 )
 UPPER = ("evaluation", "reports", "commands", "cli")
 
