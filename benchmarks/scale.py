@@ -267,14 +267,12 @@ def _train(spec: Any) -> dict[str, Any]:
     from forecaster import training
     from forecaster.preparation import load_data
 
-    clock: dict[str, float] = {}
+    ends: list[float] = []  # when each batch ended
 
     class Throughput(keras.callbacks.Callback):
         def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
-            if batch + 1 == WARMUP_BATCHES:
-                clock["warm"] = time.perf_counter()
-            if batch + 1 == TRAIN_BATCHES:
-                clock["done"] = time.perf_counter()
+            ends.append(time.perf_counter())
+            if len(ends) == TRAIN_BATCHES:
                 self.model.stop_training = True
 
     callbacks = training.training_callbacks
@@ -287,18 +285,17 @@ def _train(spec: Any) -> dict[str, Any]:
     done = time.perf_counter()
     lookback, horizon = spec.window.lookback, spec.window.horizon
     train_windows = len(fitted.series_periods.origins("train", lookback, horizon)[0])
-    batches = min(TRAIN_BATCHES, -(-train_windows // spec.train.batch_size))
-    timed = batches - WARMUP_BATCHES
-    end = clock.get("done", clock.get("warm", 0.0))
+    warmup = min(WARMUP_BATCHES, len(ends) // 2)
+    timed = len(ends) - 1 - warmup  # batches between the warm-up's end and the last's
     return {
         **_panel_size(panel),
         "series_trained": fitted.panel.num_series,
         "train_windows": train_windows,
-        "batches_run": batches,
+        "batches_run": len(ends),
         "read_seconds": read - started,
         "fit_seconds": done - read,
         "prepare_seconds": done - read - fitted.train_seconds,
-        "windows_per_second": timed * spec.train.batch_size / (end - clock["warm"]),
+        "windows_per_second": timed * spec.train.batch_size / (ends[-1] - ends[warmup]),
         "rss_after_read_mib": after_read["rss_mib"],
         "peak_after_read_mib": after_read["peak_mib"],
         "device": fitted.device,
