@@ -33,6 +33,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 STEPS = ("read_csv", "read_parquet", "train", "predict")
+# --variants: training again with one train option changed, for a GPU's trade-offs
+VARIANTS = {
+    "train_nondeterministic": {"deterministic": False},
+    "train_mixed_precision": {"mixed_precision": True},
+}
 MARK = "SCALE-BENCH-RESULT "
 SEED = 0
 BOUND = 3  # peak above the smallest file's, in float32 copies of the values
@@ -54,7 +59,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--render", action="store_true", help="only rewrite the .md from the existing .json"
     )
-    parser.add_argument("--child", choices=("baseline", *STEPS), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--variants",
+        action="store_true",
+        help="also train with train.deterministic: false and with train.mixed_precision: true",
+    )
+    parser.add_argument("--child", choices=("baseline", *STEPS, *VARIANTS), help=argparse.SUPPRESS)
     parser.add_argument("--dataset", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -80,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
             entry: dict[str, Any] = {"name": f"synthetic-{size}", "spec": dataset["spec"]}
             entry.update(dataset["generated"])
             report["datasets"].append(entry)
-            for step in STEPS:
+            for step in (*STEPS, *(VARIANTS if args.variants else ())):
                 _say(f"{entry['name']}: {step} ...")
                 entry[step] = _run_child(step, dataset)
                 _say(f"  {_summary(step, entry[step])}")
@@ -208,11 +218,13 @@ def _child(step: str, dataset: dict[str, Any] | None) -> dict[str, Any]:
     raw = dataset["spec"]
     if step == "read_parquet":
         raw = {**raw, "data": {**raw["data"], "path": dataset["files"]["parquet"]}}
+    if step in VARIANTS:
+        raw = {**raw, "train": {**raw["train"], **VARIANTS[step]}}
     spec = parse_spec(raw, source="benchmark")
     result: dict[str, Any] = {"rss_after_imports_mib": imported["rss_mib"]}
     if step.startswith("read"):
         result.update(_read(spec))
-    elif step == "train":
+    elif step.startswith("train"):
         result.update(_train(spec))
     else:
         result.update(_predict(spec))
@@ -300,6 +312,7 @@ def _train(spec: Any) -> dict[str, Any]:
         "peak_after_read_mib": after_read["peak_mib"],
         "device": fitted.device,
         "execution": fitted.execution,
+        "op_determinism": fitted.determinism["op_determinism"],
     }
 
 
@@ -377,7 +390,7 @@ def _write(report: dict[str, Any], out: Path) -> None:
 def _summary(step: str, r: dict[str, Any]) -> str:
     if step.startswith("read"):
         return f"{r['seconds']:.1f} s, {r['rows_per_second']:,.0f} rows/s, peak {r['peak_mib']:.0f}"
-    if step == "train":
+    if step.startswith("train"):
         return (
             f"{r['windows_per_second']:,.0f} windows/s, fit {r['fit_seconds']:.1f} s, "
             f"peak {r['peak_mib']:.0f} MiB"
@@ -415,6 +428,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         "",
     ]
     lines += _throughput_table(report["datasets"])
+    lines += _variants_table(report["datasets"])
     lines += _memory_table(report["datasets"], base["rss_mib"])
     return "\n".join(lines)
 
@@ -446,6 +460,33 @@ def _throughput_table(datasets: list[dict[str, Any]]) -> list[str]:
             else "",
         ]
         lines.append("| " + " | ".join(cells) + " |")
+    return [*lines, ""]
+
+
+def _variants_table(datasets: list[dict[str, Any]]) -> list[str]:
+    """Training with one option changed (``--variants``), beside the default."""
+    rows = [d for d in datasets if any(d.get(step) for step in VARIANTS)]
+    if not rows:
+        return []
+    lines = [
+        "## Training options",
+        "",
+        "| series | variant | device | windows/s | against the default | precision | "
+        "recurrent kernel |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for d in rows:
+        default = d["train"]["windows_per_second"]
+        for step in ("train", *VARIANTS):
+            r = d.get(step)
+            if not r:
+                continue
+            run = r["execution"]
+            lines.append(
+                f"| {r['series']:,} | {step} | {r['device']} | {r['windows_per_second']:,.0f} | "
+                f"{r['windows_per_second'] / default:.2f}x | {run['precision']} | "
+                f"{run['recurrent_kernel']['kernel']} |"
+            )
     return [*lines, ""]
 
 
