@@ -102,7 +102,8 @@ def read_rows(
         raise _fail(source, found, "save the file as comma-separated values")
     lines = np.arange(2, len(frame) + 2)
     blank = frame.isna().all(axis=1).to_numpy()
-    frame, lines = frame.loc[~blank].reset_index(drop=True), lines[~blank]
+    if blank.any():  # a copy of every cell: only when there is a blank line to drop
+        frame, lines = frame.loc[~blank].reset_index(drop=True), lines[~blank]
     if frame.empty:
         raise _fail(source, "has a header but no data rows", "point data.path at the full CSV")
     where = lambda i: f"line {lines[i]}"  # noqa: E731
