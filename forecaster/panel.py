@@ -141,16 +141,19 @@ def long_panel(
     if frequency is None:  # every series on the grid of the longest one
         longest = max(groups.values(), key=len)
         frequency = infer_frequency(pd.Index(times[longest]).sort_values(), source)
+    group_keys = list(groups)
     value_columns = list(columns) or [
         c for c in frame.columns if c not in {*id_columns, *static_covariates, time_name}
     ]
-    positions = list(groups.values())
-    order = np.concatenate(positions)  # [rows]: input row of each row, series by series
-    lengths = np.array([len(p) for p in positions], dtype=np.int64)
+    lengths = np.array([len(p) for p in groups.values()], dtype=np.int64)
+    order = np.concatenate(list(groups.values()))  # [rows]: input row of each row, by series
+    del groups  # series k's input rows are order[starts[k]:starts[k + 1]]: one copy is enough
     starts = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
     fast = _fast_path_allowed(frame, time_name, value_columns, time_column, missing)
     if fast:
-        numbers = np.stack([_numbers(frame[name])[order] for name in value_columns])
+        numbers = np.empty((len(value_columns), len(order)))  # [columns, rows]
+        for j, name in enumerate(value_columns):
+            numbers[j] = _numbers(frame[name])[order]
         ready = _on_grid(times, order, starts, frequency) & _finite(numbers, starts)
         static_cells = [
             frame[name].astype(str).str.strip().to_numpy()[order] for name in static_covariates
@@ -159,12 +162,12 @@ def long_panel(
             ready &= _constant(cells, starts)
     else:
         numbers = np.empty((len(value_columns), 0))
-        ready = np.zeros(len(positions), dtype=bool)
+        ready = np.zeros(len(lengths), dtype=bool)
         static_cells = []
     with_times: pd.DataFrame | None = None  # the frame with parsed times, built if needed
     values, indexes, keys, statics = [], [], [], []
     run_start = None  # first series of the current run of ready series
-    for k, key in enumerate(groups):
+    for k, key in enumerate(group_keys):
         key = key if isinstance(key, tuple) else (key,)
         keys.append(key)
         if ready[k]:
@@ -178,15 +181,16 @@ def long_panel(
         if with_times is None:
             with_times = _with_times(frame, time_name, times)
         name = f"{source} (series {series_key(key)})"
-        rows = with_times.iloc[positions[k]]
-        statics.append(_static_values(rows, static_covariates, name, where, positions[k]))
+        positions = order[starts[k] : starts[k + 1]]
+        rows = with_times.iloc[positions]
+        statics.append(_static_values(rows, static_covariates, name, where, positions))
         block = prepare_rows(
             rows[[time_name, *value_columns]].reset_index(drop=True),
             time_name,
             value_columns,
             missing,
             name,
-            _where_in(where, positions[k]),
+            _where_in(where, positions),
             column_fix,
             frequency=frequency,
             boundaries=boundaries,
@@ -267,20 +271,19 @@ def _on_grid(times: pd.Index, order: np.ndarray, starts: np.ndarray, frequency: 
 
 def _finite(numbers: np.ndarray, starts: np.ndarray) -> np.ndarray:
     """[series] whether every value of the series is a finite number."""
-    bad = (~np.isfinite(numbers)).any(axis=0).astype(np.int64)  # [rows]
-    return _per_series_sum(bad, starts) == 0
+    bad = ~np.isfinite(numbers).all(axis=0)  # [rows]
+    return ~_any_per_series(bad, starts)
 
 
 def _constant(cells: np.ndarray, starts: np.ndarray) -> np.ndarray:
     """[series] whether the cells of each series all equal its first."""
-    lengths = np.diff(starts)
-    firsts = np.repeat(cells[starts[:-1][lengths > 0]], lengths[lengths > 0])
-    return _per_series_sum((cells != firsts).astype(np.int64), starts) == 0
+    firsts = np.repeat(cells[starts[:-1]], np.diff(starts))
+    return ~_any_per_series(cells != firsts, starts)
 
 
-def _per_series_sum(flags: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    totals = np.concatenate([[0], np.cumsum(flags)])
-    return totals[starts[1:]] - totals[starts[:-1]]
+def _any_per_series(flags: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """[series] whether any of the series' rows is flagged (every series has a row)."""
+    return np.logical_or.reduceat(flags, starts[:-1])
 
 
 def _with_times(frame: pd.DataFrame, time_name: str, times: pd.Index) -> pd.DataFrame:

@@ -53,7 +53,9 @@ def parse_times(
     Long data repeats the same few thousand dates across its series: each distinct value
     is read once, weighted by how often it occurs, and its first row is the one named in a
     message, so the result and any message are those of reading every row."""
-    series = pd.Series(raw).reset_index(drop=True)
+    series = pd.Series(raw)
+    if not (isinstance(series.index, pd.RangeIndex) and series.index.start == 0):
+        series = series.reset_index(drop=True)
     if pd.api.types.is_datetime64_any_dtype(series):
         if step:
             raise _not_steps(name, source, str(series.iloc[0]))
@@ -64,7 +66,9 @@ def parse_times(
         return _parse_values(series, np.ones(len(series)), name, source, where, **options)
     counts = np.bincount(codes, minlength=len(uniques))
     # codes are numbered in order of first appearance: a new one raises the running maximum
-    first = np.flatnonzero(np.diff(np.maximum.accumulate(codes), prepend=-1))  # value -> row
+    running = np.maximum.accumulate(codes)
+    first = np.concatenate([[0], np.flatnonzero(running[1:] != running[:-1]) + 1])  # -> row
+    del running
     distinct = pd.Series(uniques, dtype=series.dtype)
     parsed = _parse_values(
         distinct, counts, name, source, lambda i: where(int(first[i])), **options
