@@ -12,12 +12,12 @@ TUNE_ARGS ?=
 
 # Extra arguments for benchmarks/accuracy.py, e.g. BENCH_ARGS='--seeds 1'
 BENCH_ARGS ?=
-# Extra arguments for benchmarks/panel.py, e.g. PANEL_ARGS='--sizes 1000'
-PANEL_ARGS ?=
 # Extra arguments for benchmarks/profile_segments.py, e.g. PROFILE_ARGS='--units 128 256'
 PROFILE_ARGS ?=
+# Extra arguments for benchmarks/scale.py, e.g. SCALE_ARGS='--sizes 100 1000'
+SCALE_ARGS ?=
 
-.PHONY: install demo compare tune test lint clean bench-accuracy bench-panel bench-profile
+.PHONY: install demo compare tune test lint clean bench-accuracy bench-profile bench-scale
 
 install: $(VENV)/.installed
 
@@ -50,15 +50,12 @@ lint: install
 bench-accuracy: install
 	$(BIN)/python benchmarks/accuracy.py $(BENCH_ARGS)
 
-# The segment GRU at 128 and 512 units, encoder apart from decoder;
-# writes benchmarks/results/profile.md and .json
-bench-profile: install
-	$(BIN)/python benchmarks/profile_segments.py $(PROFILE_ARGS)
+# Extra arguments for benchmarks/profile_segments.py, e.g. PROFILE_ARGS='--units 128 256'
+PROFILE_ARGS ?=
+# Extra arguments for benchmarks/scale.py, e.g. SCALE_ARGS='--sizes 100 1000'
+SCALE_ARGS ?=
 
-# Peak RSS and throughput of read / train / predict on aus_retail and synthetic panels;
-# writes benchmarks/results/panel.md and .json
-bench-panel: install
-	$(BIN)/python benchmarks/panel.py $(PANEL_ARGS)
+.PHONY: install demo compare tune test lint clean bench-accuracy bench-profile bench-scale
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

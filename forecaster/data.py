@@ -6,11 +6,13 @@ column or line, what was found and expected, and how to fix it.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import difflib
 import io
 import re
 import warnings
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -34,7 +36,7 @@ MissingPolicy = Literal["error", "ffill", "interpolate"]
 _Where = Callable[[int], str]  # input row position -> "line 7" or "row position 5"
 Boundaries = Callable[[pd.Index], Sequence[int]]  # final index -> rows where periods end
 
-_TIME_NAMES = ("date", "datetime", "time", "timestamp", "ds", "period", "month", "day", "step")
+TIME_NAMES = ("date", "datetime", "time", "timestamp", "ds", "period", "month", "day", "step")
 _SNIFF_CHARS = 8192
 _SPEC_FIX = "check data.targets / data.covariates in the spec"
 
@@ -62,31 +64,31 @@ def read_csv(
 
 
 def read_rows(
-    path: str | Path, row_filter: dict[str, Any] | None = None
+    path: str | Path, row_filter: dict[str, Any] | None = None, numbers: Sequence[str] = ()
 ) -> tuple[pd.DataFrame, Callable[[int], str]]:
     """Every cell of a CSV (as text) or a Parquet file (as stored), blank lines dropped,
-    ``row_filter`` applied; and where each row came from ("line 7", "row 5")."""
+    ``row_filter`` applied; and where each row came from ("line 7", "row 5").
+
+    The columns named in ``numbers`` are read as float64 when every cell of them is a
+    number or empty (a text cell per value costs some 60 bytes against 8); otherwise the
+    whole file is read as text, so that the bad cell is found and named as usual."""
     source = str(path)
     if Path(path).suffix.lower() in (".parquet", ".pq"):
         frame = _read_parquet(_existing_file(path), source)
         return _filter_rows(frame, row_filter, source, lambda i: f"row {i}")
-    text = _read_text(_existing_file(path), source)
-    sample = text[:_SNIFF_CHARS]
-    if len(text) > _SNIFF_CHARS and "\n" in sample:
-        sample = sample[: sample.rindex("\n")]  # a cut-off last line confuses the sniffer
+    raw, sample = _read_text(_existing_file(path), source)
     try:
         delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
     except csv.Error:
         delimiter = ","
     try:
-        with warnings.catch_warnings():
-            # A first row longer than the header would silently lose data (or become the index).
-            warnings.simplefilter("error", pd.errors.ParserWarning)
-            # All text, so that we decide what a bad value is; blank lines are kept (and dropped
-            # below) so that row positions still map to line numbers.
-            frame = pd.read_csv(
-                io.StringIO(text), sep=delimiter, dtype=str, skip_blank_lines=False, index_col=False
-            )
+        frame = None
+        # a cell that is not a number: read as text below, which names the cell
+        with contextlib.suppress(ValueError, pd.errors.ParserWarning):
+            if numbers:
+                frame = _parse_csv(raw, delimiter, {name: "float64" for name in numbers})
+        if frame is None:
+            frame = _parse_csv(raw, delimiter, {})
     except (ValueError, pd.errors.ParserWarning) as exc:  # ParserError is a ValueError
         detail = " ".join(str(exc).split())
         if isinstance(exc, pd.errors.ParserWarning):
@@ -100,7 +102,8 @@ def read_rows(
         raise _fail(source, found, "save the file as comma-separated values")
     lines = np.arange(2, len(frame) + 2)
     blank = frame.isna().all(axis=1).to_numpy()
-    frame, lines = frame.loc[~blank].reset_index(drop=True), lines[~blank]
+    if blank.any():  # a copy of every cell: only when there is a blank line to drop
+        frame, lines = frame.loc[~blank].reset_index(drop=True), lines[~blank]
     if frame.empty:
         raise _fail(source, "has a header but no data rows", "point data.path at the full CSV")
     where = lambda i: f"line {lines[i]}"  # noqa: E731
@@ -163,9 +166,13 @@ def _existing_file(path: str | Path) -> Path:
     return file
 
 
-def _read_text(file: Path, source: str) -> str:
+def _read_text(file: Path, source: str) -> tuple[bytes, str]:
+    """The file's bytes, checked to be UTF-8 text, and a sample of whole lines to sniff.
+    The bytes, not a decoded copy, go to the parser: a str (and the StringIO over it)
+    would hold the file two more times while it is parsed."""
+    raw = file.read_bytes()
     try:
-        text = file.read_bytes().decode("utf-8-sig")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         found = f"is not a text CSV file (byte {exc.start} is not UTF-8)"
         raise _fail(source, found, "export the data as a UTF-8 CSV") from exc
@@ -174,7 +181,29 @@ def _read_text(file: Path, source: str) -> str:
         raise _fail(source, found, "export the data as a UTF-8 CSV")
     if not text.strip():
         raise _fail(source, "is empty; expected a header line and data rows", "check the file")
-    return text
+    sample = text[:_SNIFF_CHARS]
+    if len(text) > _SNIFF_CHARS and "\n" in sample:
+        sample = sample[: sample.rindex("\n")]  # a cut-off last line confuses the sniffer
+    return raw, sample
+
+
+def _parse_csv(raw: bytes, delimiter: str, dtypes: dict[str, str]) -> pd.DataFrame:
+    """The CSV's cells: text, except the columns given in ``dtypes``."""
+    with warnings.catch_warnings():
+        # A first row longer than the header would silently lose data (or become the index).
+        warnings.simplefilter("error", pd.errors.ParserWarning)
+        # Text, so that we decide what a bad value is; blank lines are kept (and dropped
+        # below) so that row positions still map to line numbers. round_trip: the float
+        # nearest the written number, as pd.to_numeric reads the same cell as text.
+        return pd.read_csv(
+            io.BytesIO(raw),
+            sep=delimiter,
+            dtype=defaultdict(lambda: str, dtypes),
+            skip_blank_lines=False,
+            index_col=False,
+            encoding="utf-8-sig",
+            float_precision="round_trip",
+        )
 
 
 def prepare_rows(
@@ -288,7 +317,7 @@ def find_time_column(
     if on_index:
         return str(frame.index.name or "date"), frame.index
     for name in frame.columns:
-        if str(name).strip().lower() in _TIME_NAMES:
+        if str(name).strip().lower() in TIME_NAMES:
             return name, frame[name]
     for name in frame.columns:
         if _looks_like_dates(frame[name]):

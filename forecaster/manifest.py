@@ -60,6 +60,7 @@ def run_record(spec: Spec, fitted: FitResult) -> dict[str, Any]:
         "cudnn_eligible": {
             layer.name: cudnn_eligible(layer) for layer in recurrent_layers(fitted.model)
         },
+        "execution": fitted.execution,
     }
 
 

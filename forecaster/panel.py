@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from forecaster.data import (
+    TIME_NAMES,
     Boundaries,
     MissingPolicy,
     find_time_column,
@@ -25,6 +26,7 @@ from forecaster.data import (
 )
 from forecaster.errors import InputError
 from forecaster.frequency import infer_frequency
+from forecaster.time_axis import full_range
 from forecaster.time_formats import parse_times
 
 KEY_SEPARATOR = " / "
@@ -103,7 +105,7 @@ def series_key(values: Sequence[Any]) -> str:
 def read_long(path: str | Path, **options: Any) -> Panel:
     """A long CSV or Parquet file, one row per (series, time), as ``long_panel`` reads it
     (``options`` are its keywords, and ``row_filter``)."""
-    frame, where = read_rows(path, options.pop("row_filter", None))
+    frame, where = read_rows(path, options.pop("row_filter", None), options.get("columns", ()))
     return long_panel(frame, where, str(path), **options)
 
 
@@ -121,10 +123,22 @@ def long_panel(
     boundaries: Boundaries | None = None,
     **time: Any,
 ) -> Panel:
-    """Long rows (as read, or a DataFrame) to a panel: each series checked on its own."""
-    frame = frame.reset_index(drop=True)
+    """Long rows (as read, or a DataFrame) to a panel: each series checked on its own.
+
+    A series whose rows are already its checked result (in time order, one row on every
+    step of its grid, every value a finite number, its static covariates constant) is
+    recognised for all series at once with array operations and taken as it is; only the
+    others go through ``data.prepare_rows`` one by one, which sorts, fills or refuses them
+    with its usual messages. Series are visited in key order either way, so the first
+    problem reported is the one a series-by-series reading would report.
+    """
+    if not (isinstance(frame.index, pd.RangeIndex) and frame.index.start == 0):
+        frame = frame.reset_index(drop=True)  # positions below are row positions
     _check_named(frame, [*id_columns, *static_covariates], source)
-    time_name, raw = find_time_column(frame.drop(columns=list(id_columns)), time_column, source)
+    if time_column is not None and time_column in frame.columns and time_column not in id_columns:
+        time_name, raw = time_column, frame[time_column]  # no copy of the frame to find it
+    else:
+        time_name, raw = find_time_column(frame.drop(columns=list(id_columns)), time_column, source)
     frequency = time.pop("frequency", None)
     step = None if frequency is None else frequency == "step"
     # one date format for the whole column, decided from every series' values at once
@@ -137,21 +151,52 @@ def long_panel(
         dayfirst=time.pop("dayfirst", None),
         step=step,
     )
-    frame = frame.assign(**{time_name: np.asarray(times)})
-    if isinstance(times, pd.DatetimeIndex) and times.tz is not None:
-        frame[time_name] = frame[time_name].dt.tz_convert(times.tz)
     groups = frame.groupby(list(id_columns), sort=True, dropna=False).indices
     if frequency is None:  # every series on the grid of the longest one
         longest = max(groups.values(), key=len)
         frequency = infer_frequency(pd.Index(times[longest]).sort_values(), source)
-    blocks, keys, statics = [], [], []
+    group_keys = list(groups)
     value_columns = list(columns) or [
         c for c in frame.columns if c not in {*id_columns, *static_covariates, time_name}
     ]
-    for key, positions in groups.items():
+    lengths = np.array([len(p) for p in groups.values()], dtype=np.int64)
+    order = np.concatenate(list(groups.values()))  # [rows]: input row of each row, by series
+    del groups  # series k's input rows are order[starts[k]:starts[k + 1]]: one copy is enough
+    starts = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    fast = _fast_path_allowed(frame, time_name, value_columns, time_column, missing)
+    if fast:
+        numbers = np.empty((len(value_columns), len(order)))  # [columns, rows]
+        for j, name in enumerate(value_columns):
+            numbers[j] = _numbers(frame[name])[order]
+        ready = _on_grid(times, order, starts, frequency) & _finite(numbers, starts)
+        static_cells = [
+            frame[name].astype(str).str.strip().to_numpy()[order] for name in static_covariates
+        ]
+        for cells in static_cells:
+            ready &= _constant(cells, starts)
+    else:
+        numbers = np.empty((len(value_columns), 0))
+        ready = np.zeros(len(lengths), dtype=bool)
+        static_cells = []
+    with_times: pd.DataFrame | None = None  # the frame with parsed times, built if needed
+    values, indexes, keys, statics = [], [], [], []
+    run_start = None  # first series of the current run of ready series
+    for k, key in enumerate(group_keys):
         key = key if isinstance(key, tuple) else (key,)
+        keys.append(key)
+        if ready[k]:
+            statics.append([cells[starts[k]] for cells in static_cells])
+            run_start = k if run_start is None else run_start
+            continue
+        if run_start is not None:  # the ready series before this one, as one block
+            values.append(numbers[:, starts[run_start] : starts[k]])
+            indexes.append(times.take(order[starts[run_start] : starts[k]]))
+            run_start = None
+        if with_times is None:
+            with_times = _with_times(frame, time_name, times)
         name = f"{source} (series {series_key(key)})"
-        rows = frame.iloc[positions]
+        positions = order[starts[k] : starts[k + 1]]
+        rows = with_times.iloc[positions]
         statics.append(_static_values(rows, static_covariates, name, where, positions))
         block = prepare_rows(
             rows[[time_name, *value_columns]].reset_index(drop=True),
@@ -165,15 +210,102 @@ def long_panel(
             boundaries=boundaries,
             **time,
         )
-        blocks.append(block)
-        keys.append(key)
-    lengths = [len(block) for block in blocks]
+        values.append(block.to_numpy(dtype=np.float64).T)
+        indexes.append(block.index)
+        lengths[k] = len(block)
+    if run_start is not None:
+        values.append(numbers[:, starts[run_start] :])
+        indexes.append(times.take(order[starts[run_start] :]))
+    index = indexes[0].append(indexes[1:]) if len(indexes) > 1 else indexes[0]
+    # [columns, rows] C-contiguous, as pd.concat of per-series frames stores it
+    stacked = values[0] if len(values) == 1 else np.concatenate(values, axis=1)
+    table = pd.DataFrame(np.ascontiguousarray(stacked).T, index=index, columns=value_columns)
+    table.index.name = time_name
     return Panel(
-        pd.concat(blocks),
+        table,
         np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
         pd.DataFrame(keys, columns=list(id_columns)),
         pd.DataFrame(statics, columns=list(static_covariates)),
     )
+
+
+def _fast_path_allowed(
+    frame: pd.DataFrame,
+    time_name: str,
+    value_columns: Sequence[str],
+    time_column: str | None,
+    missing: str,
+) -> bool:
+    """Whether every column check ``prepare_rows`` makes before its per-row checks would
+    pass, so that a series with clean rows may skip it; otherwise every series takes it."""
+    names = [str(name) for name in frame.columns]
+    wanted = [time_name, *value_columns]
+    return (
+        missing in ("error", "ffill", "interpolate")
+        and len(value_columns) > 0
+        and len(set(wanted)) == len(wanted)
+        and all(names.count(str(name)) == 1 for name in wanted)
+        # prepare_rows looks for the time column again among the series' own columns
+        and (time_column is not None or str(time_name).strip().lower() in TIME_NAMES)
+    )
+
+
+def _numbers(column: pd.Series) -> np.ndarray:
+    """[rows] float64: a number where the cell holds one, NaN elsewhere (bad cells are
+    reported by ``prepare_rows`` on their series)."""
+    if pd.api.types.is_numeric_dtype(column):
+        return column.to_numpy(dtype="float64", na_value=np.nan)
+    numbers = pd.to_numeric(column, errors="coerce").to_numpy(dtype="float64")
+    retry = np.flatnonzero(np.isnan(numbers) & column.notna().to_numpy())
+    if retry.size:  # the rare cell with spaces around its number, or not a number at all
+        text = column.iloc[retry].astype(str).str.strip()
+        numbers[retry] = pd.to_numeric(text, errors="coerce").to_numpy(dtype="float64")
+    return numbers
+
+
+def _on_grid(times: pd.Index, order: np.ndarray, starts: np.ndarray, frequency: str) -> np.ndarray:
+    """[series] whether each series' rows, in input order, are every step of its grid
+    from its first row to its last."""
+    keys = times.asi8 if isinstance(times, pd.DatetimeIndex) else times.to_numpy()
+    ordered = np.asarray(keys, dtype=np.int64)[order]
+    grids: dict[tuple[int, int], np.ndarray] = {}
+    ready = np.zeros(len(starts) - 1, dtype=bool)
+    for k in range(len(starts) - 1):
+        rows = ordered[starts[k] : starts[k + 1]]
+        if len(rows) > 1 and not (rows[1:] > rows[:-1]).all():
+            continue
+        ends = (int(rows[0]), int(rows[-1]))
+        if ends not in grids:
+            both = times.take(order[[starts[k], starts[k + 1] - 1]])
+            grid = full_range(both, frequency) if len(rows) > 1 else both[:1]
+            grids[ends] = grid.asi8 if isinstance(grid, pd.DatetimeIndex) else grid.to_numpy()
+        ready[k] = np.array_equal(grids[ends], rows)
+    return ready
+
+
+def _finite(numbers: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """[series] whether every value of the series is a finite number."""
+    bad = ~np.isfinite(numbers).all(axis=0)  # [rows]
+    return ~_any_per_series(bad, starts)
+
+
+def _constant(cells: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """[series] whether the cells of each series all equal its first."""
+    firsts = np.repeat(cells[starts[:-1]], np.diff(starts))
+    return ~_any_per_series(cells != firsts, starts)
+
+
+def _any_per_series(flags: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """[series] whether any of the series' rows is flagged (every series has a row)."""
+    return np.logical_or.reduceat(flags, starts[:-1])
+
+
+def _with_times(frame: pd.DataFrame, time_name: str, times: pd.Index) -> pd.DataFrame:
+    """The rows with their time column parsed, in the data's zone."""
+    frame = frame.assign(**{time_name: np.asarray(times)})
+    if isinstance(times, pd.DatetimeIndex) and times.tz is not None:
+        frame[time_name] = frame[time_name].dt.tz_convert(times.tz)
+    return frame
 
 
 def _check_named(frame: pd.DataFrame, names: Sequence[str], source: str) -> None:

@@ -164,11 +164,9 @@ class Forecaster:
         bands = prep.interval_columns(forecast, spread, head)
         # one table for every series at once: [series, H, ...] -> [series x H, ...]
         steps = len(panel.keys) * prep.horizon
-        last_rows = panel.frame.index[panel.starts[1:] - 1]
-        times = [future_index(last, prep.frequency, prep.horizon) for last in last_rows]
         table = panel.ids.iloc[np.repeat(np.arange(panel.num_series), prep.horizon)]
         table = table.reset_index(drop=True)
-        table[prep.time_column] = times[0].append(times[1:]) if len(times) > 1 else times[0]
+        table[prep.time_column] = _future_times(panel, prep.frequency, prep.horizon)
         for k, target in enumerate(prep.targets):
             table[target] = forecast[..., k].reshape(steps)
         for name, column in bands.items():
@@ -303,6 +301,18 @@ def predict_windows(
         known=preprocessing.known_range,
     ).map(lambda inputs, _targets: (inputs,))  # a 1-tuple: inputs alone, even as a pair
     return np.asarray(model.predict(dataset, verbose=0))
+
+
+def _future_times(panel: Panel, frequency: str, horizon: int) -> pd.Index:
+    """[series x horizon]: the steps after each series' last row. Series that end together
+    (most of them, usually) share one computation of their future steps."""
+    last_rows = panel.frame.index[panel.starts[1:] - 1]
+    codes, ends = pd.factorize(last_rows)
+    futures = [future_index(last, frequency, horizon) for last in ends]
+    shared = futures[0].append(futures[1:]) if len(futures) > 1 else futures[0]
+    # [series, horizon] positions into ``shared``
+    where = codes[:, None] * horizon + np.arange(horizon)[None, :]
+    return shared.take(where.reshape(-1))
 
 
 def _select(panel: Panel, ids: Sequence[str], source: str) -> Panel:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import sklearn
 from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
 
 from forecaster.errors import InputError
@@ -95,9 +96,12 @@ def scale_panel(
     rows ``starts[k]:starts[k + 1]``, its training rows the first ``train_ends[k]``.
     Returns the scalers and every row scaled by its own series' scaler, float32."""
     scalers, blocks = [], []
-    for k in range(len(starts) - 1):
-        rows = values[starts[k] : starts[k + 1]]
-        scaler, scaled = scale_series(kind, rows, int(train_ends[k]), source)
-        scalers.append(scaler)
-        blocks.append(scaled)
+    # the same arithmetic without scikit-learn's checks of its arguments and of finite
+    # values on every call: they cost more than the fit on a series of a few hundred rows
+    with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
+        for k in range(len(starts) - 1):
+            rows = values[starts[k] : starts[k + 1]]
+            scaler, scaled = scale_series(kind, rows, int(train_ends[k]), source)
+            scalers.append(scaler)
+            blocks.append(scaled)
     return scalers, np.concatenate(blocks) if blocks else values.astype(np.float32)

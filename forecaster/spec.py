@@ -335,6 +335,14 @@ class TrainSpec(_Strict):
     series_weights: Literal["windows", "equal"] = "windows"
     # TensorBoard: per-epoch scalars and the model under <tensorboard>/<run>/; None: off
     tensorboard: Path | None = None
+    # tf.distribute: one device; MirroredStrategy over this machine's GPUs; or
+    # MultiWorkerMirroredStrategy over the machines named in TF_CONFIG. batch_size is the
+    # global batch, shared out among the replicas.
+    distribute: Literal["none", "mirrored", "multi_worker"] = "none"
+    # bit-for-bit repeatable kernels; false lets TensorFlow pick faster non-deterministic ones
+    deterministic: bool = True
+    # float16 compute with float32 weights, on a GPU (ignored on a CPU, where it is slower)
+    mixed_precision: bool = False
 
     @field_validator("lr_schedule", mode="before")
     @classmethod

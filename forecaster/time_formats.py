@@ -48,12 +48,46 @@ def parse_times(
     step: bool | None = None,
 ) -> pd.Index:
     """The time column as a DatetimeIndex (naive, or aware in the data's zone) or, for a
-    step index, an integer Index. ``step`` True insists on integers, False on dates."""
-    series = pd.Series(raw).reset_index(drop=True)
+    step index, an integer Index. ``step`` True insists on integers, False on dates.
+
+    Long data repeats the same few thousand dates across its series: each distinct value
+    is read once, weighted by how often it occurs, and its first row is the one named in a
+    message, so the result and any message are those of reading every row."""
+    series = pd.Series(raw)
+    if not (isinstance(series.index, pd.RangeIndex) and series.index.start == 0):
+        series = series.reset_index(drop=True)
     if pd.api.types.is_datetime64_any_dtype(series):
         if step:
             raise _not_steps(name, source, str(series.iloc[0]))
         return pd.DatetimeIndex(series, name=name)
+    options = {"time_format": time_format, "dayfirst": dayfirst, "step": step}
+    codes, uniques = pd.factorize(series, use_na_sentinel=False)
+    if len(uniques) > len(series) // 2:  # mostly distinct: nothing to share
+        return _parse_values(series, np.ones(len(series)), name, source, where, **options)
+    counts = np.bincount(codes, minlength=len(uniques))
+    # codes are numbered in order of first appearance: a new one raises the running maximum
+    running = np.maximum.accumulate(codes)
+    first = np.concatenate([[0], np.flatnonzero(running[1:] != running[:-1]) + 1])  # -> row
+    del running
+    distinct = pd.Series(uniques, dtype=series.dtype)
+    parsed = _parse_values(
+        distinct, counts, name, source, lambda i: where(int(first[i])), **options
+    )
+    return parsed.take(codes)
+
+
+def _parse_values(
+    series: pd.Series,
+    counts: np.ndarray,
+    name: str,
+    source: str,
+    where: _Where,
+    *,
+    time_format: str | None = None,
+    dayfirst: bool | None = None,
+    step: bool | None = None,
+) -> pd.Index:
+    """``parse_times`` of values that occur ``counts`` times each, in order of first row."""
     text = series.astype(str).str.strip().where(series.notna(), "")
     empty = np.flatnonzero((text == "").to_numpy())
     if empty.size:
@@ -69,9 +103,11 @@ def parse_times(
         _check_parsed(parsed, text, name, source, where, f"dates written as {time_format!r}")
         return pd.DatetimeIndex(parsed, name=name)
     iso = text.str.fullmatch(_ISO.pattern)
-    if iso.mean() >= 0.5:  # mostly ISO: the odd ones out are mistakes, named below
+    # mostly ISO (counting rows): the odd ones out are mistakes, named below
+    if np.average(iso.to_numpy(dtype=float), weights=counts) >= 0.5:
         return _parse_iso(text, iso.to_numpy(), name, source, where)
-    return pd.DatetimeIndex(_parse_by_format(text, name, source, where, dayfirst), name=name)
+    parsed = _parse_by_format(text, counts, name, source, where, dayfirst)
+    return pd.DatetimeIndex(parsed, name=name)
 
 
 def _not_steps(name: str, source: str, value: str) -> InputError:
@@ -109,7 +145,12 @@ def _with_format(text: pd.Series, fmt: str) -> pd.Series:
 
 
 def _parse_by_format(
-    text: pd.Series, name: str, source: str, where: _Where, dayfirst: bool | None
+    text: pd.Series,
+    counts: np.ndarray,
+    name: str,
+    source: str,
+    where: _Where,
+    dayfirst: bool | None,
 ) -> pd.Series:
     sample = text.drop_duplicates().head(20)
     candidates = [fmt for fmt in _FORMATS if _order_agrees(fmt, dayfirst)]
@@ -127,7 +168,11 @@ def _parse_by_format(
         found = f"time column {name!r} fits two date formats, {shown} (no day is above 12)"
         fix = "set data.time_format (e.g. '%d/%m/%Y') or data.dayfirst: true or false"
         raise InputError(f"{source}: {found}; expected one reading; fix: {fix}")
-    best = max(results.values(), key=lambda p: int(p.notna().sum()), default=None)
+
+    def rows_read(parsed: pd.Series) -> int:
+        return int(counts[parsed.notna().to_numpy()].sum())
+
+    best = max(results.values(), key=rows_read, default=None)
     parsed = best if best is not None else pd.Series(pd.NaT, index=text.index)
     _check_parsed(parsed, text, name, source, where, f"a date like {_EXAMPLE}")
     return parsed  # not reached: a best guess always leaves a bad cell

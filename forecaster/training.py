@@ -22,6 +22,19 @@ import numpy as np
 import pandas as pd
 
 from forecaster.errors import ForecasterError
+from forecaster.hardware import (
+    distribution_strategy,
+    dtype_policy,
+    fit_across_workers,
+    is_multi_worker,
+    precision_policy,
+    recurrent_kernel,
+    replica_count,
+    set_op_determinism,
+    shard_by_data,
+    strategy_scope,
+    worker_role,
+)
 from forecaster.models import build_model, pinball_loss
 from forecaster.panel import Panel
 from forecaster.preparation import Prepared, prepare, prepare_panel
@@ -50,6 +63,8 @@ class FitResult:
     panel: Panel | None = None  # long data: the series trained on
     series_periods: SeriesPeriods | None = None
     left_out: dict[str, str] = field(default_factory=dict)  # long data: series key -> why
+    # distribution, replicas, precision and the recurrent kernel that ran (manifest.json)
+    execution: dict[str, Any] = field(default_factory=dict)
 
 
 def fit(
@@ -68,7 +83,8 @@ def fit(
     series' periods); rows from ``periods.end`` on are never read.
     """
     device = select_device(force_cpu)
-    determinism = seed_everything(spec.train.seed)
+    strategy = distribution_strategy(spec.train.distribute)  # before TensorFlow's first op
+    determinism = seed_everything(spec.train.seed, spec.train.deterministic)
     if isinstance(frame, Panel) and frame.is_long:
         assert periods is None or isinstance(periods, SeriesPeriods)
         prepared = prepare_panel(spec, frame, periods)
@@ -79,22 +95,40 @@ def fit(
     train_data, val_data = datasets(spec, prepared, first_epoch)
     static_sizes = prepared.preprocessing.statics.vocabulary_sizes
     num_known = len(prepared.preprocessing.known_columns)
-    model = compiled_model(spec, prepared.scaled.shape[1], static_sizes, num_known)
+    precision = precision_policy(spec.train.mixed_precision, device)
+    with strategy_scope(strategy), dtype_policy(precision):
+        model = compiled_model(spec, prepared.scaled.shape[1], static_sizes, num_known)
+    if is_multi_worker(strategy):
+        train_data, val_data = shard_by_data(train_data), shard_by_data(val_data)
     epoch_log = EpochLog()
     callbacks = training_callbacks(spec, epoch_log, checkpoint)
 
     started = time.perf_counter()
-    model.fit(
-        train_data,
-        validation_data=val_data,
-        epochs=spec.train.epochs,
-        initial_epoch=first_epoch,
-        steps_per_epoch=math.ceil(len(prepared.train_origins) / spec.train.batch_size),
-        callbacks=callbacks,
-        shuffle=False,  # the dataset shuffles itself, reproducibly
-        verbose=0 if quiet else (1 if sys.stderr.isatty() else 2),
-    )
+    with fit_across_workers(model, strategy, val_data):
+        model.fit(
+            train_data,
+            validation_data=val_data,
+            epochs=spec.train.epochs,
+            initial_epoch=first_epoch,
+            steps_per_epoch=math.ceil(len(prepared.train_origins) / spec.train.batch_size),
+            callbacks=callbacks,
+            shuffle=False,  # the dataset shuffles itself, reproducibly
+            verbose=0 if quiet else (1 if sys.stderr.isatty() else 2),
+        )
     train_seconds = time.perf_counter() - started
+    if strategy is not None:  # scoring, saving and forecasting need no strategy: one copy
+        trained = model
+        with dtype_policy(precision):
+            model = compiled_model(spec, prepared.scaled.shape[1], static_sizes)
+        model.set_weights(trained.get_weights())
+    execution = {
+        "distribute": spec.train.distribute,
+        "replicas": replica_count(strategy),
+        "worker": worker_role(),
+        "global_batch_size": spec.train.batch_size,
+        "precision": precision,
+        "recurrent_kernel": recurrent_kernel(model),
+    }
 
     resumed = checkpoint is not None and checkpoint.saved is not None
     if resumed:
@@ -114,6 +148,7 @@ def fit(
         panel=prepared.panel,
         series_periods=prepared.series_periods,
         left_out=prepared.left_out,
+        execution=execution,
     )
 
 
@@ -239,16 +274,13 @@ def select_device(force_cpu: bool) -> str:
     return f"GPU ({details.get('device_name', gpus[0].name)})"
 
 
-def seed_everything(seed: int) -> dict[str, Any]:
-    """Same seed, same data, same machine: same weights and forecasts."""
+def seed_everything(seed: int, deterministic: bool = True) -> dict[str, Any]:
+    """Same seed, same data, same machine: same weights and forecasts (with
+    ``deterministic``; without it, TensorFlow may pick faster kernels whose sums vary)."""
     import tensorflow as tf
 
     keras.utils.set_random_seed(seed)
-    try:
-        tf.config.experimental.enable_op_determinism()
-        op_determinism = True
-    except Exception:
-        op_determinism = False
+    op_determinism = set_op_determinism(deterministic)
     return {
         "seed": seed,
         "op_determinism": op_determinism,

@@ -30,6 +30,7 @@ STAGES = (
     "models",
     "storage",
     "tracking",
+    "hardware",
 )
 UPPER = ("evaluation", "reports", "commands", "cli")
 

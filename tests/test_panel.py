@@ -77,3 +77,71 @@ def test_split_last_holds_back_each_series_tail() -> None:
     assert tail.frame["v"].tolist() == [1.0, 2.0, 5.0, 6.0]
     assert tail.starts.tolist() == [0, 2, 4]
     assert tail.keys == head.keys == ["a", "b"]
+
+
+def _series_by_series(rows: pd.DataFrame, time: str, **options: object) -> pd.DataFrame:
+    """The reading every series would get on its own: ``prepare_rows`` per series."""
+    from forecaster.data import prepare_rows
+
+    blocks = []
+    for key, part in rows.groupby("store", sort=True):
+        blocks.append(
+            prepare_rows(
+                part.drop(columns=["store", "region"]).reset_index(drop=True),
+                time,
+                ["sales"],
+                options.get("missing", "error"),  # type: ignore[arg-type]
+                f"series {key}",
+                lambda i: f"row {i}",
+                frequency=options.get("frequency"),  # type: ignore[arg-type]
+            )
+        )
+    return pd.concat(blocks)
+
+
+def test_ready_series_and_series_that_need_work_read_as_each_would_alone(tmp_path: Path) -> None:
+    rows = synthetic_panel((30, 20, 25, 12))
+    s1 = rows.index[rows.store == "s1"]
+    rows = rows.drop(index=s1[[4, 5]])  # s1: a gap, filled
+    s2 = rows.index[rows.store == "s2"]
+    rows.loc[s2] = rows.loc[s2[::-1]].to_numpy()  # s2: rows in reverse time order
+    rows["sales"] = rows["sales"].astype(object)
+    rows.loc[rows.index[rows.store == "s3"][3], "sales"] = "inf"  # s3: a value to fill
+    path = tmp_path / "mixed.csv"
+    rows.to_csv(path, index=False)
+    panel = read_long(path, id_columns=["store"], columns=["sales"], missing="ffill")
+    expected = _series_by_series(rows, "date", missing="ffill", frequency="D")
+    pd.testing.assert_frame_equal(panel.frame, expected)
+    assert list(panel.starts) == [0, 30, 50, 75, 87]
+    sales = panel.frame["sales"].to_numpy()
+    assert sales[30 + 4] == sales[30 + 5] == sales[30 + 3]  # s1's gap, forward-filled
+    assert sales[75 + 3] == sales[75 + 2]  # s3's inf, forward-filled
+
+
+def test_aware_hourly_series_across_daylight_saving_are_taken_as_they_are(tmp_path: Path) -> None:
+    utc = pd.date_range("2024-03-30 22:00", periods=8, freq="h", tz="UTC")
+    local = utc.tz_convert("Europe/Berlin")  # 02:00 -> 03:00 on 2024-03-31
+    rows = pd.DataFrame(
+        {
+            "store": np.repeat(["a", "b"], 8),
+            "region": "x",
+            "time": [t.isoformat() for t in local] * 2,
+            "sales": np.arange(16, dtype=float),
+        }
+    )
+    path = tmp_path / "aware.csv"
+    rows.to_csv(path, index=False)
+    panel = read_long(path, id_columns=["store"], columns=["sales"])
+    assert list(panel.starts) == [0, 8, 16]
+    assert (panel.frame.index[:8] == local).all()
+    expected = _series_by_series(rows, "time", frequency="h")
+    pd.testing.assert_frame_equal(panel.frame, expected)
+
+
+def test_static_covariates_of_ready_series_are_their_first_value(tmp_path: Path) -> None:
+    rows = synthetic_panel((10, 10, 10))
+    rows["region"] = rows["region"].map(lambda r: f" {r} ")  # stripped like any cell
+    path = tmp_path / "statics.csv"
+    rows.to_csv(path, index=False)
+    panel = read_long(path, id_columns=["store"], static_covariates=["region"], columns=["sales"])
+    assert list(panel.statics["region"]) == ["south", "north", "south"]

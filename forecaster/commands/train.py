@@ -14,6 +14,7 @@ from forecaster.evaluation.calibration import spec_intervals
 from forecaster.evaluation.gate import gated_scores
 from forecaster.evaluation.scoring import ModelEvaluation, PeriodForecasts, score_periods
 from forecaster.evaluation.series_scoring import score_panel
+from forecaster.hardware import remove_worker_folder, worker_folder
 from forecaster.manifest import bundle_manifest
 from forecaster.panel import Panel
 from forecaster.preparation import load_data
@@ -46,7 +47,10 @@ def train(
     ``forecaster.checkpoint``); ``resume`` continues from it. Nothing is written to
     ``out_dir`` until the whole bundle is ready.
     """
-    out_dir = Path(out_dir)
+    requested = Path(out_dir)
+    # a cluster's chief writes the bundle; every other worker its own hidden copy, removed
+    # at the end (with train.distribute: multi_worker every worker runs this same command)
+    out_dir = worker_folder(requested)
     check_replaceable(out_dir, BUNDLE)  # before the training, not after it
     frame = load_data(spec)
     checkpoint = Checkpoint(out_dir, spec, file_sha256(spec.data.path))
@@ -54,6 +58,7 @@ def train(
     fitted = fit(spec, frame, quiet=quiet, force_cpu=force_cpu, checkpoint=checkpoint)
     result = save_fitted(spec, frame, fitted, out_dir)
     checkpoint.remove()
+    remove_worker_folder(out_dir, requested)
     return result
 
 
