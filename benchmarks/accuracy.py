@@ -280,6 +280,17 @@ def render_markdown(report: dict[str, Any]) -> str:
         f" Python {env['python']}; {len(report['runs'])} training runs, "
         f"{train_minutes:.0f} min of training in all",
     ]
+    not_run = sorted(
+        (path.stem for path in SPECS.glob("etth1-*.yaml") if path.stem not in summary),
+        key=lambda stem: _spec_order(Path(stem)),
+    )
+    if not_run:
+        lines += [
+            "",
+            f"Not run in this report ({len(not_run)} of the specs in `benchmarks/specs/`): "
+            + ", ".join(f"`{stem}`" for stem in not_run)
+            + ".",
+        ]
     multivariate = [s for name, s in summary.items() if "multivariate" in name]
     for lookback in sorted({s["lookback"] for s in multivariate}):
         ours = {s["horizon"]: s for s in multivariate if s["lookback"] == lookback}
