@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from forecaster.baselines import naive_forecast, seasonal_naive_forecast
 from forecaster.data import prepare_frame, read_rows, time_options
 from forecaster.errors import InputError
-from forecaster.evaluation.baselines import naive_forecast, seasonal_naive_forecast
 from forecaster.frequency import future_index
 from forecaster.future import future_inputs, missing_future, read_future
 from forecaster.notes import logger

@@ -24,6 +24,7 @@ STAGES = (
     "data",
     "panel",
     "features",
+    "baselines",
     "calendar_features",
     "windows",
     "scaling",

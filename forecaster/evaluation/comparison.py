@@ -16,7 +16,7 @@ from typing import Any, Literal, TypeVar
 
 import numpy as np
 
-from forecaster.evaluation.baselines import BASELINES
+from forecaster.baselines import BASELINES
 from forecaster.evaluation.metrics import METRICS
 from forecaster.evaluation.verdict import long_horizon_mae, spread
 from forecaster.models import build_model

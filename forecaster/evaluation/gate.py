@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from forecaster.evaluation.baselines import BASELINES
+from forecaster.baselines import BASELINES
 from forecaster.evaluation.scoring import PeriodForecasts
 from forecaster.preprocessing import Preprocessing
 from forecaster.spec import Spec

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from forecaster.baselines import baseline_forecasts
 from forecaster.errors import InputError
-from forecaster.evaluation.baselines import baseline_forecasts
 from forecaster.evaluation.intervals import (
     Bounds,
 )

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from forecaster.evaluation.baselines import baseline_forecasts
+from forecaster.baselines import baseline_forecasts
 from forecaster.evaluation.metrics import mase_scale, scaled_errors
 from forecaster.evaluation.scoring import (
     PeriodForecasts,

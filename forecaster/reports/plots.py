@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from forecaster.evaluation.baselines import BASELINES
+from forecaster.baselines import BASELINES
 from forecaster.evaluation.statistical import LABELS as STATISTICAL_LABELS
 from forecaster.reports.text import step_name
 

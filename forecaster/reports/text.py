@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from forecaster.evaluation.baselines import BASELINES
+from forecaster.baselines import BASELINES
 from forecaster.evaluation.metrics import skill
 from forecaster.evaluation.statistical import STATISTICAL
 

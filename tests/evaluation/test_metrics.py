@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from forecaster.evaluation.baselines import (
+from forecaster.baselines import (
     baseline_forecasts,
     naive_forecast,
     seasonal_naive_forecast,

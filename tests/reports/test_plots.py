@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.colors import to_hex
 
-from forecaster.evaluation.baselines import baseline_forecasts
+from forecaster.baselines import baseline_forecasts
 from forecaster.evaluation.scoring import PeriodForecasts, score_forecasts
 from forecaster.reports.plots import (
     STYLES,
