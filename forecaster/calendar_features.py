@@ -13,7 +13,6 @@ the local date, and optionally the days to the next and since the last holiday (
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -186,8 +185,3 @@ def check_holiday_country(country: str, subdiv: str | None) -> None:
             f"{error}; use an ISO 3166 country code (AU, US, DE, ...) and one of its "
             "subdivisions as listed by the holidays package"
         ) from None
-
-
-def known_names(future_covariates: Sequence[str], calendar: Calendar) -> list[str]:
-    """The model's known-input columns, in the order they follow the observed columns."""
-    return [*future_covariates, *calendar.columns]

@@ -9,7 +9,6 @@ are ignored too.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -69,9 +68,22 @@ def missing_future(prep: Preprocessing) -> InputError:
     )
 
 
+def future_times(panel: Panel, frequency: str, horizon: int) -> pd.Index:
+    """[series x horizon]: the steps after each series' last row. Series that end together
+    (most of them, usually) share one computation of their future steps."""
+    last_rows = panel.frame.index[panel.starts[1:] - 1]
+    codes, ends = pd.factorize(last_rows)
+    futures = [future_index(last, frequency, horizon) for last in ends]
+    shared = futures[0].append(futures[1:]) if len(futures) > 1 else futures[0]
+    # [series, horizon] positions into ``shared``
+    where = codes[:, None] * horizon + np.arange(horizon)[None, :]
+    return shared.take(where.reshape(-1))
+
+
 def future_inputs(
     prep: Preprocessing,
     history: Panel,
+    times: pd.Index,
     centers: np.ndarray,
     scales: np.ndarray,
     future: Panel | None,
@@ -79,26 +91,23 @@ def future_inputs(
 ) -> np.ndarray | None:
     """``[series, horizon, known]`` float32: each series' future covariates (scaled by its
     scaler, as in training) and generated calendar columns over its horizon; None when the
-    model has no known inputs. ``centers`` and ``scales`` are ``[series, columns]``."""
+    model has no known inputs. ``times`` are the forecast's timestamps (``future_times``),
+    ``centers`` and ``scales`` ``[series, columns]``."""
     if not prep.known_columns:
         return None
-    horizon = prep.horizon
-    last_rows = history.frame.index[history.starts[1:] - 1]
-    steps = [future_index(last, prep.frequency, horizon) for last in last_rows]
     parts = []
     if prep.future_covariates:
-        parts.append(_covariates(prep, history, steps, centers, scales, future, future_source))
+        parts.append(_covariates(prep, history, times, centers, scales, future, future_source))
     if prep.calendar:
-        index = steps[0].append(steps[1:]) if len(steps) > 1 else steps[0]
-        generated = prep.calendar.values(index, future_source)  # [series x H, C]
-        parts.append(generated.reshape(len(steps), horizon, -1))
+        generated = prep.calendar.values(times, future_source)  # [series x H, C]
+        parts.append(generated.reshape(history.num_series, prep.horizon, -1))
     return np.concatenate(parts, axis=-1).astype(np.float32)
 
 
 def _covariates(
     prep: Preprocessing,
     history: Panel,
-    steps: Sequence[pd.Index],
+    times: pd.Index,
     centers: np.ndarray,
     scales: np.ndarray,
     future: Panel | None,
@@ -120,7 +129,7 @@ def _covariates(
                 f"{source}: has no rows for series {key!r}; fix: add its {horizon} future rows"
             )
         rows = future.series(by_key[key])
-        expected = steps[k]
+        expected = times[k * horizon : (k + 1) * horizon]
         try:
             after = rows[rows.index > history.frame.index[history.starts[k + 1] - 1]]
         except TypeError:

@@ -16,7 +16,7 @@ from forecaster.baselines import naive_forecast, seasonal_naive_forecast
 from forecaster.data import prepare_frame, read_rows, time_options
 from forecaster.errors import InputError
 from forecaster.frequency import future_index
-from forecaster.future import future_inputs, missing_future, read_future
+from forecaster.future import future_inputs, future_times, missing_future, read_future
 from forecaster.notes import logger
 from forecaster.panel import KEY_SEPARATOR, Panel, long_panel
 from forecaster.preprocessing import Preprocessing
@@ -141,7 +141,8 @@ class Forecaster:
         recent = np.stack(
             [inputs[stop - prep.lookback : stop] for stop in panel.starts[1:]]
         )  # [series, lookback, columns + calendar + statics]
-        known = future_inputs(prep, panel, centers, scales, future, future_source)
+        times = future_times(panel, prep.frequency, prep.horizon)  # [series x H]
+        known = future_inputs(prep, panel, times, centers, scales, future, future_source)
         model_input = recent if known is None else [recent, known]
         output = np.asarray(self.model.predict(model_input, batch_size=256, verbose=0))
         num_targets = len(prep.targets)
@@ -166,7 +167,7 @@ class Forecaster:
         steps = len(panel.keys) * prep.horizon
         table = panel.ids.iloc[np.repeat(np.arange(panel.num_series), prep.horizon)]
         table = table.reset_index(drop=True)
-        table[prep.time_column] = _future_times(panel, prep.frequency, prep.horizon)
+        table[prep.time_column] = times
         for k, target in enumerate(prep.targets):
             table[target] = forecast[..., k].reshape(steps)
         for name, column in bands.items():
@@ -207,18 +208,15 @@ class Forecaster:
                 f"(window.lookback); fix: pass a longer history"
             )
         check_history(frame.index[-prep.lookback :], prep.time_style, prep.timezone, source)
+        assert prep.scaler is not None
         recent = frame.to_numpy(dtype=np.float32)[-prep.lookback :]
         scaled = prep.with_calendar(
             prep.scaler.transform(recent), frame.index[-prep.lookback :], source
         )
-        assert prep.scaler is not None
+        index = future_index(frame.index[-1], prep.frequency, prep.horizon, name=prep.time_column)
+        center, scale = prep.scaler.center[None], prep.scaler.scale[None]
         known = future_inputs(
-            prep,
-            Panel.single(frame),
-            prep.scaler.center[None],
-            prep.scaler.scale[None],
-            future,
-            future_source,
+            prep, Panel.single(frame), index, center, scale, future, future_source
         )
         model_input = scaled[None] if known is None else [scaled[None], known]
         # the compiled predict function: calling the model eagerly steps the recurrence in
@@ -240,7 +238,6 @@ class Forecaster:
                 f"{source}: the forecast from the last {prep.lookback} rows is not finite; "
                 "those rows hold values far outside the training data; fix: check them"
             )
-        index = future_index(frame.index[-1], prep.frequency, prep.horizon, name=prep.time_column)
         table = pd.DataFrame(values, index=index, columns=prep.targets)
         for name, column in prep.interval_columns(values, spread, head).items():
             table[name] = column
@@ -301,18 +298,6 @@ def predict_windows(
         known=preprocessing.known_range,
     ).map(lambda inputs, _targets: (inputs,))  # a 1-tuple: inputs alone, even as a pair
     return np.asarray(model.predict(dataset, verbose=0))
-
-
-def _future_times(panel: Panel, frequency: str, horizon: int) -> pd.Index:
-    """[series x horizon]: the steps after each series' last row. Series that end together
-    (most of them, usually) share one computation of their future steps."""
-    last_rows = panel.frame.index[panel.starts[1:] - 1]
-    codes, ends = pd.factorize(last_rows)
-    futures = [future_index(last, frequency, horizon) for last in ends]
-    shared = futures[0].append(futures[1:]) if len(futures) > 1 else futures[0]
-    # [series, horizon] positions into ``shared``
-    where = codes[:, None] * horizon + np.arange(horizon)[None, :]
-    return shared.take(where.reshape(-1))
 
 
 def _select(panel: Panel, ids: Sequence[str], source: str) -> Panel:

@@ -3,6 +3,7 @@ covariate and the calendar are; FUTURE tables are checked before they are used."
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -154,9 +155,7 @@ def test_future_for_a_model_without_future_covariates_is_refused(
 ) -> None:
     prep = forecaster_.preprocessing
     calendar_only = Forecaster(
-        forecaster_.model,
-        forecaster_.spec,
-        Preprocessing(**{**prep.__dict__, "future_covariates": []}),
+        forecaster_.model, forecaster_.spec, dataclasses.replace(prep, future_covariates=[])
     )
     history, future = split(frame_with_future_covariate(), 50)
     with pytest.raises(InputError, match="has no future covariates.*leave --future out"):
