@@ -35,6 +35,20 @@ def synthetic_frame(
     return pd.DataFrame({"timestamp": index.strftime("%Y-%m-%d %H:%M:%S"), "y": y, "x": x})
 
 
+def fails_to_read(path: Path, *words: str, **kwargs: object) -> str:
+    """Assert read_csv raises InputError with a one-line message holding the file and words."""
+    from forecaster.data import read_csv
+    from forecaster.errors import InputError
+
+    with pytest.raises(InputError) as caught:
+        read_csv(path, **kwargs)
+    message = str(caught.value)
+    assert "\n" not in message
+    for word in (path.name, *words):
+        assert word in message, f"{word!r} not in {message!r}"
+    return message
+
+
 def write_spec(path: Path, data_path: Path, **sections: dict) -> Path:
     """A tiny, fast spec; keyword arguments replace whole sections."""
     spec = {

@@ -13,23 +13,13 @@ from hypothesis import strategies as st
 from forecaster.data import prepare_frame, read_csv
 from forecaster.errors import InputError
 from forecaster.frequency import future_index, infer_frequency, season_length
+from tests.conftest import fails_to_read as fails
 
 
 def write(tmp_path: Path, text: str, name: str = "series.csv") -> Path:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     return path
-
-
-def fails(path: Path, *words: str, **kwargs: object) -> str:
-    """Assert read_csv raises InputError with a one-line message holding the file and words."""
-    with pytest.raises(InputError) as caught:
-        read_csv(path, **kwargs)
-    message = str(caught.value)
-    assert "\n" not in message
-    for word in (path.name, *words):
-        assert word in message, f"{word!r} not in {message!r}"
-    return message
 
 
 # --- reading ----------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from forecaster.frequency import future_index, infer_frequency
 from forecaster.spec import DateSplit, FractionSplit, parse_spec
 from forecaster.time_axis import fill_missing, time_style, write_table
 from forecaster.windows import split_boundaries, split_periods, window_origins
+from tests.conftest import fails_to_read as fails
 
 
 def write(tmp_path: Path, text: str, name: str = "series.csv") -> Path:
@@ -34,16 +35,6 @@ def hourly_csv(tmp_path: Path, drop: slice | list[int] = (), rows: int = 100, **
     path = tmp_path / "hourly.csv"
     frame.to_csv(path, index=False)
     return path
-
-
-def fails(path: Path, *words: str, **kwargs: object) -> str:
-    with pytest.raises(InputError) as caught:
-        read_csv(path, **kwargs)
-    message = str(caught.value)
-    assert "\n" not in message
-    for word in (path.name, *words):
-        assert word in message, f"{word!r} not in {message!r}"
-    return message
 
 
 # --- gaps ---------------------------------------------------------------------------------
