@@ -171,17 +171,3 @@ def _cyclic(local: pd.DatetimeIndex, name: str) -> np.ndarray:
     }[name]()
     phase = 2 * np.pi * np.asarray(value, dtype=np.float64) / CALENDAR_PERIODS[name]
     return np.stack([np.sin(phase), np.cos(phase)], axis=1)
-
-
-def check_holiday_country(country: str, subdiv: str | None) -> None:
-    """Raise ``ValueError`` (for the spec's one-line message) unless ``holidays`` knows the
-    country and subdivision."""
-    import holidays
-
-    try:
-        holidays.country_holidays(country, subdiv=subdiv, years=2000)
-    except NotImplementedError as error:
-        raise ValueError(
-            f"{error}; use an ISO 3166 country code (AU, US, DE, ...) and one of its "
-            "subdivisions as listed by the holidays package"
-        ) from None

@@ -20,7 +20,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from forecaster.errors import InputError
+from forecaster.errors import input_error
 from forecaster.frequency import infer_frequency
 from forecaster.notes import logger
 from forecaster.time_axis import (
@@ -30,7 +30,7 @@ from forecaster.time_axis import (
     leading_rows,
     regularize,
 )
-from forecaster.time_formats import looks_like_dates, parse_times
+from forecaster.time_formats import looks_like_dates, parse_times, show_value
 
 MissingPolicy = Literal["error", "ffill", "interpolate"]
 _Where = Callable[[int], str]  # input row position -> "line 7" or "row position 5"
@@ -94,18 +94,20 @@ def read_rows(
         if isinstance(exc, pd.errors.ParserWarning):
             detail = "a data row has more fields than the header"
         found = f"is not a valid CSV ({detail})"
-        raise _fail(source, found, "repair the file") from exc
+        raise input_error(source, found, "repair the file") from exc
     frame.columns = [str(name).strip() for name in frame.columns]
     if len(frame.columns) == 1:
-        found = f"has a single column, {_show(frame.columns[0])}; expected a time column and "
+        found = f"has a single column, {show_value(frame.columns[0])}; expected a time column and "
         found += "value columns separated by ',', ';', tab or '|'"
-        raise _fail(source, found, "save the file as comma-separated values")
+        raise input_error(source, found, "save the file as comma-separated values")
     lines = np.arange(2, len(frame) + 2)
     blank = frame.isna().all(axis=1).to_numpy()
     if blank.any():  # a copy of every cell: only when there is a blank line to drop
         frame, lines = frame.loc[~blank].reset_index(drop=True), lines[~blank]
     if frame.empty:
-        raise _fail(source, "has a header but no data rows", "point data.path at the full CSV")
+        raise input_error(
+            source, "has a header but no data rows", "point data.path at the full CSV"
+        )
     where = lambda i: f"line {lines[i]}"  # noqa: E731
     return _filter_rows(frame, row_filter, source, where)
 
@@ -116,9 +118,9 @@ def _read_parquet(file: Path, source: str) -> pd.DataFrame:
     except Exception as exc:  # pyarrow raises its own kinds for a damaged file
         detail = " ".join(str(exc).split())[:160]
         found = f"is not a readable Parquet file ({detail})"
-        raise _fail(source, found, "repair the file") from exc
+        raise input_error(source, found, "repair the file") from exc
     if frame.empty:
-        raise _fail(source, "has no rows", "point data.path at the full file")
+        raise input_error(source, "has no rows", "point data.path at the full file")
     return frame.reset_index(drop=True)
 
 
@@ -135,7 +137,7 @@ def prepare_frame(
     """Validate a DataFrame whose time column is a column or its DatetimeIndex; input
     untouched. ``time`` as for ``read_csv``."""
     if frame.empty:
-        raise _fail(source, "has no rows", "pass a frame with one row per timestamp")
+        raise input_error(source, "has no rows", "pass a frame with one row per timestamp")
     where = lambda i: f"row position {i}"  # noqa: E731
     frame, where = _filter_rows(frame, time.pop("row_filter", None), source, where)
     return prepare_rows(frame, time_column, columns, missing, source, where, column_fix, **time)
@@ -152,17 +154,13 @@ def time_options(data: Any) -> dict[str, Any]:
     }
 
 
-def _fail(source: str, found: str, fix: str) -> InputError:
-    return InputError(f"{source}: {found}; fix: {fix}")
-
-
 def _existing_file(path: str | Path) -> Path:
     file = Path(path)
     if not file.exists():
         found = f"file not found (working directory {Path.cwd()}); expected a CSV file"
-        raise _fail(str(path), found, "check data.path in the spec or the command line")
+        raise input_error(str(path), found, "check data.path in the spec or the command line")
     if file.is_dir():
-        raise _fail(str(path), "is a folder; expected a CSV file", "name the file inside it")
+        raise input_error(str(path), "is a folder; expected a CSV file", "name the file inside it")
     return file
 
 
@@ -175,12 +173,14 @@ def _read_text(file: Path, source: str) -> tuple[bytes, str]:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         found = f"is not a text CSV file (byte {exc.start} is not UTF-8)"
-        raise _fail(source, found, "export the data as a UTF-8 CSV") from exc
+        raise input_error(source, found, "export the data as a UTF-8 CSV") from exc
     if "\x00" in text:
         found = "is not a text CSV file (it contains NUL bytes)"
-        raise _fail(source, found, "export the data as a UTF-8 CSV")
+        raise input_error(source, found, "export the data as a UTF-8 CSV")
     if not text.strip():
-        raise _fail(source, "is empty; expected a header line and data rows", "check the file")
+        raise input_error(
+            source, "is empty; expected a header line and data rows", "check the file"
+        )
     sample = text[:_SNIFF_CHARS]
     if len(text) > _SNIFF_CHARS and "\n" in sample:
         sample = sample[: sample.rindex("\n")]  # a cut-off last line confuses the sniffer
@@ -223,11 +223,11 @@ def prepare_rows(
 ) -> pd.DataFrame:
     if missing not in ("error", "ffill", "interpolate"):
         found = f"missing-value policy {missing!r} is unknown; expected error, ffill or interpolate"
-        raise _fail(source, found, "set data.missing to one of those")
+        raise input_error(source, found, "set data.missing to one of those")
     names = [str(name) for name in frame.columns]
     twice = [name for name in names if names.count(name) > 1]
     if twice:
-        raise _fail(source, f"column {twice[0]!r} appears twice", "rename one of them")
+        raise input_error(source, f"column {twice[0]!r} appears twice", "rename one of them")
     time_name, raw_times = find_time_column(frame, time_column, source, column_fix)
     step = None if frequency is None else frequency == STEP
     times = parse_times(
@@ -246,7 +246,7 @@ def prepare_rows(
         first = out.index[repeated][0]
         at = " and ".join(where(i) for i in order[out.index == first][:2])
         found = f"timestamp {first} appears more than once ({at}); expected one row per time"
-        raise _fail(source, found, "remove or aggregate the duplicate rows")
+        raise input_error(source, found, "remove or aggregate the duplicate rows")
     if (np.diff(order) < 0).any():
         logger.warning(f"{source}: rows were not in time order; sorted them by {time_name!r}")
     _check_cells(out, missing, source, lambda i: where(order[i]))
@@ -287,17 +287,17 @@ def _filter_rows(
         if column not in frame.columns:
             found = f"data.filter names column {column!r}, which is missing; found columns: "
             found += _listing(frame.columns) + _suggest(column, frame.columns)
-            raise _fail(source, found, "change data.filter")
+            raise input_error(source, found, "change data.filter")
         cells = frame[column].astype(str).str.strip()
         matches = (cells == str(value).strip()).to_numpy()
         if not matches.any():
             seen = _listing(sorted(cells.dropna().unique()), limit=6)
             found = f"no row has {column} = {value!r} (data.filter); found values: {seen}"
-            raise _fail(source, found, "change data.filter")
+            raise input_error(source, found, "change data.filter")
         keep &= matches
     kept = np.flatnonzero(keep)
     if kept.size == 0:
-        raise _fail(source, "no row matches every value in data.filter", "change data.filter")
+        raise input_error(source, "no row matches every value in data.filter", "change data.filter")
     rest = frame.iloc[kept].drop(columns=list(row_filter)).reset_index(drop=True)
     return rest, lambda i: where(int(kept[i]))
 
@@ -313,35 +313,31 @@ def find_time_column(
             return time_column, frame.index
         found = f"time column {time_column!r} is missing; found columns: {_listing(frame.columns)}"
         found += _suggest(time_column, frame.columns)
-        raise _fail(source, found, column_fix or "set data.time_column to one of them")
+        raise input_error(source, found, column_fix or "set data.time_column to one of them")
     if on_index:
         return str(frame.index.name or "date"), frame.index
     for name in frame.columns:
         if str(name).strip().lower() in TIME_NAMES:
             return name, frame[name]
     for name in frame.columns:
-        if _looks_like_dates(frame[name]):
+        if looks_like_dates(frame[name]):
             return name, frame[name]
     found = f"no time column found; found columns: {_listing(frame.columns)}; expected dates"
-    raise _fail(source, found, "set data.time_column in the spec")
-
-
-def _looks_like_dates(column: pd.Series) -> bool:
-    return looks_like_dates(column)
+    raise input_error(source, found, "set data.time_column in the spec")
 
 
 def _check_columns(wanted: list[str], available: list[str], source: str, fix: str) -> None:
     if not wanted:
         found = "has no value columns besides the time column"
-        raise _fail(source, found, "add the numeric series to the CSV")
+        raise input_error(source, found, "add the numeric series to the CSV")
     twice = [name for name in wanted if wanted.count(name) > 1]
     if twice:
-        raise _fail(source, f"column {twice[0]!r} is requested twice", fix)
+        raise input_error(source, f"column {twice[0]!r} is requested twice", fix)
     lost = [name for name in wanted if name not in available]
     if lost:
         found = "column" + (f" {lost[0]!r} is" if len(lost) == 1 else f"s {lost} are")
         found += f" missing; found columns: {_listing(available)}{_suggest(lost[0], available)}"
-        raise _fail(source, found, fix)
+        raise input_error(source, found, fix)
 
 
 def _parse_numbers(raw: pd.Series, name: str, source: str, where: _Where) -> np.ndarray:
@@ -353,11 +349,13 @@ def _parse_numbers(raw: pd.Series, name: str, source: str, where: _Where) -> np.
         numbers = pd.to_numeric(text, errors="coerce").to_numpy(dtype="float64")
         bad = np.flatnonzero(np.isnan(numbers) & (text != "").to_numpy())
         if bad.size:
-            found = f"column {name!r} has {_show(text[bad[0]])} at {where(bad[0])}, not a number"
+            found = (
+                f"column {name!r} has {show_value(text[bad[0]])} at {where(bad[0])}, not a number"
+            )
             fix = "correct that cell or leave it empty"
             if re.fullmatch(r"[+-]?\d*,\d+", text[bad[0]]):
                 fix = "the file uses decimal commas; save it with decimal points"
-            raise _fail(source, found, fix)
+            raise input_error(source, found, fix)
     # inf is as useless to a model as a gap, so the missing-value policy handles it.
     return np.where(np.isinf(numbers), np.nan, numbers)
 
@@ -368,13 +366,13 @@ def _check_cells(frame: pd.DataFrame, missing: MissingPolicy, source: str, where
     for name, count in counts.items():
         if count == len(frame):
             found = f"column {name!r} has no values (all {count} cells are empty)"
-            raise _fail(source, found, "fill it in or drop it from the spec")
+            raise input_error(source, found, "fill it in or drop it from the spec")
     if missing == "error" and counts.any():
         name = counts[counts > 0].index[0]
         first = int(np.flatnonzero(frame[name].isna().to_numpy())[0])
         found = f"column {name!r} has {counts[name]} missing or infinite value(s), the first at "
         found += f"{frame.index[first]} ({where(first)}); expected a number in every row"
-        raise _fail(source, found, "fill them in, or set data.missing: ffill or interpolate")
+        raise input_error(source, found, "fill them in, or set data.missing: ffill or interpolate")
 
 
 def _listing(names: Sequence[object], limit: int = 12) -> str:
@@ -386,8 +384,3 @@ def _suggest(name: str, names: Sequence[object]) -> str:
     lowered = {str(known).lower(): str(known) for known in names}  # so 'ot' finds 'OT'
     close = difflib.get_close_matches(name.lower(), list(lowered), n=1)
     return f"; did you mean {lowered[close[0]]!r}?" if close else ""
-
-
-def _show(value: object) -> str:
-    text = str(value)
-    return repr(text if len(text) <= 40 else text[:37] + "...")

@@ -19,6 +19,11 @@ class InputError(ForecasterError):
     exit_code = 2
 
 
+def input_error(source: str, found: str, fix: str) -> InputError:
+    """The one line every input error reads as: where, what was found, and the fix."""
+    return InputError(f"{source}: {found}; fix: {fix}")
+
+
 class BundleError(ForecasterError):
     """A bundle folder that is missing, incomplete or altered. Exit code 2."""
 

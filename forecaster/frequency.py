@@ -13,7 +13,7 @@ import pandas as pd
 from pandas.tseries import offsets
 from pandas.tseries.frequencies import to_offset
 
-from forecaster.errors import InputError
+from forecaster.errors import input_error
 from forecaster.time_axis import STEP, future_steps, is_sub_daily
 
 _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
@@ -22,20 +22,16 @@ _PER_CYCLE = {"B": 5, "W": 52, "MS": 12, "ME": 12, "BMS": 12, "BME": 12}
 _PER_CYCLE |= {"QS": 4, "QE": 4, "BQS": 4, "BQE": 4, "YS": 1, "YE": 1, "BYS": 1, "BYE": 1}
 
 
-def _fail(source: str, found: str, fix: str) -> InputError:
-    return InputError(f"{source}: {found}; fix: {fix}")
-
-
 def infer_frequency(index: pd.Index, source: str = "data") -> str:
     """The pandas offset alias of the series' step, e.g. 'h', 'D', 'MS', '15min', or 'step'
     for an integer index. Sub-daily steps of aware times are read in UTC, longer ones on
     the local calendar."""
     if len(index) < 2:
         found = f"has {len(index)} timestamp(s); at least 2 are needed to infer the frequency"
-        raise _fail(source, found, "provide a longer series")
+        raise input_error(source, found, "provide a longer series")
     if not (index.is_monotonic_increasing and index.is_unique):
         found = "has unsorted or repeated timestamps; expected strictly increasing ones"
-        raise _fail(source, found, "load the data with read_csv or prepare_frame")
+        raise input_error(source, found, "load the data with read_csv or prepare_frame")
     if not isinstance(index, pd.DatetimeIndex):
         return STEP
     if index.tz is not None:
@@ -82,7 +78,9 @@ def future_index(last: Any, frequency: str, horizon: int, name: str | None = Non
     """The ``horizon`` timestamps (or steps) after ``last``, continuing ``frequency`` in
     ``last``'s zone."""
     if horizon < 1:
-        raise _fail("horizon", f"is {horizon}; expected at least 1", "ask for 1 or more steps")
+        raise input_error(
+            "horizon", f"is {horizon}; expected at least 1", "ask for 1 or more steps"
+        )
     if frequency != STEP:
         _offset(frequency)
     return future_steps(last, frequency, horizon, name)
@@ -117,4 +115,4 @@ def _offset(frequency: str) -> offsets.BaseOffset:
         return to_offset(frequency)
     except (ValueError, TypeError) as exc:
         found = f"{frequency!r} is not a pandas frequency; expected e.g. h, D, MS or 15min"
-        raise _fail("frequency", found, "use a pandas offset alias") from exc
+        raise input_error("frequency", found, "use a pandas offset alias") from exc

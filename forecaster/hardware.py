@@ -152,11 +152,8 @@ def recurrent_kernel(model: keras.Model) -> dict[str, Any]:
     cuDNN op, ``generic`` when it steps the recurrence in a while loop."""
     import tensorflow as tf
 
-    shape = [1, *model.inputs[0].shape[1:]] if len(model.inputs) == 1 else None
-    if shape is None:  # several inputs (statics): trace with each input's shape
-        specs = [tf.TensorSpec([1, *x.shape[1:]], x.dtype) for x in model.inputs]
-    else:
-        specs = [tf.TensorSpec(shape, model.inputs[0].dtype)]
+    # one window for each input (history, and future when the model has known inputs)
+    specs = [tf.TensorSpec([1, *x.shape[1:]], x.dtype) for x in model.inputs]
 
     @tf.function
     def forward(*inputs: tf.Tensor) -> Any:

@@ -10,7 +10,7 @@ import difflib
 import warnings
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import yaml
 from pydantic import (
@@ -24,9 +24,11 @@ from pydantic import (
     model_validator,
 )
 
-from forecaster.calendar_features import Calendar, check_holiday_country
 from forecaster.errors import InputError
 from forecaster.spec_errors import describe
+
+if TYPE_CHECKING:  # calendar_features needs pandas: spec validation does not
+    from forecaster.calendar_features import Calendar
 
 Cell = Literal["lstm", "gru"]
 Scaling = Literal["standard", "minmax", "robust", "mean_abs", "none"]
@@ -104,6 +106,20 @@ Split = Annotated[
 ]
 
 
+def _check_holiday_country(country: str, subdiv: str | None) -> None:
+    """Raise ``ValueError`` (for the spec's one-line message) unless ``holidays`` knows the
+    country and subdivision."""
+    import holidays
+
+    try:
+        holidays.country_holidays(country, subdiv=subdiv, years=2000)
+    except NotImplementedError as error:
+        raise ValueError(
+            f"{error}; use an ISO 3166 country code (AU, US, DE, ...) and one of its "
+            "subdivisions as listed by the holidays package"
+        ) from None
+
+
 class HolidaySpec(_Strict):
     """``data.holidays``: a flag for each public holiday of a country (and subdivision)."""
 
@@ -113,7 +129,7 @@ class HolidaySpec(_Strict):
 
     @model_validator(mode="after")
     def _known_country(self) -> HolidaySpec:
-        check_holiday_country(self.country, self.subdiv)
+        _check_holiday_country(self.country, self.subdiv)
         return self
 
 
@@ -224,6 +240,8 @@ class DataSpec(_Strict):
     @property
     def known_calendar(self) -> Calendar:
         """The calendar and holiday inputs to generate from the timestamps."""
+        from forecaster.calendar_features import Calendar
+
         holidays = self.holidays
         return Calendar(
             features=list(self.calendar),
@@ -574,6 +592,8 @@ class Spec(_Strict):
             node = raw
             *parents, leaf = dotted.split(".")
             for key in parents:
+                if node.get(key) is None:  # a section the spec left out, e.g. data.holidays
+                    node[key] = {}
                 node = node[key]
             node[leaf] = value
         return parse_spec(raw, source=source)

@@ -46,15 +46,6 @@ def format_offset(offset: timedelta) -> str:
     return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
-def zone_of(timezone_name: str | None) -> Any:
-    """What ``time_style`` named back as a tz for pandas: '+02:00' becomes a fixed offset."""
-    if timezone_name is None or timezone_name[:1] not in "+-":
-        return timezone_name
-    hours, minutes = timezone_name[1:].split(":")
-    offset = timedelta(hours=int(hours), minutes=int(minutes))
-    return timezone(-offset if timezone_name[0] == "-" else offset)
-
-
 def as_index_time(value: Any, index: pd.Index) -> pd.Timestamp:
     """A date from the spec or command line on this index's axis: a naive date is read in
     the data's zone; an aware date on naive data keeps its own wall clock."""

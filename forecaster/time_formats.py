@@ -111,7 +111,7 @@ def _parse_values(
 
 
 def _not_steps(name: str, source: str, value: str) -> InputError:
-    found = f"time column {name!r} has {_show(value)}; data.frequency is 'step', expected "
+    found = f"time column {name!r} has {show_value(value)}; data.frequency is 'step', expected "
     return InputError(f"{source}: {found}integers 0, 1, 2, ...; fix: remove data.frequency")
 
 
@@ -119,7 +119,9 @@ def _parse_iso(text: pd.Series, iso: np.ndarray, name: str, source: str, where: 
     zoned = text.str.contains(_ZONE.pattern).to_numpy() & iso
     if zoned.any() and not zoned[iso].all():
         first = int(np.flatnonzero(iso & ~zoned)[0]) if zoned[0] else int(np.argmax(zoned))
-        found = f"time column {name!r} mixes times with and without a zone ({_show(text[first])}"
+        found = (
+            f"time column {name!r} mixes times with and without a zone ({show_value(text[first])}"
+        )
         found += f" at {where(first)}); expected one or the other"
         raise InputError(f"{source}: {found}; fix: write every time with its zone or none")
     with warnings.catch_warnings():
@@ -189,14 +191,15 @@ def _check_parsed(
 ) -> None:
     bad = np.flatnonzero(pd.isna(parsed).to_numpy())
     if bad.size:
-        found = f"time column {name!r} has {_show(text[bad[0]])} at {where(bad[0])}"
+        found = f"time column {name!r} has {show_value(text[bad[0]])} at {where(bad[0])}"
         raise InputError(
             f"{source}: {found}; expected {expected}; fix: correct or delete that row, "
             "or set data.time_format"
         )
 
 
-def _show(value: object) -> str:
+def show_value(value: object) -> str:
+    """A cell as a message quotes it: at most 40 characters."""
     text = str(value)
     return repr(text if len(text) <= 40 else text[:37] + "...")
 

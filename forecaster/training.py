@@ -119,7 +119,7 @@ def fit(
     if strategy is not None:  # scoring, saving and forecasting need no strategy: one copy
         trained = model
         with dtype_policy(precision):
-            model = compiled_model(spec, prepared.scaled.shape[1], static_sizes)
+            model = compiled_model(spec, prepared.scaled.shape[1], static_sizes, num_known)
         model.set_weights(trained.get_weights())
     execution = {
         "distribute": spec.train.distribute,

@@ -89,7 +89,10 @@ def test_the_manifest_records_how_training_ran_and_its_kernel(tmp_path: Path) ->
     path = tmp_path / "long.csv"
     synthetic_panel((50, 40)).to_csv(path, index=False)
     spec_path = write_panel_spec(
-        tmp_path / "s.yaml", path, train={"epochs": 1, "distribute": "mirrored"}
+        tmp_path / "s.yaml",
+        path,
+        data={"calendar": ["weekday"]},  # a second model input, kept by the plain copy
+        train={"epochs": 1, "distribute": "mirrored"},
     )
     from forecaster.spec import load_spec
 
@@ -101,6 +104,10 @@ def test_the_manifest_records_how_training_ran_and_its_kernel(tmp_path: Path) ->
     # on a CPU the GRU steps through a while loop: the fused cuDNN op needs a GPU
     assert execution["recurrent_kernel"] == {"kernel": "generic", "ops": ["While"]}
     assert manifest["determinism"]["op_determinism"] is True
+    import keras
+
+    saved = keras.models.load_model(result.bundle / "model.keras", safe_mode=True)
+    assert [tensor.name for tensor in saved.inputs] == ["history", "future"]
 
 
 def _free_ports(count: int) -> list[int]:

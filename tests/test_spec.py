@@ -186,3 +186,12 @@ def test_the_learning_rate_schedule_is_plateau_unless_told_and_names_its_problem
     ]:
         with pytest.raises(InputError, match=words):
             parse_spec({**MINIMAL, "train": {"lr_schedule": bad}}, source="s.yaml")
+
+
+def test_overrides_reach_into_a_section_the_spec_left_out() -> None:
+    spec = parse_spec({"data": {"path": "x.csv", "targets": ["y"]}})
+    assert spec.data.holidays is None
+    changed = spec.with_overrides(**{"data.holidays.country": "US"})
+    assert changed.data.holidays is not None and changed.data.holidays.country == "US"
+    with pytest.raises(InputError, match="data.holidays.country"):
+        spec.with_overrides(**{"data.holidays.subdiv": "CA"})  # the country is required

@@ -12,13 +12,14 @@ from forecaster.bundle import HISTORY_FILE, METRICS_FILE, load_bundle
 from forecaster.data import time_options
 from forecaster.errors import InputError
 from forecaster.evaluation.calibration import add_intervals
-from forecaster.evaluation.gate import attach_gate
-from forecaster.evaluation.scoring import ModelEvaluation, score_periods
+from forecaster.evaluation.gate import gated_scores
+from forecaster.evaluation.scoring import ModelEvaluation, PeriodForecasts, score_periods
 from forecaster.evaluation.series_scoring import score_panel
 from forecaster.frequency import infer_frequency
 from forecaster.panel import Panel
 from forecaster.predict import Forecaster
 from forecaster.preparation import load_data
+from forecaster.preprocessing import Preprocessing
 from forecaster.reports.model import write_model_report
 from forecaster.reports.series import write_per_series
 from forecaster.storage import EVALUATION, check_replaceable, staged_folder, write_json
@@ -52,7 +53,6 @@ def evaluate(bundle: Path, data: Path | None, out_dir: Path) -> EvaluateResult:
         evaluation = _evaluate_long(forecaster, Path(path), history)
     else:
         evaluation = _evaluate_wide(forecaster, Path(path), history)
-    attach_gate(evaluation.scored, prep.fallback)  # the bundle's forecasts against the baselines
     if prep.calibration:
         _, scored = add_intervals(
             evaluation.scored,
@@ -88,9 +88,14 @@ def _evaluate_wide(
     has_val = len(window_origins(val_start, val_end, prep.lookback, prep.horizon)) > 0
     names = ("val", "test") if has_val else ("test",)
     statistical = spec.evaluation.baselines
-    scored = score_periods(
-        forecaster.model, prep, frame, periods, names, str(path), statistical=statistical
-    )
+
+    def score(preprocessing: Preprocessing) -> dict[str, PeriodForecasts]:
+        return score_periods(
+            forecaster.model, preprocessing, frame, periods, names, str(path), statistical
+        )
+
+    # the gate of the network itself; the scores of what the bundle forecasts
+    _, scored = gated_scores(spec, prep, score, fallback=prep.fallback)
     return ModelEvaluation(
         spec=spec,
         preprocessing=prep,
@@ -114,9 +119,17 @@ def _evaluate_long(
     panel, series_periods, left_out = scorable_series(
         panel, spec.data.split, prep.lookback, prep.horizon, prep.season, str(path)
     )
-    scored = score_panel(
-        forecaster.model, prep, panel, series_periods, statistical=spec.evaluation.baselines
-    )
+
+    def score(preprocessing: Preprocessing) -> dict[str, PeriodForecasts]:
+        return score_panel(
+            forecaster.model,
+            preprocessing,
+            panel,
+            series_periods,
+            statistical=spec.evaluation.baselines,
+        )
+
+    _, scored = gated_scores(spec, prep, score, fallback=prep.fallback)
     return ModelEvaluation(
         spec=spec,
         preprocessing=prep,

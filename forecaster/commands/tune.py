@@ -156,11 +156,18 @@ def _seed_check(
         candidates[row["trial"]] = trial_spec(spec, row["values"], f"trial {row['trial']}")
     losses: dict[str, list[float]] = {}
     for name, candidate in candidates.items():
-        losses[name] = []
-        for seed in seeds:
-            record = runner.run(candidate.with_overrides(source=name, **{"train.seed": seed}))
-            losses[name].append(record.val_loss)
         label = "starting spec" if name == START else f"trial {name}"
+        try:
+            losses[name] = [
+                runner.run(candidate.with_overrides(source=name, **{"train.seed": seed})).val_loss
+                for seed in seeds
+            ]
+        except ForecasterError as error:
+            if name == START:
+                raise
+            # a trial that diverges on another seed is no best spec: drop it, say why
+            say(f"seed check: {label} left out: {error}")
+            continue
         say(
             f"seed check: {label}: {OBJECTIVE} "
             + ", ".join(f"{loss:.5g}" for loss in losses[name])

@@ -75,35 +75,37 @@ def gated_scores(
     spec: Spec,
     preprocessing: Preprocessing,
     score: Callable[[Preprocessing], dict[str, PeriodForecasts]],
+    fallback: list[str] | None = None,
 ) -> tuple[Preprocessing, dict[str, PeriodForecasts]]:
     """``score`` (the model and baselines on each period, as ``preprocessing`` forecasts)
-    with the validation gate in the validation metrics; with ``evaluation.fallback:
-    baseline``, the steps a baseline wins on validation handed to it, and every period
-    scored again as the bundle now forecasts.
+    with the validation gate in the validation metrics, and every period scored as the
+    bundle forecasts: with the steps of ``fallback`` (a bundle's choice) handed to their
+    baseline, or, when it is None and ``evaluation.fallback: baseline``, the steps a
+    baseline wins on validation.
 
-    The gate in the metrics is the network's own (before any fallback); ``fallback`` in
-    it is what the bundle forecasts at each step.
+    The gate in the metrics is always the network's own, scored without any fallback;
+    ``fallback`` in it is what the bundle forecasts at each step.
     """
-    scored = score(preprocessing)
-    if GATE_PERIOD not in scored:
-        return preprocessing, scored
-    gate = step_gate(scored[GATE_PERIOD].metrics)
-    if spec.evaluation.fallback == "baseline" and gate["spans"]:
-        preprocessing = replace(preprocessing, fallback=gate["choice"])
+    network = replace(preprocessing, fallback=[])
+    scored = score(network)
+    gate = step_gate(scored[GATE_PERIOD].metrics) if GATE_PERIOD in scored else None
+    if fallback is None:
+        choose = gate is not None and spec.evaluation.fallback == "baseline" and gate["spans"]
+        fallback = gate["choice"] if choose else []
+    preprocessing = replace(network, fallback=fallback)
+    if preprocessing.fallback_steps:
         scored = score(preprocessing)
-    attach_gate(scored, preprocessing.fallback, gate)
+    if gate is not None:
+        attach_gate(scored, preprocessing.fallback, gate)
     return preprocessing, scored
 
 
 def attach_gate(
-    scored: dict[str, PeriodForecasts], fallback: list[str], gate: dict[str, Any] | None = None
+    scored: dict[str, PeriodForecasts], fallback: list[str], gate: dict[str, Any]
 ) -> None:
-    """Put the gate (computed from the validation scores unless given) and the bundle's
-    per-step ``fallback`` into the validation metrics, when there is a validation period."""
-    if GATE_PERIOD not in scored:
-        return
+    """Put the network's ``gate`` and the bundle's per-step ``fallback`` into the
+    validation metrics."""
     metrics = scored[GATE_PERIOD].metrics
-    gate = gate if gate is not None else step_gate(metrics)
     gate["fallback"] = list(fallback) or ["model"] * len(gate["choice"])
     gate["fallback_spans"] = fallback_spans(fallback)
     metrics["gate"] = gate

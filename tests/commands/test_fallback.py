@@ -94,6 +94,12 @@ def test_evaluate_scores_what_the_bundle_forecasts(
     assert metrics["val"]["gate"]["fallback_spans"] == [
         {"baseline": "seasonal_naive", "first": 1, "last": 6}
     ]
+    # the gate is the network's own, as in training: not the combined forecast against the
+    # baseline it copies (which would tie at every step and report no loss)
+    trained = json.loads((bundle / "metrics.json").read_text())["val"]["gate"]
+    assert [span["baseline"] for span in metrics["val"]["gate"]["spans"]] == ["seasonal_naive"]
+    assert metrics["val"]["gate"]["spans"] == trained["spans"]
+    assert "the model beats" not in result.output
 
 
 def test_without_fallback_the_gate_still_says_where_the_baseline_wins(tmp_path: Path) -> None:

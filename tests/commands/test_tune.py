@@ -84,12 +84,14 @@ def test_tune_writes_the_best_spec_and_resumes_without_retraining(
     # the best: the lowest mean over the same seeds, the starting spec among the candidates
     check = run.results["seed_check"]
     means = {name: c["mean"] for name, c in check["candidates"].items()}
-    assert check["best"] == min(means, key=means.get) and set(means) >= {"start"}
+    completed = [row for row in rows if row["status"] == "completed"]
+    top = min(completed, key=lambda row: row["val_loss"])
+    # tune.top 1: the best search trial and the starting spec, nothing else
+    assert set(means) == {"start", top["trial"]}
+    assert check["best"] == min(means, key=means.get)
     assert check["seeds"] == [7, 8] and all(
         len(c["losses"]) == 2 for c in check["candidates"].values()
     )
-    completed = [row for row in rows if row["status"] == "completed"]
-    top = min(completed, key=lambda row: row["val_loss"])
     assert check["candidates"][top["trial"]]["losses"][0] == top["val_loss"]  # the search run
     best = load_spec(out / "best.yaml")
     assert best.tune is None
