@@ -75,7 +75,7 @@ def read_rows(
     source = str(path)
     if Path(path).suffix.lower() in (".parquet", ".pq"):
         frame = _read_parquet(_existing_file(path), source)
-        return _filter_rows(frame, row_filter, source, lambda i: f"row {i}")
+        return filter_rows(frame, row_filter, source, lambda i: f"row {i}")
     raw, sample = _read_text(_existing_file(path), source)
     try:
         delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
@@ -109,7 +109,7 @@ def read_rows(
             source, "has a header but no data rows", "point data.path at the full CSV"
         )
     where = lambda i: f"line {lines[i]}"  # noqa: E731
-    return _filter_rows(frame, row_filter, source, where)
+    return filter_rows(frame, row_filter, source, where)
 
 
 def _read_parquet(file: Path, source: str) -> pd.DataFrame:
@@ -139,7 +139,7 @@ def prepare_frame(
     if frame.empty:
         raise input_error(source, "has no rows", "pass a frame with one row per timestamp")
     where = lambda i: f"row position {i}"  # noqa: E731
-    frame, where = _filter_rows(frame, time.pop("row_filter", None), source, where)
+    frame, where = filter_rows(frame, time.pop("row_filter", None), source, where)
     return prepare_rows(frame, time_column, columns, missing, source, where, column_fix, **time)
 
 
@@ -276,7 +276,7 @@ def _row_major(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _filter_rows(
+def filter_rows(
     frame: pd.DataFrame, row_filter: dict[str, Any] | None, source: str, where: _Where
 ) -> tuple[pd.DataFrame, _Where]:
     """Only the rows whose columns hold the given values (``data.filter``)."""

@@ -48,12 +48,11 @@ def read_future(
         else:
             frame = read_csv(future, **options, **time)
         return Panel.single(frame)
-    row_filter = time.pop("row_filter", None)
     if isinstance(future, pd.DataFrame):
         rows = future
         where = lambda i: f"row position {i}"  # noqa: E731
-    else:
-        rows, where = read_rows(future, row_filter)
+    else:  # the file's rows are filtered as they are read
+        rows, where = read_rows(future, time.pop("row_filter", None))
     return long_panel(rows, where, source, id_columns=prep.id_columns, **options, **time)
 
 

@@ -20,6 +20,7 @@ from forecaster.data import (
     TIME_NAMES,
     Boundaries,
     MissingPolicy,
+    filter_rows,
     find_time_column,
     prepare_rows,
     read_rows,
@@ -121,9 +122,11 @@ def long_panel(
     missing: MissingPolicy = "error",
     column_fix: str | None = None,
     boundaries: Boundaries | None = None,
+    row_filter: dict[str, Any] | None = None,
     **time: Any,
 ) -> Panel:
-    """Long rows (as read, or a DataFrame) to a panel: each series checked on its own.
+    """Long rows (as read, or a DataFrame) to a panel: each series checked on its own;
+    only the rows ``row_filter`` (``data.filter``) keeps, when given.
 
     A series whose rows are already its checked result (in time order, one row on every
     step of its grid, every value a finite number, its static covariates constant) is
@@ -132,6 +135,7 @@ def long_panel(
     with its usual messages. Series are visited in key order either way, so the first
     problem reported is the one a series-by-series reading would report.
     """
+    frame, where = filter_rows(frame, row_filter, source, where)
     if not (isinstance(frame.index, pd.RangeIndex) and frame.index.start == 0):
         frame = frame.reset_index(drop=True)  # positions below are row positions
     _check_named(frame, [*id_columns, *static_covariates], source)

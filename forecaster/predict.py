@@ -178,8 +178,7 @@ class Forecaster:
         self, rows: pd.DataFrame, where: Callable[[int], str], source: str, **time: Any
     ) -> Panel:
         prep, data = self.preprocessing, self.spec.data
-        time = time or self._time_options
-        time.pop("row_filter", None)
+        time = time or self._time_options  # data.filter applies to a frame's rows too
         return long_panel(
             rows,
             where,

@@ -145,3 +145,19 @@ def test_static_covariates_of_ready_series_are_their_first_value(tmp_path: Path)
     rows.to_csv(path, index=False)
     panel = read_long(path, id_columns=["store"], static_covariates=["region"], columns=["sales"])
     assert list(panel.statics["region"]) == ["south", "north", "south"]
+
+
+def test_a_frame_of_long_rows_is_filtered_like_a_file() -> None:
+    from forecaster.panel import long_panel
+
+    rows = synthetic_panel((20, 20, 20, 20))  # s1 and s3 are north
+    panel = long_panel(
+        rows,
+        lambda i: f"row position {i}",
+        "history",
+        id_columns=["store"],
+        columns=["sales"],
+        row_filter={"region": "north"},
+    )
+    assert panel.keys == ["s1", "s3"]
+    assert "region" not in panel.frame.columns
