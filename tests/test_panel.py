@@ -161,3 +161,25 @@ def test_a_frame_of_long_rows_is_filtered_like_a_file() -> None:
     )
     assert panel.keys == ["s1", "s3"]
     assert "region" not in panel.frame.columns
+
+
+def test_series_ready_as_read_skip_the_per_series_checks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import forecaster.panel as panel_module
+
+    rows = synthetic_panel((30, 20, 25))
+    path = tmp_path / "ready.csv"
+    rows.to_csv(path, index=False)
+    expected = read_long(path, id_columns=["store"], columns=["sales"])
+
+    def per_series(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a ready series went through the per-series checks")
+
+    monkeypatch.setattr(panel_module, "prepare_rows", per_series)
+    fast = read_long(path, id_columns=["store"], columns=["sales"])
+    pd.testing.assert_frame_equal(fast.frame, expected.frame)
+    # a series with a gap still needs them
+    rows.drop(index=[5]).to_csv(path, index=False)
+    with pytest.raises(AssertionError, match="per-series checks"):
+        read_long(path, id_columns=["store"], columns=["sales"], missing="ffill")
