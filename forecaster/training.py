@@ -13,7 +13,8 @@ import math
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -318,3 +319,18 @@ class EpochLog(keras.callbacks.Callback):
         )
         if not np.isfinite([self.rows[-1]["loss"], self.rows[-1]["val_loss"]]).all():
             self.model.stop_training = True  # diverged: more epochs cannot recover
+
+
+@contextmanager
+def retracing_muted() -> Iterator[None]:
+    """TensorFlow's logger at ERROR for a run of many trainings: each builds a new model,
+    so TensorFlow's retracing warnings are expected noise there."""
+    import tensorflow as tf
+
+    tf_logger = tf.get_logger()
+    level = tf_logger.level
+    tf_logger.setLevel("ERROR")
+    try:
+        yield
+    finally:
+        tf_logger.setLevel(level)

@@ -19,7 +19,6 @@ from typing import Any
 import keras
 import numpy as np
 import pandas as pd
-import tensorflow as tf
 
 from forecaster import __version__
 from forecaster.bundle import load_bundle
@@ -58,7 +57,7 @@ from forecaster.storage import (
     to_json_ready,
     write_json,
 )
-from forecaster.training import fit
+from forecaster.training import fit, retracing_muted
 
 RESULTS_FILE = "results.json"
 LATENCY_WARMUP_CALLS = 3
@@ -100,52 +99,44 @@ def compare(
     order = run_order(variants, seeds)
     say = progress or (lambda line: None)
 
-    tf_logger = tf.get_logger()
-    logger_level = tf_logger.level
-    # every run builds a new model, so TensorFlow's retracing warnings are expected noise
-    tf_logger.setLevel("ERROR")
-    try:
-        with staged_folder(out_dir, COMPARISON) as staging:
-            runs: dict[str, list[dict[str, Any]]] = {variant.name: [] for variant in variants}
-            for step, (seed, variant) in enumerate(order, 1):
-                record, test_metrics, run_environment = _run_once(
-                    spec, frame, variant, seed, staging, force_cpu
-                )
-                runs[variant.name].append(record)
-                say(
-                    f"[{step}/{len(order)}] {variant.name} seed {seed}: "
-                    f"{record['epochs']} epochs, {record['seconds_per_epoch']:.2f} s/epoch, "
-                    f"test MAE {record['test']['mae']:.4f}"
-                )
-            results = {
-                "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                "forecaster_version": __version__,
-                "spec": shared_spec(spec),
-                "seeds": seeds,
-                "order": [[variant.name, seed] for seed, variant in order],
-                "environment": run_environment,
-                "test_windows": test_metrics["windows"],
-                "long_horizon_steps": list(long_horizon_steps(spec.window.horizon)),
-                "variants": {
-                    variant.name: aggregate_variant(variant, runs[variant.name])
-                    for variant in variants
-                },
-                "baselines": baseline_scores(test_metrics),
-                "rule": MEASURABLE_RULE,
-            }
-            results["comparisons"] = [
-                compare_pair(results, first, second) for first, second in comparison_pairs(variants)
-            ]
-            # where a naive forecast beats the variants, the verdict says so first
-            results["baseline_steps"] = baseline_steps(results)
-            beaten = baseline_sentence(results["baseline_steps"], spec.window.horizon)
-            verdict = results["comparisons"][0]["sentences"]
-            results["verdict"] = f"{beaten} {verdict}" if beaten else verdict
-            results = to_json_ready(results)  # NaN (e.g. MAPE of all-zero actuals) as null
-            write_json(staging / RESULTS_FILE, results)
-            write_comparison_report(results, staging)
-    finally:
-        tf_logger.setLevel(logger_level)
+    with retracing_muted(), staged_folder(out_dir, COMPARISON) as staging:
+        runs: dict[str, list[dict[str, Any]]] = {variant.name: [] for variant in variants}
+        for step, (seed, variant) in enumerate(order, 1):
+            record, test_metrics, run_environment = _run_once(
+                spec, frame, variant, seed, staging, force_cpu
+            )
+            runs[variant.name].append(record)
+            say(
+                f"[{step}/{len(order)}] {variant.name} seed {seed}: "
+                f"{record['epochs']} epochs, {record['seconds_per_epoch']:.2f} s/epoch, "
+                f"test MAE {record['test']['mae']:.4f}"
+            )
+        results = {
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "forecaster_version": __version__,
+            "spec": shared_spec(spec),
+            "seeds": seeds,
+            "order": [[variant.name, seed] for seed, variant in order],
+            "environment": run_environment,
+            "test_windows": test_metrics["windows"],
+            "long_horizon_steps": list(long_horizon_steps(spec.window.horizon)),
+            "variants": {
+                variant.name: aggregate_variant(variant, runs[variant.name]) for variant in variants
+            },
+            "baselines": baseline_scores(test_metrics),
+            "rule": MEASURABLE_RULE,
+        }
+        results["comparisons"] = [
+            compare_pair(results, first, second) for first, second in comparison_pairs(variants)
+        ]
+        # where a naive forecast beats the variants, the verdict says so first
+        results["baseline_steps"] = baseline_steps(results)
+        beaten = baseline_sentence(results["baseline_steps"], spec.window.horizon)
+        verdict = results["comparisons"][0]["sentences"]
+        results["verdict"] = f"{beaten} {verdict}" if beaten else verdict
+        results = to_json_ready(results)  # NaN (e.g. MAPE of all-zero actuals) as null
+        write_json(staging / RESULTS_FILE, results)
+        write_comparison_report(results, staging)
     return ComparisonRun(out_dir, results)
 
 

@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import tensorflow as tf
 
 from forecaster import __version__
 from forecaster.commands.train import TrainResult, train
@@ -32,6 +31,7 @@ from forecaster.evaluation.tuning import START, seed_check, top_trials
 from forecaster.reports.tuning import write_tuning_report
 from forecaster.spec import SearchRange, Spec
 from forecaster.storage import TUNING, check_replaceable, write_json
+from forecaster.training import retracing_muted
 from forecaster.tuning import (
     OBJECTIVE,
     RUNS_FILE,
@@ -100,17 +100,12 @@ def tune(
         else:
             say(f"trial {row['trial']}: {values}: skipped: {row['reason']}")
 
-    tf_logger = tf.get_logger()
-    logger_level = tf_logger.level
-    tf_logger.setLevel("ERROR")  # every trial builds a new model: retracing warnings are noise
-    try:
+    with retracing_muted():
         rows = search(spec, out_dir, runner, trial_line)
         if not any(row["status"] == "completed" for row in rows):
             reasons = "; ".join(f"trial {row['trial']}: {row['reason']}" for row in rows[:3])
             raise ForecasterError(f"tune: no trial trained ({reasons})")
         check = _seed_check(spec, start, rows, runner, say)
-    finally:
-        tf_logger.setLevel(logger_level)
 
     best_values = {} if check["best"] == START else _trial(rows, check["best"])["values"]
     best_spec = trial_spec(spec, best_values, "best trial")
