@@ -129,6 +129,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--render", action="store_true", help="only rewrite the .md from the existing .json"
     )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep the runs already in the .json and train only the spec-seed pairs missing",
+    )
     args = parser.parse_args(argv)
     if args.out is None:
         args.out = RESULTS / ("etth1-validation" if args.validation_only else "etth1")
@@ -149,8 +154,9 @@ def main(argv: list[str] | None = None) -> int:
     report: dict[str, Any] = {
         "environment": environment(["forecaster", "benchmarks/specs"]),
         "validation_only": args.validation_only,
-        "runs": [],
+        "runs": _kept_runs(args.out) if args.resume else [],
     }
+    done = {(run["spec"], run["seed"]) for run in report["runs"]}
     specs = [load_spec(path) for path in spec_paths]
     frames = {spec.name: load_frame(spec) for spec in specs}
     # Seed by seed over all specs, so that a benchmark cut short still covers every spec.
@@ -160,10 +166,23 @@ def main(argv: list[str] | None = None) -> int:
             if offset >= seeds:
                 continue
             seeded = spec.with_overrides(**{"train.seed": spec.train.seed + offset})
+            if (spec.name, seeded.train.seed) in done:
+                continue
             run = _run(seeded, frames, args.validation_only)
+            run["commit"] = report["environment"]["commit"]
             report["runs"].append(run)
             _write(report, args.out)
     return 0
+
+
+def _kept_runs(out: Path) -> list[dict[str, Any]]:
+    """The runs of an earlier report, each labelled with the commit it was trained at."""
+    path = out.with_suffix(".json")
+    if not path.exists():
+        return []
+    earlier = json.loads(path.read_text())
+    commit = earlier["environment"]["commit"]
+    return [{"commit": commit, **run} for run in earlier["runs"]]
 
 
 def _run(spec: Spec, frames: dict[str, pd.DataFrame], validation_only: bool) -> dict[str, Any]:
@@ -274,7 +293,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         "MSE / MAE on that scale over every test window (stride 1) and every predicted "
         "column. Early stopping and every choice of spec saw training and validation only.",
         "",
-        f"- commit `{env['commit']}`, {env['date']}",
+        _commits(env, report["runs"]),
         _hardware(env, summary),
         f"- TensorFlow {env['versions'].get('tensorflow')}, Keras {env['versions'].get('keras')},"
         f" Python {env['python']}; {len(report['runs'])} training runs, "
@@ -336,6 +355,20 @@ def render_markdown(report: dict[str, Any]) -> str:
         TRIED,
     ]
     return "\n".join(lines)
+
+
+def _commits(env: dict[str, Any], runs: list[dict[str, Any]]) -> str:
+    """One commit, or which runs were trained at which (a resumed benchmark)."""
+    seeds_at: dict[str, set[int]] = {}
+    for run in runs:
+        seeds_at.setdefault(run.get("commit", env["commit"]), set()).add(run["seed"])
+    if len(seeds_at) <= 1:
+        return f"- commit `{env['commit']}`, {env['date']}"
+    parts = [
+        f"`{commit}` (seed {', '.join(map(str, sorted(seeds)))})"
+        for commit, seeds in seeds_at.items()
+    ]
+    return f"- runs trained at commits {'; '.join(parts)}; last written {env['date']}"
 
 
 def _hardware(env: dict[str, Any], summary: dict[str, Any]) -> str:
