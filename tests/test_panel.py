@@ -25,7 +25,7 @@ def test_series_of_different_lengths_and_starts_are_stacked_in_key_order(tmp_pat
     assert second.index[0] == pd.Timestamp("2020-01-08") and len(second) == 20
     assert second.index.is_monotonic_increasing
     expected = rows[rows.store == "s1"].sort_values("date")["sales"].to_numpy()
-    np.testing.assert_array_equal(second["sales"].to_numpy(), expected)
+    np.testing.assert_array_equal(second["sales"].to_numpy(), expected.astype(np.float32))
     assert list(panel.statics["region"]) == ["south", "north", "south"]
     assert list(panel.series_of_rows()[[0, 29, 30, 74]]) == [0, 0, 1, 2]
 
@@ -70,7 +70,7 @@ def test_a_wide_frame_is_a_panel_of_one_series() -> None:
 def test_split_last_holds_back_each_series_tail() -> None:
     frame = pd.DataFrame({"v": np.arange(7.0)}, index=pd.date_range("2024-01-01", periods=7))
     ids = pd.DataFrame({"store": ["a", "b"]})
-    panel = Panel(frame, np.array([0, 3, 7]), ids, ids[[]])
+    panel = Panel.of_frame(frame, np.array([0, 3, 7]), ids, ids[[]])
     head, tail = panel.split_last(2)
     assert head.frame["v"].tolist() == [0.0, 3.0, 4.0]
     assert head.starts.tolist() == [0, 1, 3]
@@ -111,7 +111,7 @@ def test_ready_series_and_series_that_need_work_read_as_each_would_alone(tmp_pat
     rows.to_csv(path, index=False)
     panel = read_long(path, id_columns=["store"], columns=["sales"], missing="ffill")
     expected = _series_by_series(rows, "date", missing="ffill", frequency="D")
-    pd.testing.assert_frame_equal(panel.frame, expected)
+    pd.testing.assert_frame_equal(panel.frame, expected.astype(np.float32))
     assert list(panel.starts) == [0, 30, 50, 75, 87]
     sales = panel.frame["sales"].to_numpy()
     assert sales[30 + 4] == sales[30 + 5] == sales[30 + 3]  # s1's gap, forward-filled
@@ -135,7 +135,7 @@ def test_aware_hourly_series_across_daylight_saving_are_taken_as_they_are(tmp_pa
     assert list(panel.starts) == [0, 8, 16]
     assert (panel.frame.index[:8] == local).all()
     expected = _series_by_series(rows, "time", frequency="h")
-    pd.testing.assert_frame_equal(panel.frame, expected)
+    pd.testing.assert_frame_equal(panel.frame, expected.astype(np.float32))
 
 
 def test_static_covariates_of_ready_series_are_their_first_value(tmp_path: Path) -> None:
