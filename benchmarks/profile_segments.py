@@ -105,7 +105,7 @@ def _profile(spec: Any, frame: Any, epochs: int) -> dict[str, Any]:
         train_data,
         validation_data=val_data,
         epochs=epochs,
-        steps_per_epoch=-(-len(prepared.train_origins) // spec.train.batch_size),
+        steps_per_epoch=-(-len(prepared.train_windows) // spec.train.batch_size),
         callbacks=[Timer()],
         verbose=0,
     )
@@ -113,7 +113,7 @@ def _profile(spec: Any, frame: Any, epochs: int) -> dict[str, Any]:
         "units": spec.model.units[0],
         "parameters": int(model.count_params()),
         "batch_windows": int(inputs.shape[0]),
-        "steps_per_epoch": -(-len(prepared.train_origins) // spec.train.batch_size),
+        "steps_per_epoch": -(-len(prepared.train_windows) // spec.train.batch_size),
         **{key: round(value, 5) for key, value in timings.items()},
         "epoch_seconds": [round(s, 2) for s in epoch_seconds],
         # the first epoch also traces the graphs

@@ -70,7 +70,7 @@ def missing_future(prep: Preprocessing) -> InputError:
 def future_times(panel: Panel, frequency: str, horizon: int) -> pd.Index:
     """[series x horizon]: the steps after each series' last row. Series that end together
     (most of them, usually) share one computation of their future steps."""
-    last_rows = panel.frame.index[panel.starts[1:] - 1]
+    last_rows = panel.last_times()
     codes, ends = pd.factorize(last_rows)
     futures = [future_index(last, frequency, horizon) for last in ends]
     shared = futures[0].append(futures[1:]) if len(futures) > 1 else futures[0]
@@ -130,7 +130,7 @@ def _covariates(
         rows = future.series(by_key[key])
         expected = times[k * horizon : (k + 1) * horizon]
         try:
-            after = rows[rows.index > history.frame.index[history.starts[k + 1] - 1]]
+            after = rows[rows.index > history.last_times()[k]]
         except TypeError:
             raise InputError(
                 f"{source}: its timestamps and those of the history differ in time zone "

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -34,19 +35,78 @@ KEY_SEPARATOR = " / "
 
 
 @dataclass(frozen=True)
-class Panel:
-    """Series ``k`` is rows ``starts[k]:starts[k + 1]`` of ``frame``."""
+class RowTimes:
+    """Every row's time, as read (a wide frame's index, or long rows taken as they were)."""
 
-    frame: pd.DataFrame  # time index (repeats across series); targets then covariates, float64
+    index: pd.Index
+
+    def of(self, rows: slice, series: int) -> pd.Index:
+        return self.index[rows]
+
+    def all(self, starts: np.ndarray) -> pd.Index:
+        return self.index
+
+    def subset(self, keep: Sequence[int], starts: np.ndarray) -> RowTimes:
+        parts = [self.index[int(starts[k]) : int(starts[k + 1])] for k in keep]
+        if not parts:
+            return RowTimes(self.index[:0])
+        return RowTimes(parts[0].append(parts[1:]) if len(parts) > 1 else parts[0])
+
+
+@dataclass(frozen=True)
+class GridTimes:
+    """Each series' first and last time on the grid of ``frequency``: its rows are every
+    step between them, so no per-row time is held (8 bytes a row, more than a float32
+    value) until a caller asks for a series' index."""
+
+    firsts: pd.Index  # [num_series]
+    lasts: pd.Index  # [num_series]
+    frequency: str
+
+    def of(self, rows: slice, series: int) -> pd.Index:
+        ends = self.firsts[[series]].append(self.lasts[[series]])
+        index = full_range(ends, self.frequency) if rows.stop - rows.start > 1 else ends[:1]
+        return index.rename(self.firsts.name)
+
+    def all(self, starts: np.ndarray) -> pd.Index:
+        parts = [self.of(slice(starts[k], starts[k + 1]), k) for k in range(len(starts) - 1)]
+        return parts[0].append(parts[1:]) if len(parts) > 1 else parts[0]
+
+    def subset(self, keep: Sequence[int], starts: np.ndarray) -> GridTimes:
+        keep = list(keep)
+        return GridTimes(self.firsts[keep], self.lasts[keep], self.frequency)
+
+
+@dataclass(frozen=True)
+class Panel:
+    """Series ``k`` is rows ``starts[k]:starts[k + 1]`` of ``values``.
+
+    Long data hold their values as float32, the precision the model computes in, so that
+    ten thousand series of a thousand steps are 40 MB, not 80 (wide data keep the float64
+    they are read as). ``frame`` builds the whole table with its time index on demand;
+    the training path reads ``values`` and one series' index at a time instead.
+    """
+
+    values: np.ndarray  # [rows, columns]: targets then covariates
+    columns: list[str]
     starts: np.ndarray  # [num_series + 1] int64
     ids: pd.DataFrame  # one row per series: its id column values (no columns: wide data)
     statics: pd.DataFrame  # one row per series: static covariate values as read
+    times: RowTimes | GridTimes
+
+    @classmethod
+    def of_frame(
+        cls, frame: pd.DataFrame, starts: np.ndarray, ids: pd.DataFrame, statics: pd.DataFrame
+    ) -> Panel:
+        """Series stacked in ``frame`` (its index the rows' times)."""
+        values = frame.to_numpy()
+        return cls(values, list(frame.columns), starts, ids, statics, RowTimes(frame.index))
 
     @classmethod
     def single(cls, frame: pd.DataFrame) -> Panel:
         """A wide frame as a panel of one series."""
         empty = pd.DataFrame(index=range(1))
-        return cls(frame, np.array([0, len(frame)], dtype=np.int64), empty, empty)
+        return cls.of_frame(frame, np.array([0, len(frame)], dtype=np.int64), empty, empty)
 
     @property
     def num_series(self) -> int:
@@ -63,11 +123,33 @@ class Panel:
             return [""]
         return [series_key(row) for row in self.ids.itertuples(index=False)]
 
+    @cached_property
+    def index(self) -> pd.Index:
+        """[rows]: every row's time (built on first use when held per series)."""
+        return self.times.all(self.starts)
+
+    @cached_property
+    def frame(self) -> pd.DataFrame:
+        """The whole table, time index and columns (built on first use)."""
+        table = pd.DataFrame(self.values, index=self.index, columns=self.columns, copy=False)
+        return table
+
     def rows(self, series: int) -> slice:
         return slice(int(self.starts[series]), int(self.starts[series + 1]))
 
+    def series_index(self, series: int) -> pd.Index:
+        return self.times.of(self.rows(series), series)
+
     def series(self, series: int) -> pd.DataFrame:
-        return self.frame.iloc[self.rows(series)]
+        rows = self.rows(series)
+        index = self.series_index(series)
+        return pd.DataFrame(self.values[rows], index=index, columns=self.columns, copy=False)
+
+    def last_times(self) -> pd.Index:
+        """[num_series]: each series' last time."""
+        if isinstance(self.times, GridTimes):
+            return self.times.lasts
+        return self.times.index[self.starts[1:] - 1]
 
     def series_of_rows(self) -> np.ndarray:
         """[rows]: the series each row belongs to."""
@@ -75,13 +157,22 @@ class Panel:
 
     def subset(self, keep: Sequence[int]) -> Panel:
         """Only the series ``keep``, in that order."""
-        blocks = [self.series(k) for k in keep]
-        lengths = [len(block) for block in blocks]
+        keep = list(keep)
+        if keep == list(range(self.num_series)):
+            return self  # nothing left out: no copy of the values
+        lengths = np.diff(self.starts)[keep] if keep else np.zeros(0, dtype=np.int64)
+        values = (
+            np.concatenate([self.values[self.rows(k)] for k in keep])
+            if keep
+            else self.values[:0]
+        )
         return Panel(
-            pd.concat(blocks) if blocks else self.frame.iloc[:0],
+            values,
+            self.columns,
             np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
-            self.ids.iloc[list(keep)].reset_index(drop=True),
-            self.statics.iloc[list(keep)].reset_index(drop=True),
+            self.ids.iloc[keep].reset_index(drop=True),
+            self.statics.iloc[keep].reset_index(drop=True),
+            self.times.subset(keep, self.starts),
         )
 
     def split_last(self, rows: int) -> tuple[Panel, Panel]:
@@ -89,14 +180,18 @@ class Panel:
         must have more)."""
         lengths = np.diff(self.starts)
         assert (lengths > rows).all()
-        rows_to_end = self.starts[1:][self.series_of_rows()] - np.arange(len(self.frame))
+        rows_to_end = self.starts[1:][self.series_of_rows()] - np.arange(len(self.values))
         head, tail = np.flatnonzero(rows_to_end > rows), np.flatnonzero(rows_to_end <= rows)
         head_starts = np.concatenate([[0], np.cumsum(lengths - rows)]).astype(np.int64)
         tail_starts = np.arange(self.num_series + 1, dtype=np.int64) * rows
         return (
-            Panel(self.frame.iloc[head], head_starts, self.ids, self.statics),
-            Panel(self.frame.iloc[tail], tail_starts, self.ids, self.statics),
+            self._rows_taken(head, head_starts),
+            self._rows_taken(tail, tail_starts),
         )
+
+    def _rows_taken(self, rows: np.ndarray, starts: np.ndarray) -> Panel:
+        times = RowTimes(self.index[rows])
+        return Panel(self.values[rows], self.columns, starts, self.ids, self.statics, times)
 
 
 def series_key(values: Sequence[Any]) -> str:
@@ -221,16 +316,29 @@ def long_panel(
         values.append(numbers[:, starts[run_start] :])
         indexes.append(times.take(order[starts[run_start] :]))
     index = indexes[0].append(indexes[1:]) if len(indexes) > 1 else indexes[0]
-    # [columns, rows] C-contiguous, as pd.concat of per-series frames stores it
+    index = index.rename(time_name)
     stacked = values[0] if len(values) == 1 else np.concatenate(values, axis=1)
-    table = pd.DataFrame(np.ascontiguousarray(stacked).T, index=index, columns=value_columns)
-    table.index.name = time_name
     return Panel(
-        table,
+        long_values(stacked.T, source),
+        value_columns,
         np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
         pd.DataFrame(keys, columns=list(id_columns)),
         pd.DataFrame(statics, columns=list(static_covariates)),
+        RowTimes(index),
     )
+
+
+def long_values(numbers: np.ndarray, source: str) -> np.ndarray:
+    """[rows, columns] float32, C-contiguous: how a panel of long data holds its values.
+    A finite number beyond float32's range is refused rather than made infinite."""
+    with np.errstate(over="ignore"):
+        values = np.ascontiguousarray(numbers, dtype=np.float32)
+    if (np.isinf(values) & np.isfinite(numbers)).any():
+        raise InputError(
+            f"{source}: a value is beyond the 32-bit range (about 3.4e38) the series are "
+            "held and modelled in; expected smaller numbers; fix: rescale the column"
+        )
+    return values
 
 
 def _fast_path_allowed(

@@ -22,7 +22,7 @@ from forecaster.panel import KEY_SEPARATOR, Panel, long_panel
 from forecaster.preprocessing import Preprocessing
 from forecaster.spec import Spec
 from forecaster.time_axis import check_history
-from forecaster.windows import window_dataset
+from forecaster.windows import ModelRows, window_dataset
 
 if TYPE_CHECKING:
     import keras
@@ -137,10 +137,9 @@ class Forecaster:
             logger.warning(f"{found}; forecasting the other {panel.num_series - len(short)}")
             panel = panel.subset([k for k, n in enumerate(lengths) if n >= prep.lookback])
         centers, scales, _ = prep.series_scaling(panel)  # [series, columns]
-        inputs = prep.model_inputs(panel)  # [rows, columns + statics]
-        recent = np.stack(
-            [inputs[stop - prep.lookback : stop] for stop in panel.starts[1:]]
-        )  # [series, lookback, columns + calendar + statics]
+        last_rows = panel.starts[1:, None] - prep.lookback + np.arange(prep.lookback)
+        recent = prep.model_rows(panel).take(last_rows)
+        # [series, lookback, columns + calendar + statics]
         times = future_times(panel, prep.frequency, prep.horizon)  # [series x H]
         known = future_inputs(prep, panel, times, centers, scales, future, future_source)
         model_input = recent if known is None else [recent, known]
@@ -154,7 +153,7 @@ class Forecaster:
         forecast, head = prep.split_output(output)
         if prep.fallback_steps:
             _check_fallback_history(prep, int(np.diff(panel.starts).min()), source)
-            values = panel.frame.to_numpy(dtype=np.float64)[:, :num_targets]
+            values = panel.values[:, :num_targets].astype(np.float64)
             forecast = with_fallback(prep, forecast, values, panel.starts[1:])
         if not np.isfinite(forecast).all():
             bad = panel.keys[int(np.argmax(~np.isfinite(forecast).all(axis=(1, 2))))]
@@ -280,7 +279,7 @@ def _check_fallback_history(preprocessing: Preprocessing, rows: int, source: str
 
 def predict_windows(
     model: keras.Model,
-    scaled_series: np.ndarray,
+    scaled_series: ModelRows | np.ndarray,
     origins: np.ndarray,
     preprocessing: Preprocessing,
     batch_size: int = 256,

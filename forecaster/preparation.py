@@ -20,12 +20,14 @@ from forecaster.frequency import infer_frequency, season_length
 from forecaster.notes import logger
 from forecaster.panel import Panel, read_long
 from forecaster.preprocessing import Preprocessing
-from forecaster.scaling import scale_panel, scale_series
+from forecaster.scaling import fit_scaler, fit_series_scalers
 from forecaster.spec import Spec
 from forecaster.time_axis import time_style
 from forecaster.windows import (
+    ModelRows,
     Periods,
     SeriesPeriods,
+    WindowRanges,
     check_periods,
     period_origins,
     scorable_series,
@@ -39,13 +41,13 @@ class Prepared:
 
     preprocessing: Preprocessing
     periods: Periods  # the (first) series' periods
-    scaled: np.ndarray  # [rows, columns], targets first
-    train_origins: np.ndarray
-    val_origins: np.ndarray
+    rows: ModelRows  # what windows are cut from: targets first, scaled when taken
+    train_windows: WindowRanges
+    val_windows: WindowRanges
     panel: Panel  # the series trained on, as read
     series_periods: SeriesPeriods
     left_out: dict[str, str] = field(default_factory=dict)  # series key -> why
-    train_weights: np.ndarray | None = None  # per training window; None: all alike
+    train_weights: np.ndarray | None = None  # per series; None: every window alike
 
 
 def load_frame(
@@ -97,18 +99,19 @@ def prepare(spec: Spec, frame: pd.DataFrame, periods: Periods | None = None) -> 
     periods = periods or check_periods(
         frame.index, spec.data.split, lookback, horizon, season, source
     )
-    train_origins = period_origins(periods, "train", lookback, horizon, source)
-    val_origins = period_origins(periods, "val", lookback, horizon, source)
+    train_windows = WindowRanges.of(period_origins(periods, "train", lookback, horizon, source))
+    val_windows = WindowRanges.of(period_origins(periods, "val", lookback, horizon, source))
     values = frame.to_numpy(dtype=np.float64)[: periods.end]
-    scaler, scaled = scale_series(spec.scaling, values, periods.train_end, source)
+    scaler = fit_scaler(spec.scaling, values[: periods.train_end])
     preprocessing = _preprocessing(spec, frame.index, frequency, season, scaler=scaler)
     preprocessing.calendar.check_frequency(frequency, source)
     preprocessing.calendar.check_varies(frame.index[: periods.train_end], source)
-    scaled = preprocessing.with_calendar(scaled, frame.index[: periods.end], source)
-    series_periods = SeriesPeriods(np.zeros(1, dtype=np.int64), (periods,))
     panel = Panel.single(frame.iloc[: periods.end])
+    rows = preprocessing.model_rows(panel, source)
+    rows.check_finite(source)
+    series_periods = SeriesPeriods(np.zeros(1, dtype=np.int64), (periods,))
     return Prepared(
-        preprocessing, periods, scaled, train_origins, val_origins, panel, series_periods
+        preprocessing, periods, rows, train_windows, val_windows, panel, series_periods
     )
 
 
@@ -118,8 +121,8 @@ def prepare_panel(spec: Spec, panel: Panel, given: SeriesPeriods | None = None) 
     every period are left out."""
     source = str(spec.data.path)
     lookback, horizon = spec.window.lookback, spec.window.horizon
-    longest = max(range(panel.num_series), key=lambda k: panel.starts[k + 1] - panel.starts[k])
-    frequency = spec.data.frequency or infer_frequency(panel.series(longest).index, source)
+    longest = int(np.argmax(np.diff(panel.starts)))
+    frequency = spec.data.frequency or infer_frequency(panel.series_index(longest), source)
     season = spec.evaluation.season or season_length(frequency)
     total = panel.num_series
     if given is None:
@@ -133,22 +136,19 @@ def prepare_panel(spec: Spec, panel: Panel, given: SeriesPeriods | None = None) 
             f"{source}: {len(left_out)} of {total} series left out, too short for a "
             f"window in every period (the first: {next(iter(left_out))})"
         )
-    values = panel.frame.to_numpy(dtype=np.float64)
-    scalers, scaled = scale_panel(
-        spec.scaling, values, panel.starts, series_periods.train_ends, source
+    scalers = fit_series_scalers(
+        spec.scaling, panel.values, panel.starts, series_periods.train_ends
     )
     statics = fit_statics(panel.statics, panel.keys, spec.model.id_embedding)
-    static_inputs = statics.encode(panel.statics, panel.keys)[panel.series_of_rows()]
-    train_origins, train_series = series_periods.origins("train", lookback, horizon)
-    val_origins, _ = series_periods.origins("val", lookback, horizon)
+    train_windows = series_periods.ranges("train", lookback, horizon)
+    val_windows = series_periods.ranges("val", lookback, horizon)
     weights = None
     if spec.train.series_weights == "equal":
         # each series' windows share one unit of weight; the mean weight stays 1
-        counts = np.bincount(train_series, minlength=panel.num_series)
-        weights = (len(train_origins) / panel.num_series) / counts[train_series]
+        weights = (len(train_windows) / panel.num_series) / train_windows.counts
     preprocessing = _preprocessing(
         spec,
-        panel.frame.index,
+        panel.series_index(0),
         frequency,
         season,
         scaler=None,
@@ -158,15 +158,15 @@ def prepare_panel(spec: Spec, panel: Panel, given: SeriesPeriods | None = None) 
     )
     first = series_periods.periods[0]
     preprocessing.calendar.check_frequency(frequency, source)
-    preprocessing.calendar.check_varies(panel.series(0).index[: first.train_end], source)
-    scaled = preprocessing.with_calendar(scaled, panel.frame.index, source)
-    scaled = np.concatenate([scaled, static_inputs.astype(np.float32)], axis=1)
+    preprocessing.calendar.check_varies(panel.series_index(0)[: first.train_end], source)
+    rows = preprocessing.model_rows(panel, source)
+    rows.check_finite(source)
     return Prepared(
         preprocessing,
         series_periods.periods[0],
-        scaled,
-        train_origins,
-        val_origins,
+        rows,
+        train_windows,
+        val_windows,
         panel,
         series_periods,
         left_out,

@@ -16,6 +16,7 @@ from forecaster.features import StaticEncoding
 from forecaster.panel import Panel
 from forecaster.scaling import Scaler, fit_scaler
 from forecaster.spec import quantile_pair
+from forecaster.windows import ModelRows
 
 
 @dataclass(frozen=True)
@@ -103,18 +104,23 @@ class Preprocessing:
                 columns[f"{target}_hi_{level}"] = upper[..., k]
         return columns
 
-    def model_inputs(self, panel: Panel) -> np.ndarray:
-        """``[rows, columns + calendar + statics]`` float32: every row scaled by its own
+    def model_rows(self, panel: Panel, source: str = "data") -> ModelRows:
+        """The model's input rows of ``panel``, scaled when taken: every row by its own
         series' scaler, the calendar columns of its timestamp, then the series' static
         covariates (codes and standardised numbers)."""
         centers, scales, _ = self.series_scaling(panel)
-        by_row = panel.series_of_rows()
-        values = panel.frame.to_numpy(dtype=np.float64)
-        scaled = self.with_calendar(
-            (values - centers[by_row]) / scales[by_row], panel.frame.index, "data"
+        calendar = None
+        if self.calendar:
+            calendar = self.calendar.values(panel.index, source).astype(np.float32)
+        static = self.statics.encode(panel.statics, panel.keys) if self.is_long else None
+        return ModelRows(
+            panel.values,
+            panel.starts,
+            centers,
+            scales,
+            calendar,
+            static.astype(np.float32) if static is not None and static.shape[1] else None,
         )
-        static = self.statics.encode(panel.statics, panel.keys)[by_row]
-        return np.concatenate([scaled, static], axis=1).astype(np.float32)
 
     @property
     def is_long(self) -> bool:

@@ -85,23 +85,15 @@ def scale_series(
     return scaler, scaled
 
 
-def scale_panel(
-    kind: Scaling,
-    values: np.ndarray,
-    starts: np.ndarray,
-    train_ends: np.ndarray,
-    source: str = "data",
-) -> tuple[list[Scaler], np.ndarray]:
+def fit_series_scalers(
+    kind: Scaling, values: np.ndarray, starts: np.ndarray, train_ends: np.ndarray
+) -> list[Scaler]:
     """One scaler per series, fit on that series' training rows alone: series ``k`` is
-    rows ``starts[k]:starts[k + 1]``, its training rows the first ``train_ends[k]``.
-    Returns the scalers and every row scaled by its own series' scaler, float32."""
-    scalers, blocks = [], []
+    rows ``starts[k]:starts[k + 1]``, its training rows the first ``train_ends[k]``."""
     # the same arithmetic without scikit-learn's checks of its arguments and of finite
     # values on every call: they cost more than the fit on a series of a few hundred rows
     with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
-        for k in range(len(starts) - 1):
-            rows = values[starts[k] : starts[k + 1]]
-            scaler, scaled = scale_series(kind, rows, int(train_ends[k]), source)
-            scalers.append(scaler)
-            blocks.append(scaled)
-    return scalers, np.concatenate(blocks) if blocks else values.astype(np.float32)
+        return [
+            fit_scaler(kind, values[starts[k] : starts[k] + train_ends[k]])
+            for k in range(len(starts) - 1)
+        ]

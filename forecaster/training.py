@@ -98,7 +98,7 @@ def fit(
     num_known = len(prepared.preprocessing.known_columns)
     precision = precision_policy(spec.train.mixed_precision, device)
     with strategy_scope(strategy), dtype_policy(precision):
-        model = compiled_model(spec, prepared.scaled.shape[1], static_sizes, num_known)
+        model = compiled_model(spec, prepared.rows.num_columns, static_sizes, num_known)
     if is_multi_worker(strategy):
         train_data, val_data = shard_by_data(train_data), shard_by_data(val_data)
     epoch_log = EpochLog()
@@ -111,7 +111,7 @@ def fit(
             validation_data=val_data,
             epochs=spec.train.epochs,
             initial_epoch=first_epoch,
-            steps_per_epoch=math.ceil(len(prepared.train_origins) / spec.train.batch_size),
+            steps_per_epoch=math.ceil(len(prepared.train_windows) / spec.train.batch_size),
             callbacks=callbacks,
             shuffle=False,  # the dataset shuffles itself, reproducibly
             verbose=0 if quiet else (1 if sys.stderr.isatty() else 2),
@@ -120,7 +120,7 @@ def fit(
     if strategy is not None:  # scoring, saving and forecasting need no strategy: one copy
         trained = model
         with dtype_policy(precision):
-            model = compiled_model(spec, prepared.scaled.shape[1], static_sizes, num_known)
+            model = compiled_model(spec, prepared.rows.num_columns, static_sizes, num_known)
         model.set_weights(trained.get_weights())
     execution = {
         "distribute": spec.train.distribute,
@@ -162,8 +162,8 @@ def datasets(
     num_targets, batch_size = len(spec.data.targets), spec.train.batch_size
     known = prepared.preprocessing.known_range
     train_data = window_dataset(
-        prepared.scaled,
-        prepared.train_origins,
+        prepared.rows,
+        prepared.train_windows,
         lookback,
         horizon,
         num_targets,
@@ -175,8 +175,8 @@ def datasets(
         known=known,
     )
     val_data = window_dataset(
-        prepared.scaled,
-        prepared.val_origins,
+        prepared.rows,
+        prepared.val_windows,
         lookback,
         horizon,
         num_targets,

@@ -5,15 +5,16 @@ rows ``[t - lookback, t)`` and its target rows ``[t, t + horizon)``. A period's 
 are the origins whose whole horizon lies inside the period; the input may reach back into
 the period before (validation windows read the end of training, test windows the end of
 validation), as the usual benchmark protocols do. The series is never copied once per
-window: NumPy gets strided views, training gets a tf.data pipeline that gathers each
-batch from the one series tensor.
+window: NumPy gets strided views, and training cuts each batch when it is drawn, from the
+rows as read (``ModelRows`` scales them then), with the windows counted per series
+(``WindowRanges``) rather than listed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -91,9 +92,14 @@ def split_boundaries(split: Split) -> Callable[[pd.Index], list[int]]:
 
 def window_origins(start: int, stop: int, lookback: int, horizon: int) -> np.ndarray:
     """Origins whose targets lie in rows ``[start, stop)`` and whose input starts at row >= 0."""
+    first, count = _first_and_count(start, stop, lookback, horizon)
+    return np.arange(first, first + count, dtype=np.int64)
+
+
+def _first_and_count(start: int, stop: int, lookback: int, horizon: int) -> tuple[int, int]:
     first = max(start, lookback)
     last = stop - horizon  # inclusive
-    return np.arange(first, last + 1, dtype=np.int64) if last >= first else np.empty(0, np.int64)
+    return first, max(0, last - first + 1)
 
 
 def period_origins(
@@ -153,13 +159,17 @@ class SeriesPeriods:
     def origins(self, period: Period, lookback: int, horizon: int) -> tuple[np.ndarray, np.ndarray]:
         """Every window of ``period`` in every series, as rows of the stacked panel, and
         the series of each: ``([windows], [windows])``. No window crosses two series."""
-        origins, series = [], []
-        for k, (start, periods) in enumerate(zip(self.starts, self.periods, strict=True)):
-            first, stop = periods.bounds(period)
-            found = window_origins(first, stop, lookback, horizon)
-            origins.append(int(start) + found)
-            series.append(np.full(len(found), k, dtype=np.int64))
-        return np.concatenate(origins), np.concatenate(series)
+        ranges = self.ranges(period, lookback, horizon)
+        return ranges.locate(np.arange(len(ranges)))
+
+    def ranges(self, period: Period, lookback: int, horizon: int) -> WindowRanges:
+        """``origins`` without the per-window arrays."""
+        firsts, counts = [], []
+        for start, periods in zip(self.starts, self.periods, strict=True):
+            first, count = _first_and_count(*periods.bounds(period), lookback, horizon)
+            firsts.append(int(start) + first)
+            counts.append(count)
+        return WindowRanges(np.array(firsts, np.int64), np.array(counts, np.int64))
 
     @property
     def train_ends(self) -> np.ndarray:
@@ -242,9 +252,100 @@ def _take(views: np.ndarray, starts: np.ndarray) -> np.ndarray:
     return views[starts]
 
 
+@dataclass(frozen=True)
+class ModelRows:
+    """The model's input rows, scaled when taken rather than stored: row ``r`` of series
+    ``k`` is ``(values[r] - centers[k]) / scales[k]`` (float64, then float32), then the
+    row's calendar columns, then the series' static inputs. Training cuts its batches from
+    here, so a panel is held once, as read, and never again as a scaled copy."""
+
+    values: np.ndarray  # [rows, columns] as read
+    starts: np.ndarray  # [num_series + 1]: series k is rows starts[k]:starts[k + 1]
+    centers: np.ndarray  # [num_series, columns]
+    scales: np.ndarray  # [num_series, columns]
+    calendar: np.ndarray | None = None  # [rows, calendar columns] float32
+    statics: np.ndarray | None = None  # [num_series, static columns] float32
+
+    @property
+    def num_columns(self) -> int:
+        extra = [part.shape[1] for part in (self.calendar, self.statics) if part is not None]
+        return self.values.shape[1] + sum(extra)
+
+    def take(self, rows: np.ndarray) -> np.ndarray:
+        """``rows`` (any shape of row numbers) -> ``[*rows.shape, num_columns]`` float32."""
+        series = np.searchsorted(self.starts, rows, side="right") - 1
+        scaled = ((self.values[rows] - self.centers[series]) / self.scales[series]).astype(
+            np.float32
+        )
+        parts = [scaled]
+        if self.calendar is not None:
+            parts.append(self.calendar[rows])
+        if self.statics is not None:
+            parts.append(self.statics[series])
+        return np.concatenate(parts, axis=-1) if len(parts) > 1 else scaled
+
+    def check_finite(self, source: str) -> None:
+        """Refuse values that leave float32's range once scaled, a block of rows at a time."""
+        block = 1 << 20
+        for first in range(0, len(self.values), block):
+            rows = np.arange(first, min(first + block, len(self.values)))
+            with np.errstate(over="ignore"):
+                finite = np.isfinite(self.take(rows)).all()
+            if not finite:
+                raise InputError(
+                    f"{source}: values too large for the model's 32-bit numbers after "
+                    "scaling; fix: set scaling: standard, or rescale the columns"
+                )
+
+
+@dataclass(frozen=True)
+class WindowRanges:
+    """Windows numbered ``0 .. len - 1`` without a per-window array: series ``k`` holds
+    ``counts[k]`` windows whose origins are the consecutive rows from ``firsts[k]``."""
+
+    firsts: np.ndarray  # [num_series] int64
+    counts: np.ndarray  # [num_series] int64
+
+    @classmethod
+    def of(cls, origins: np.ndarray) -> WindowRanges:
+        """Consecutive ``origins`` (one period of one series) as a range."""
+        assert len(origins) == 0 or np.all(np.diff(origins) == 1)
+        first = int(origins[0]) if len(origins) else 0
+        return cls(np.array([first], np.int64), np.array([len(origins)], np.int64))
+
+    def __len__(self) -> int:
+        return int(self.counts.sum())
+
+    def locate(self, numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Window numbers -> (their origins, their series)."""
+        offsets = np.concatenate([[0], np.cumsum(self.counts)])
+        series = np.searchsorted(offsets, numbers, side="right") - 1
+        return self.firsts[series] + (numbers - offsets[series]), series
+
+
+# Up to this many windows an epoch's order is TensorFlow's stateless shuffle of every
+# window's number (two int64 copies while it runs); beyond it, NumPy shuffles one int32
+# array in place, a quarter of the memory, with the same (seed, epoch) determinism.
+EXACT_SHUFFLE_LIMIT = 1 << 22
+
+
+def epoch_order(count: int, seed: int, epoch: int) -> np.ndarray:
+    """The window numbers ``0 .. count - 1`` in epoch ``epoch``'s order, drawn from
+    ``(seed, epoch)`` alone: a run resumed at an epoch sees what an uninterrupted one saw."""
+    if count <= EXACT_SHUFFLE_LIMIT:
+        import tensorflow as tf
+
+        key = tf.constant([seed, epoch], dtype=tf.int64)
+        numbers = tf.range(count, dtype=tf.int64)
+        return tf.random.experimental.stateless_shuffle(numbers, seed=key).numpy()
+    order = np.arange(count, dtype=np.int32)
+    np.random.default_rng([seed, epoch]).shuffle(order)
+    return order
+
+
 def window_dataset(
-    series: np.ndarray,
-    origins: np.ndarray,
+    rows: ModelRows | np.ndarray,
+    origins: WindowRanges | np.ndarray,
     lookback: int,
     horizon: int,
     num_targets: int,
@@ -255,14 +356,15 @@ def window_dataset(
     weights: np.ndarray | None = None,
     known: tuple[int, int] | None = None,
 ) -> tf.data.Dataset:
-    """Batches of ``(inputs, targets)`` gathered on the fly from one copy of ``series``.
+    """Batches of ``(inputs, targets)`` cut on the fly from ``rows`` (``ModelRows``, or
+    an array of rows already scaled): no window is stored, and nothing per row either.
 
     Targets are the first ``num_targets`` columns. ``None`` for ``shuffle_seed`` gives one
-    pass in chronological order. With a seed the dataset holds ``num_epochs`` epochs one
-    after another (``ceil(len(origins) / batch_size)`` batches each), epoch ``e`` in an
-    order drawn from ``(shuffle_seed, e)`` alone, so a run resumed at epoch ``e`` sees
-    exactly the batches an uninterrupted run would have. ``weights`` (one per origin)
-    makes each batch ``(inputs, targets, sample_weights)``.
+    pass in order. With a seed the dataset holds ``num_epochs`` epochs one after another
+    (``ceil(len(origins) / batch_size)`` batches each), epoch ``e`` in ``epoch_order``'s
+    order, so a run resumed at epoch ``e`` sees exactly the batches an uninterrupted run
+    would have. ``weights`` (one per series of a ``WindowRanges``) makes each batch
+    ``(inputs, targets, sample_weights)``.
 
     ``known`` (a column range: future covariates and calendar) makes the inputs a pair
     ``(history, future)``: ``future`` holds those columns alone over the horizon, so
@@ -270,39 +372,54 @@ def window_dataset(
     """
     import tensorflow as tf
 
-    values = tf.constant(np.asarray(series, dtype=np.float32))
-    input_offsets = tf.range(-lookback, 0, dtype=tf.int64)
-    target_offsets = tf.range(0, horizon, dtype=tf.int64)
-    origin_tensor = tf.constant(np.asarray(origins, dtype=np.int64))
+    source = rows if isinstance(rows, ModelRows) else _ScaledArray(rows)
+    ranges = origins if isinstance(origins, WindowRanges) else None
+    explicit = None if ranges is not None else np.asarray(origins, dtype=np.int64)
+    assert weights is None or ranges is not None
+    count = len(origins)
+    offsets = np.arange(-lookback, horizon, dtype=np.int64)  # input rows, then target rows
 
-    weight_by_row = None
-    if weights is not None:
-        table = np.zeros(len(series), dtype=np.float32)
-        table[np.asarray(origins)] = weights
-        weight_by_row = tf.constant(table)
-
-    def gather(batch_origins: tf.Tensor) -> tuple[tf.Tensor, ...]:
-        inputs = tf.gather(values, batch_origins[:, None] + input_offsets)  # [B, L, F]
-        targets = tf.gather(values[:, :num_targets], batch_origins[:, None] + target_offsets)
+    def batch(numbers: np.ndarray) -> tuple[Any, ...]:
+        if ranges is not None:
+            batch_origins, series = ranges.locate(numbers)
+        else:
+            batch_origins, series = explicit[numbers], None
+        window = source.take(batch_origins[:, None] + offsets)  # [B, L + H, F]
+        inputs, targets = window[:, :lookback], window[:, lookback:, :num_targets]
         if known is not None:
-            future = tf.gather(
-                values[:, known[0] : known[1]], batch_origins[:, None] + target_offsets
-            )  # [B, H, K]
-            inputs = (inputs, future)
-        if weight_by_row is None:
+            inputs = (inputs, window[:, lookback:, known[0] : known[1]])  # [B, H, K]
+        if weights is None:
             return inputs, targets
-        return inputs, targets, tf.gather(weight_by_row, batch_origins)[:, None]  # [B, 1]
+        return inputs, targets, weights[series].astype(np.float32)[:, None]  # [B, 1]
 
-    def epoch_batches(epoch: tf.Tensor) -> tf.data.Dataset:
-        # stateless: the order depends on the seed and the epoch number, not on how many
-        # epochs this process has already drawn
-        seed = tf.stack([tf.constant(shuffle_seed, tf.int64), epoch])
-        order = tf.random.experimental.stateless_shuffle(origin_tensor, seed=seed)
-        return tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
+    def batches() -> Iterator[tuple[Any, ...]]:
+        epochs = [None] if shuffle_seed is None else range(first_epoch, first_epoch + num_epochs)
+        for epoch in epochs:
+            order = None if epoch is None else epoch_order(count, shuffle_seed, epoch)
+            for first in range(0, count, batch_size):
+                last = min(first + batch_size, count)
+                yield batch(np.arange(first, last) if order is None else order[first:last])
 
-    if shuffle_seed is None:
-        dataset = tf.data.Dataset.from_tensor_slices(origin_tensor).batch(batch_size)
-    else:
-        epochs = tf.data.Dataset.range(first_epoch, first_epoch + num_epochs)
-        dataset = epochs.flat_map(epoch_batches)
-    return dataset.map(gather).prefetch(tf.data.AUTOTUNE)
+    num_columns = source.num_columns
+    history = tf.TensorSpec((None, lookback, num_columns), tf.float32)
+    if known is not None:
+        history = (history, tf.TensorSpec((None, horizon, known[1] - known[0]), tf.float32))
+    signature: tuple[Any, ...] = (history, tf.TensorSpec((None, horizon, num_targets), tf.float32))
+    if weights is not None:
+        signature = (*signature, tf.TensorSpec((None, 1), tf.float32))
+    dataset = tf.data.Dataset.from_generator(batches, output_signature=signature)
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+@dataclass(frozen=True)
+class _ScaledArray:
+    """Rows already on the model's scale (a forecast's recent rows, a test's array)."""
+
+    scaled: np.ndarray  # [rows, columns]
+
+    @property
+    def num_columns(self) -> int:
+        return self.scaled.shape[1]
+
+    def take(self, rows: np.ndarray) -> np.ndarray:
+        return np.asarray(self.scaled[rows], dtype=np.float32)

@@ -70,7 +70,7 @@ def test_a_wide_frame_is_a_panel_of_one_series() -> None:
 def test_split_last_holds_back_each_series_tail() -> None:
     frame = pd.DataFrame({"v": np.arange(7.0)}, index=pd.date_range("2024-01-01", periods=7))
     ids = pd.DataFrame({"store": ["a", "b"]})
-    panel = Panel(frame, np.array([0, 3, 7]), ids, ids[[]])
+    panel = Panel.of_frame(frame, np.array([0, 3, 7]), ids, ids[[]])
     head, tail = panel.split_last(2)
     assert head.frame["v"].tolist() == [0.0, 3.0, 4.0]
     assert head.starts.tolist() == [0, 1, 3]

@@ -79,7 +79,7 @@ def _fit_panel_fold(
         panel.series(k).iloc[fold.train_start : fold.test_end] for k, fold in enumerate(folds)
     ]
     lengths = [len(block) for block in blocks]
-    rows = Panel(
+    rows = Panel.of_frame(
         pd.concat(blocks),
         np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
         panel.ids,

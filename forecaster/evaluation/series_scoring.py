@@ -43,10 +43,9 @@ def score_panel(
     statsforecast baselines, fit per series on its training rows."""
     prep = preprocessing
     num_targets = len(prep.targets)
-    values = panel.frame.to_numpy(dtype=np.float64)
-    targets = values[:, :num_targets]
+    targets = panel.values[:, :num_targets].astype(np.float64)
     centers, scales, _ = prep.series_scaling(panel)  # [series, columns]
-    scaled = prep.model_inputs(panel)
+    scaled = prep.model_rows(panel)
     starts = panel.starts
     mase_scales = np.stack(
         [
