@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from forecaster.errors import InputError
-from forecaster.panel import Panel, read_long
+from forecaster.long_files import read_long
+from forecaster.panel import Panel
 from tests.conftest import synthetic_panel
 
 
