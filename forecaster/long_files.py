@@ -34,8 +34,11 @@ from forecaster.time_formats import _ISO, parse_times
 if TYPE_CHECKING:
     import pyarrow as pa
 
-_SCAN_BYTES = 1 << 22  # the CSV is checked in pieces this big: its text is never held whole
-_CSV_BLOCK_BYTES = 1 << 20  # pyarrow's CSV block: about 45,000 rows of id, date, value
+_SCAN_BYTES = 1 << 20  # the CSV is checked in pieces this big: its text is never held whole
+# pyarrow's CSV block, about 11,000 rows of id, date, value: with blocks of 1 MiB the
+# process grew by some 40 MiB more (freed blocks the allocator keeps)
+_CSV_BLOCK_BYTES = 1 << 18
+_PARQUET_BATCH_ROWS = 1 << 15
 
 
 def read_long(path: str | Path, **options: Any) -> Panel:
@@ -130,7 +133,8 @@ class _Read:
 def _open_parquet(file: Path) -> _Opened | None:
     import pyarrow.parquet as pq
 
-    parquet = pq.ParquetFile(file)
+    # no pre-buffering: it would hold a whole row group's column chunks at a time
+    parquet = pq.ParquetFile(file, pre_buffer=False, buffer_size=1 << 20)
     metadata = parquet.schema_arrow.pandas_metadata or {}
     # a stored pandas index becomes the frame's index, which read_rows drops
     index = {name for name in metadata.get("index_columns", []) if isinstance(name, str)}
@@ -144,7 +148,8 @@ def _open_parquet(file: Path) -> _Opened | None:
         return None
 
     def batches(ids: list[str], time: str, values: list[str]) -> Iterator[pa.RecordBatch]:
-        yield from parquet.iter_batches(columns=[*ids, time, *values])
+        columns = [*ids, time, *values]
+        yield from parquet.iter_batches(_PARQUET_BATCH_ROWS, columns=columns, use_threads=False)
 
     return _Opened(names, parquet.metadata.num_rows, batches)
 
@@ -167,14 +172,16 @@ def _open_csv(file: Path) -> _Opened | None:
 
     def batches(ids: list[str], time: str, values: list[str]) -> Iterator[pa.RecordBatch]:
         text = {name: pa.string() for name in [*ids, time]}
-        read = pa_csv.ReadOptions(column_names=names, skip_rows=1, block_size=_CSV_BLOCK_BYTES)
+        read = pa_csv.ReadOptions(
+            use_threads=False, block_size=_CSV_BLOCK_BYTES, skip_rows=1, column_names=names
+        )
         convert = pa_csv.ConvertOptions(
             column_types=text | {name: pa.float64() for name in values},
             include_columns=[*ids, time, *values],
             strings_can_be_null=True,
             null_values=sorted(STR_NA_VALUES),
         )
-        with pa_csv.open_csv(file, read, parse, convert) as reader:
+        with pa_csv.open_csv(file, read, parse, convert, memory_pool=_pool()) as reader:
             yield from reader
 
     return _Opened(names, lines + 1, batches)
@@ -239,13 +246,18 @@ def _stream(
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    pool = _pool()
     # untouched pages of np.empty take no memory: a generous capacity costs nothing
     values = np.empty((capacity, len(value_columns)), dtype=np.float32)
     codes = np.empty(capacity, dtype=np.int32)
     seen: dict[Any, int] = {}  # a time as read -> its code
-    fresh_times: list[pa.Array] = []  # times in order of first row
+    # Python values, not pyarrow arrays: a thousand small arrays kept across batches
+    # pinned some 60 MiB of the batches' freed memory in pyarrow's allocator
+    distinct: list[Any] = []  # times as read, in order of first row
     run_starts: list[np.ndarray] = []
-    run_ids: list[list[pa.Array]] = []
+    run_ids: list[list[Any]] = [[] for _ in id_columns]  # [id column][run]
+    id_types: list[pa.DataType] = []
+    time_type = None
     last_ids: list[Any] | None = None  # the previous batch's last row's ids
     used = 0
     for batch in batches:
@@ -263,27 +275,27 @@ def _stream(
         starts_run = np.zeros(n, dtype=bool)
         for j, cells in enumerate(ids):
             if n > 1:
-                changed = pc.not_equal(cells.slice(1), cells.slice(0, n - 1))
+                changed = pc.not_equal(cells.slice(1), cells.slice(0, n - 1), memory_pool=pool)
                 starts_run[1:] |= changed.to_numpy(zero_copy_only=False)
             starts_run[0] |= last_ids is None or cells[0].as_py() != last_ids[j]
         last_ids = [cells[n - 1].as_py() for cells in ids]
         positions = np.flatnonzero(starts_run)
         run_starts.append(positions + used)
         taken = pa.array(positions, type=pa.int64())
-        run_ids.append([cells.take(taken) for cells in ids])
+        for j, cells in enumerate(ids):
+            run_ids[j] += pc.take(cells, taken, memory_pool=pool).to_pylist()
+        id_types = id_types or [cells.type for cells in ids]
+        time_type = time_type or times.type
 
-        encoded = pc.dictionary_encode(times)
+        encoded = pc.dictionary_encode(times, memory_pool=pool)
         dictionary = encoded.dictionary
         to_code = np.empty(len(dictionary), dtype=np.int32)
-        new = []  # positions in the batch's dictionary of times no earlier batch had
         for i, time in enumerate(dictionary.to_pylist()):
             code = seen.get(time)
             if code is None:
-                code = seen[time] = len(seen)
-                new.append(i)
+                code = seen[time] = len(distinct)
+                distinct.append(time)
             to_code[i] = code
-        if new:
-            fresh_times.append(dictionary.take(pa.array(new, type=pa.int64())))
         codes[used : used + n] = to_code[encoded.indices.to_numpy(zero_copy_only=False)]
 
         for j, name in enumerate(value_columns):
@@ -305,15 +317,24 @@ def _stream(
     return _Read(
         values[:used],
         codes[:used],
-        pa.concat_arrays(fresh_times).to_pandas(),
+        pa.array(distinct, type=time_type).to_pandas(),
         np.append(np.concatenate(run_starts), used).astype(np.int64),
         pd.DataFrame(
             {
-                name: pa.concat_arrays([part[j] for part in run_ids]).to_pandas()
+                name: pa.array(run_ids[j], type=id_types[j]).to_pandas()
                 for j, name in enumerate(id_columns)
             }
         ),
     )
+
+
+def _pool() -> pa.MemoryPool:
+    """Where pyarrow's buffers for the CSV's blocks and the per-batch work live: the C
+    allocator, which reuses freed blocks; pyarrow's default pool kept some 20 MiB more
+    of them in a 10 M row file."""
+    import pyarrow as pa
+
+    return pa.system_memory_pool()
 
 
 def _is_id_type(kind: pa.DataType) -> bool:
