@@ -24,7 +24,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from forecaster.data import SNIFF_HEAD_CHARS, TIME_NAMES, csv_delimiter, is_parquet, read_rows
+from forecaster.data import (
+    SNIFF_HEAD_CHARS,
+    TIME_NAMES,
+    Boundaries,
+    csv_delimiter,
+    is_parquet,
+    read_rows,
+)
 from forecaster.errors import InputError
 from forecaster.frequency import infer_frequency
 from forecaster.panel import GridTimes, Panel, _fast_path_allowed, long_panel, long_values
@@ -64,13 +71,15 @@ def read_ready(
     frequency: str | None = None,
     time_format: str | None = None,
     dayfirst: bool | None = None,
-    **ignored: Any,
+    boundaries: Boundaries | None = None,
+    max_gap: int | None = None,
+    column_fix: str | None = None,
 ) -> Panel | None:
     """The panel ``long_panel`` would give for a ready file, read in record batches; None
     when the file is not ready (or not readable this way), for the general path to read.
 
-    ``ignored`` (``boundaries``, ``max_gap``, ``column_fix``) only matter to series that
-    need filling or checking, which a ready file has none of."""
+    ``boundaries``, ``max_gap`` and ``column_fix`` only matter to series that need filling
+    or checks, which a ready file has none of."""
     if row_filter or static_covariates or not id_columns:
         return None
     import pyarrow as pa
@@ -344,9 +353,10 @@ def _is_id_type(kind: pa.DataType) -> bool:
 
 
 def _is_time_type(kind: pa.DataType) -> bool:
+    """Text, integers (a step index) or Parquet timestamps."""
     import pyarrow as pa
 
-    return pa.types.is_string(kind) or pa.types.is_large_string(kind)
+    return _is_id_type(kind) or pa.types.is_timestamp(kind)
 
 
 def _panel(

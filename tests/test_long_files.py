@@ -86,6 +86,25 @@ def not_in_key_order() -> pd.DataFrame:
     return pd.concat([rows[rows.store == key] for key in ("s2", "s0", "s1")], ignore_index=True)
 
 
+def integer_ids() -> pd.DataFrame:
+    rows = synthetic_panel((12, 9, 7)).drop(columns="region")
+    rows["store"] = rows["store"].map({"s0": 10, "s1": 2, "s2": 33})  # 2 sorts before 10
+    return rows.iloc[3:]  # Parquet stores this index as a column, which is no value column
+
+
+def steps() -> pd.DataFrame:
+    return pd.DataFrame(
+        {"store": ["a"] * 5 + ["b"] * 3, "step": [*range(5), *range(2, 5)], "sales": np.arange(8.0)}
+    )
+
+
+def zoned_timestamps() -> pd.DataFrame:
+    """Parquet keeps them as timestamps, a CSV as text with their offset."""
+    rows = synthetic_panel((12, 9)).drop(columns="region")
+    rows["date"] = pd.to_datetime(rows["date"]).dt.tz_localize("Europe/Berlin")
+    return rows
+
+
 READY = {
     "daily": (lambda: synthetic_panel((30, 20, 25, 1)), {"id_columns": ["store"]}, "D"),
     "daily, value columns found": (
@@ -97,6 +116,9 @@ READY = {
     "monthly": (monthly, {"id_columns": ["shop"], "columns": ["sales", "visits"]}, "MS"),
     "two id columns": (two_ids, {"id_columns": ["store", "item"]}, "D"),
     "not in key order": (not_in_key_order, {"id_columns": ["store"]}, "D"),
+    "integer ids": (integer_ids, {"id_columns": ["store"], "columns": ()}, "D"),
+    "step index": (steps, {"id_columns": ["store"]}, "step"),
+    "zoned timestamps": (zoned_timestamps, {"id_columns": ["store"]}, "D"),
 }
 
 
