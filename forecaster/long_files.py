@@ -172,7 +172,8 @@ def _open_csv(file: Path) -> _Opened | None:
     if scanned is None:
         return None
     lines, head = scanned
-    parse = pa_csv.ParseOptions(delimiter=csv_delimiter(head))
+    # a quoted cell may hold a newline, as pandas reads it
+    parse = pa_csv.ParseOptions(delimiter=csv_delimiter(head), newlines_in_values=True)
     header = pa_csv.ReadOptions(block_size=1 << 16)
     with pa_csv.open_csv(file, read_options=header, parse_options=parse) as reader:
         names = [name.strip() for name in reader.schema.names]  # as read_rows strips them
