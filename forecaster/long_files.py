@@ -4,7 +4,7 @@ A file is ready when it needs none of the per-series work: every series' rows to
 in strictly increasing time, one row on every step of its grid, every value a finite
 number, and no ``data.filter`` or static covariates. Such a file is read in record batches
 with pyarrow into a preallocated float32 array, its times held as one int32 code a row
-into the few thousand distinct time strings, which are parsed once at the end with the
+into the few thousand distinct times as written, which are parsed once at the end with the
 general path's rules; the panel then holds only each series' first and last time. Memory
 stays near the float32 values instead of the whole file's cells as pandas holds them.
 
