@@ -38,6 +38,7 @@ Boundaries = Callable[[pd.Index], Sequence[int]]  # final index -> rows where pe
 
 TIME_NAMES = ("date", "datetime", "time", "timestamp", "ds", "period", "month", "day", "step")
 _SNIFF_CHARS = 8192
+SNIFF_HEAD_CHARS = _SNIFF_CHARS + 1  # what csv_delimiter reads: one more tells a cut sample
 _SPEC_FIX = "check data.targets / data.covariates in the spec"
 
 
@@ -73,14 +74,11 @@ def read_rows(
     number or empty (a text cell per value costs some 60 bytes against 8); otherwise the
     whole file is read as text, so that the bad cell is found and named as usual."""
     source = str(path)
-    if Path(path).suffix.lower() in (".parquet", ".pq"):
+    if is_parquet(path):
         frame = _read_parquet(_existing_file(path), source)
         return filter_rows(frame, row_filter, source, lambda i: f"row {i}")
-    raw, sample = _read_text(_existing_file(path), source)
-    try:
-        delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
-    except csv.Error:
-        delimiter = ","
+    raw, head = _read_text(_existing_file(path), source)
+    delimiter = csv_delimiter(head)
     try:
         frame = None
         # a cell that is not a number: read as text below, which names the cell
@@ -164,8 +162,25 @@ def _existing_file(path: str | Path) -> Path:
     return file
 
 
+def is_parquet(path: str | Path) -> bool:
+    """Whether ``path`` is read as Parquet (by its suffix) rather than as a CSV."""
+    return Path(path).suffix.lower() in (".parquet", ".pq")
+
+
+def csv_delimiter(head: str) -> str:
+    """The delimiter sniffed from the start of a CSV's text, ``head``: its first
+    ``_SNIFF_CHARS`` characters and one more, or the whole text when shorter."""
+    sample = head[:_SNIFF_CHARS]
+    if len(head) > _SNIFF_CHARS and "\n" in sample:
+        sample = sample[: sample.rindex("\n")]  # a cut-off last line confuses the sniffer
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+    except csv.Error:
+        return ","
+
+
 def _read_text(file: Path, source: str) -> tuple[bytes, str]:
-    """The file's bytes, checked to be UTF-8 text, and a sample of whole lines to sniff.
+    """The file's bytes, checked to be UTF-8 text, and its start for ``csv_delimiter``.
     The bytes, not a decoded copy, go to the parser: a str (and the StringIO over it)
     would hold the file two more times while it is parsed."""
     raw = file.read_bytes()
@@ -181,10 +196,7 @@ def _read_text(file: Path, source: str) -> tuple[bytes, str]:
         raise input_error(
             source, "is empty; expected a header line and data rows", "check the file"
         )
-    sample = text[:_SNIFF_CHARS]
-    if len(text) > _SNIFF_CHARS and "\n" in sample:
-        sample = sample[: sample.rindex("\n")]  # a cut-off last line confuses the sniffer
-    return raw, sample
+    return raw, text[:SNIFF_HEAD_CHARS]
 
 
 def _parse_csv(raw: bytes, delimiter: str, dtypes: dict[str, str]) -> pd.DataFrame:

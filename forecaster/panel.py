@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -24,7 +23,6 @@ from forecaster.data import (
     filter_rows,
     find_time_column,
     prepare_rows,
-    read_rows,
 )
 from forecaster.errors import InputError
 from forecaster.frequency import infer_frequency
@@ -194,13 +192,6 @@ class Panel:
 
 def series_key(values: Sequence[Any]) -> str:
     return KEY_SEPARATOR.join(str(value) for value in values)
-
-
-def read_long(path: str | Path, **options: Any) -> Panel:
-    """A long CSV or Parquet file, one row per (series, time), as ``long_panel`` reads it
-    (``options`` are its keywords, and ``row_filter``)."""
-    frame, where = read_rows(path, options.pop("row_filter", None), options.get("columns", ()))
-    return long_panel(frame, where, str(path), **options)
 
 
 def long_panel(

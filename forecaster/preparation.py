@@ -17,8 +17,9 @@ import pandas as pd
 from forecaster.data import Boundaries, read_csv, time_options
 from forecaster.features import fit_statics
 from forecaster.frequency import infer_frequency, season_length
+from forecaster.long_files import read_long
 from forecaster.notes import logger
-from forecaster.panel import Panel, read_long
+from forecaster.panel import Panel
 from forecaster.preprocessing import Preprocessing
 from forecaster.scaling import fit_scaler, fit_series_scalers
 from forecaster.spec import Spec

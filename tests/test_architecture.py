@@ -23,6 +23,7 @@ STAGES = (
     "frequency",
     "data",
     "panel",
+    "long_files",
     "features",
     "baselines",
     "calendar_features",

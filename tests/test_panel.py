@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from forecaster.errors import InputError
-from forecaster.panel import Panel, read_long
+from forecaster.long_files import read_long
+from forecaster.panel import Panel
 from tests.conftest import synthetic_panel
 
 
@@ -167,19 +168,23 @@ def test_series_ready_as_read_skip_the_per_series_checks(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import forecaster.panel as panel_module
+    from forecaster.data import read_rows
+
+    def general(path: Path, **options: object) -> Panel:  # not streamed by read_long
+        return panel_module.long_panel(*read_rows(path), str(path), **options)  # type: ignore[arg-type]
 
     rows = synthetic_panel((30, 20, 25))
     path = tmp_path / "ready.csv"
     rows.to_csv(path, index=False)
-    expected = read_long(path, id_columns=["store"], columns=["sales"])
+    expected = general(path, id_columns=["store"], columns=["sales"])
 
     def per_series(*args: object, **kwargs: object) -> None:
         raise AssertionError("a ready series went through the per-series checks")
 
     monkeypatch.setattr(panel_module, "prepare_rows", per_series)
-    fast = read_long(path, id_columns=["store"], columns=["sales"])
+    fast = general(path, id_columns=["store"], columns=["sales"])
     pd.testing.assert_frame_equal(fast.frame, expected.frame)
     # a series with a gap still needs them
     rows.drop(index=[5]).to_csv(path, index=False)
     with pytest.raises(AssertionError, match="per-series checks"):
-        read_long(path, id_columns=["store"], columns=["sales"], missing="ffill")
+        general(path, id_columns=["store"], columns=["sales"], missing="ffill")
