@@ -233,41 +233,21 @@ def _child(step: str, dataset: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def _read(spec: Any) -> dict[str, Any]:
-    """``read_long`` as ``load_data`` calls it: ``read_rows`` (the file's cells; a CSV's
-    value columns as numbers), then ``long_panel`` (times, groups, per-series checks)."""
-    from forecaster.data import read_rows, time_options
-    from forecaster.panel import long_panel
-    from forecaster.windows import split_boundaries
+    """``read_long`` as ``load_data`` calls it: a file whose series are ready is streamed
+    (``long_files.read_ready``), any other goes through ``read_rows`` and ``long_panel``."""
+    from forecaster.panel import GridTimes
+    from forecaster.preparation import load_data
 
-    data = spec.data
-    options = time_options(data)
     started = time.perf_counter()
-    rows, where = read_rows(data.path, options.pop("row_filter", None), data.columns)
-    parsed = time.perf_counter()
-    after_file = _memory()["rss_mib"]
-    panel = long_panel(
-        rows,
-        where,
-        str(data.path),
-        id_columns=data.id_columns,
-        static_covariates=data.static_covariates,
-        time_column=data.time_column,
-        columns=data.columns,
-        missing=data.missing,
-        boundaries=split_boundaries(data.split),
-        **options,
-    )
-    done = time.perf_counter()
-    num_rows = len(rows)
-    del rows
+    panel = load_data(spec)
+    seconds = time.perf_counter() - started
+    num_rows = len(panel.values)
     return {
         **_panel_size(panel),
         "file_rows": num_rows,
-        "seconds": done - started,
-        "file_seconds": parsed - started,
-        "series_seconds": done - parsed,
-        "rows_per_second": num_rows / (done - started),
-        "rss_after_file_mib": after_file,
+        "seconds": seconds,
+        "rows_per_second": num_rows / seconds,
+        "streamed": isinstance(panel.times, GridTimes),
     }
 
 
@@ -329,8 +309,8 @@ def _predict(spec: Any) -> dict[str, Any]:
     panel = load_data(spec)
     prepared = prepare_panel(spec, panel)
     preprocessing = prepared.preprocessing
-    model = compiled_model(spec, prepared.scaled.shape[1], preprocessing.statics.vocabulary_sizes)
-    columns = prepared.scaled.shape[1]
+    columns = prepared.rows.num_columns
+    model = compiled_model(spec, columns, preprocessing.statics.vocabulary_sizes)
     del prepared
     forecaster = Forecaster(model, spec, preprocessing)
     timings = []
@@ -353,7 +333,7 @@ def _predict(spec: Any) -> dict[str, Any]:
 
 
 def _panel_size(panel: Any) -> dict[str, Any]:
-    rows, columns = panel.frame.shape
+    rows, columns = panel.values.shape
     return {
         "series": panel.num_series,
         "rows": rows,
@@ -420,7 +400,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         "",
         f"Every series has {report['steps_per_series']:,} daily rows (lookback 28, horizon 7, "
         "14 validation and 14 test steps). **read** is `read_long` as `forecast train` calls "
-        "it (`read_rows`, then `long_panel`); **train** is `load_data` then `fit` for "
+        "it (these files are ready, so it streams them); **train** is `load_data` then `fit` for "
         f"{report['train_batches']:,} batches and the validation pass, windows/s timed after "
         f"the first {WARMUP_BATCHES} batches (tracing); **predict** is "
         "`Forecaster.predict_panel` over every series in one batched `model.predict`, timed "

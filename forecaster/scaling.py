@@ -13,7 +13,6 @@ import numpy as np
 import sklearn
 from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
 
-from forecaster.errors import InputError
 from forecaster.spec import Scaling
 
 
@@ -68,21 +67,6 @@ def fit_scaler(kind: Scaling, train_values: np.ndarray) -> Scaler:
     else:
         raise ValueError(f"unknown scaling {kind!r}")
     return Scaler(kind, np.asarray(center, dtype=np.float64), np.asarray(scale, dtype=np.float64))
-
-
-def scale_series(
-    kind: Scaling, values: np.ndarray, train_end: int, source: str = "data"
-) -> tuple[Scaler, np.ndarray]:
-    """Fit on the first ``train_end`` rows alone, then scale every row to float32."""
-    scaler = fit_scaler(kind, values[:train_end])
-    with np.errstate(over="ignore"):
-        scaled = scaler.transform(values).astype(np.float32)
-    if not np.isfinite(scaled).all():
-        raise InputError(
-            f"{source}: values too large for the model's 32-bit numbers after scaling "
-            f"({kind}); fix: set scaling: standard, or rescale the columns"
-        )
-    return scaler, scaled
 
 
 def fit_series_scalers(

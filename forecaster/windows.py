@@ -12,7 +12,7 @@ rows as read (``ModelRows`` scales them then), with the windows counted per seri
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -177,7 +177,7 @@ class SeriesPeriods:
 
 
 def check_series_periods(
-    indexes: list[pd.Index],
+    indexes: Sequence[pd.Index],
     split: Split,
     lookback: int,
     horizon: int,
@@ -208,12 +208,28 @@ def scorable_series(
 ) -> tuple[Panel, SeriesPeriods, dict[str, str]]:
     """The series of ``panel`` with a window in every period, their periods, and why each
     other series is left out (by series key)."""
-    indexes = [panel.series(k).index for k in range(panel.num_series)]
+    # one series' index at a time: a list of them all would be a per-row time index again
+    indexes = SeriesIndexes(panel)
     kept, periods, reasons = check_series_periods(indexes, split, lookback, horizon, season, source)
     dropped = [key for k, key in enumerate(panel.keys) if k not in kept]
     panel = panel.subset(kept)
     left_out = dict(zip(dropped, reasons, strict=True))
     return panel, SeriesPeriods(panel.starts[:-1], tuple(periods)), left_out
+
+
+class SeriesIndexes(Sequence[pd.Index]):
+    """Each series' time index, built when asked for."""
+
+    def __init__(self, panel: Panel) -> None:
+        self.panel = panel
+
+    def __len__(self) -> int:
+        return self.panel.num_series
+
+    def __getitem__(self, series: int) -> pd.Index:  # type: ignore[override]
+        if not 0 <= series < len(self):
+            raise IndexError(series)
+        return self.panel.series_index(series)
 
 
 def _check_dates(index: pd.DatetimeIndex, split: DateSplit, periods: Periods, source: str) -> None:
@@ -286,7 +302,7 @@ class ModelRows:
 
     def check_finite(self, source: str) -> None:
         """Refuse values that leave float32's range once scaled, a block of rows at a time."""
-        block = 1 << 20
+        block = 1 << 16  # rows: a few MB of temporaries at a time
         for first in range(0, len(self.values), block):
             rows = np.arange(first, min(first + block, len(self.values)))
             with np.errstate(over="ignore"):
