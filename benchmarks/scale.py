@@ -276,7 +276,7 @@ def _train(spec: Any) -> dict[str, Any]:
     fitted = training.fit(spec, panel, quiet=True)
     done = time.perf_counter()
     lookback, horizon = spec.window.lookback, spec.window.horizon
-    train_windows = len(fitted.series_periods.origins("train", lookback, horizon)[0])
+    train_windows = len(fitted.series_periods.ranges("train", lookback, horizon))
     warmup = min(WARMUP_BATCHES, len(ends) // 2)
     timed = len(ends) - 1 - warmup  # batches between the warm-up's end and the last's
     return {
