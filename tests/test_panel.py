@@ -10,7 +10,7 @@ import pytest
 
 from forecaster.errors import InputError
 from forecaster.long_files import read_long
-from forecaster.panel import Panel
+from forecaster.panel import Panel, long_values
 from tests.conftest import synthetic_panel
 
 
@@ -188,3 +188,11 @@ def test_series_ready_as_read_skip_the_per_series_checks(
     rows.drop(index=[5]).to_csv(path, index=False)
     with pytest.raises(AssertionError, match="per-series checks"):
         general(path, id_columns=["store"], columns=["sales"], missing="ffill")
+
+
+def test_long_values_are_float32_and_a_value_beyond_its_range_is_refused() -> None:
+    values = long_values(np.array([[1.5], [np.nan]]), "long.csv")
+    assert values.dtype == np.float32 and values.flags.c_contiguous
+    assert values[0, 0] == 1.5 and np.isnan(values[1, 0])  # an empty cell stays empty
+    with pytest.raises(InputError, match="long.csv: a value is beyond the 32-bit range"):
+        long_values(np.array([[1e39]]), "long.csv")
