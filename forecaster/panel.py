@@ -62,7 +62,8 @@ class GridTimes:
     frequency: str
 
     def of(self, rows: slice, series: int) -> pd.Index:
-        ends = self.firsts[[series]].append(self.lasts[[series]])
+        # slices, not lists: pandas checks a list indexer element by element
+        ends = self.firsts[series : series + 1].append(self.lasts[series : series + 1])
         index = full_range(ends, self.frequency) if rows.stop - rows.start > 1 else ends[:1]
         return index.rename(self.firsts.name)
 
