@@ -375,7 +375,7 @@ def _commits(env: dict[str, Any], runs: list[dict[str, Any]]) -> str:
         f"`{commit}` (seed {', '.join(map(str, sorted(seeds)))})"
         for commit, seeds in seeds_at.items()
     ]
-    return f"- runs trained at commits {'; '.join(parts)}; last written {env['date']}"
+    return f"- runs trained at commits {'; '.join(parts)}; the last set began {env['date']}"
 
 
 def _hardware(env: dict[str, Any], summary: dict[str, Any]) -> str:
