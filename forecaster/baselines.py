@@ -9,7 +9,7 @@ BASELINES = ("naive", "seasonal_naive")
 
 def naive_forecast(targets: np.ndarray, origins: np.ndarray, horizon: int) -> np.ndarray:
     """The last observed value (row ``t - 1``) repeated over the horizon."""
-    last = targets[origins - 1]
+    last = targets[origins - 1].astype(np.float64, copy=False)  # long data hold float32
     return np.repeat(last[:, None, :], horizon, axis=1)
 
 
@@ -24,7 +24,7 @@ def seasonal_naive_forecast(
         raise ValueError(
             f"seasonal naive needs {season} rows before the first window; origin {origins.min()}"
         )
-    return targets[rows]
+    return targets[rows].astype(np.float64, copy=False)  # long data hold float32
 
 
 def baseline_forecasts(

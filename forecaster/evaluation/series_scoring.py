@@ -43,13 +43,18 @@ def score_panel(
     statsforecast baselines, fit per series on its training rows."""
     prep = preprocessing
     num_targets = len(prep.targets)
-    targets = panel.values[:, :num_targets].astype(np.float64)
+    # as held (float32 for long data): a float64 copy of every row would cost 8 bytes a
+    # row; what is scored is read out in float64 below
+    targets = panel.values[:, :num_targets]
     centers, scales, _ = prep.series_scaling(panel)  # [series, columns]
     scaled = prep.model_rows(panel)
     starts = panel.starts
     mase_scales = np.stack(
         [
-            mase_scale(targets[starts[k] : starts[k] + periods.train_end], prep.season)
+            mase_scale(
+                targets[starts[k] : starts[k] + periods.train_end].astype(np.float64),
+                prep.season,
+            )
             for k, periods in enumerate(series_periods.periods)
         ]
     )  # [series, targets]
@@ -70,7 +75,7 @@ def score_panel(
             forecasts[method] = _per_series_statistical(
                 method, targets, panel, series_periods, origins, series, prep
             )
-        actual = np.array(target_windows(targets, origins, prep.horizon))
+        actual = np.array(target_windows(targets, origins, prep.horizon), dtype=np.float64)
         window_scale = mase_scales[series][:, None, :]
         metrics = score_forecasts(actual, forecasts, window_scale, prep.targets)
         metrics["scaled"] = {
@@ -105,7 +110,12 @@ def _per_series_statistical(
         mine = origins[series == k] - start
         blocks.append(
             statistical_forecast(
-                method, targets[start:stop], periods.train_end, mine, prep.horizon, prep.season
+                method,
+                targets[start:stop].astype(np.float64),
+                periods.train_end,
+                mine,
+                prep.horizon,
+                prep.season,
             )
         )
     return np.concatenate(blocks)

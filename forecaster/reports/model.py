@@ -37,7 +37,7 @@ def write_model_report(folder: Path, evaluation: ModelEvaluation, title: str) ->
     plots = Plots(folder)
     spec, prep = evaluation.spec, evaluation.preprocessing
     index = evaluation.frame.index
-    targets = evaluation.frame.to_numpy(dtype=np.float64)[:, : len(prep.targets)]
+    targets = evaluation.frame.to_numpy()[:, : len(prep.targets)]  # for plots: as held
     test = evaluation.scored["test"]
     labels = forecast_labels(prep.season)
 
