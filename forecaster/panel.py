@@ -144,6 +144,13 @@ class Panel:
         index = self.series_index(series)
         return pd.DataFrame(self.values[rows], index=index, columns=self.columns, copy=False)
 
+    def row_times(self) -> pd.Index | RowTimeLookup:
+        """Every row's time by row number: the index when one is held, else a lookup
+        that builds only the series asked for."""
+        if isinstance(self.times, RowTimes):
+            return self.times.index
+        return RowTimeLookup(self)
+
     def last_times(self) -> pd.Index:
         """[num_series]: each series' last time."""
         if isinstance(self.times, GridTimes):
@@ -189,6 +196,33 @@ class Panel:
     def _rows_taken(self, rows: np.ndarray, starts: np.ndarray) -> Panel:
         times = RowTimes(self.index[rows])
         return Panel(self.values[rows], self.columns, starts, self.ids, self.statics, times)
+
+
+class RowTimeLookup:
+    """A panel's row times looked up by row number (an int, a slice or an array of rows),
+    each series' index built only when one of its rows is asked for."""
+
+    def __init__(self, panel: Panel) -> None:
+        self.panel = panel
+
+    def __len__(self) -> int:
+        return len(self.panel.values)
+
+    def __getitem__(self, key: int | slice | np.ndarray) -> Any:
+        if isinstance(key, int | np.integer):
+            row = int(key) + (len(self) if key < 0 else 0)
+            return self[np.array([row])][0]
+        rows = np.arange(*key.indices(len(self))) if isinstance(key, slice) else np.asarray(key)
+        series = np.searchsorted(self.panel.starts, rows, side="right") - 1
+        order = np.argsort(series, kind="stable")
+        pieces = []
+        for k in np.unique(series):
+            mine = rows[order][series[order] == k] - self.panel.starts[k]
+            pieces.append(self.panel.series_index(int(k)).take(mine))
+        if not pieces:
+            return self.panel.series_index(0)[:0]
+        combined = pieces[0].append(pieces[1:]) if len(pieces) > 1 else pieces[0]
+        return combined.take(np.argsort(order, kind="stable"))
 
 
 def series_key(values: Sequence[Any]) -> str:

@@ -10,7 +10,7 @@ import pytest
 
 from forecaster.errors import InputError
 from forecaster.long_files import read_long
-from forecaster.panel import Panel, long_values
+from forecaster.panel import GridTimes, Panel, long_values
 from tests.conftest import synthetic_panel
 
 
@@ -196,3 +196,23 @@ def test_long_values_are_float32_and_a_value_beyond_its_range_is_refused() -> No
     assert values[0, 0] == 1.5 and np.isnan(values[1, 0])  # an empty cell stays empty
     with pytest.raises(InputError, match="long.csv: a value is beyond the 32-bit range"):
         long_values(np.array([[1e39]]), "long.csv")
+
+
+def test_row_times_of_a_streamed_panel_look_up_only_the_series_asked_for() -> None:
+    firsts = pd.DatetimeIndex(["2024-01-01", "2024-03-01"], name="date")
+    lasts = pd.DatetimeIndex(["2024-01-03", "2024-03-04"], name="date")
+    ids = pd.DataFrame({"store": ["a", "b"]})
+    panel = Panel(
+        np.zeros((7, 1), np.float32),
+        ["v"],
+        np.array([0, 3, 7]),
+        ids,
+        ids[[]],
+        GridTimes(firsts, lasts, "D"),
+    )
+    times = panel.row_times()
+    assert len(times) == 7
+    assert times[0] == pd.Timestamp("2024-01-01") and times[-1] == pd.Timestamp("2024-03-04")
+    assert list(times[2:5]) == list(panel.index[2:5])
+    rows = np.array([5, 1, 3])  # out of order, across both series
+    assert list(times[rows]) == list(pd.DatetimeIndex(["2024-03-03", "2024-01-02", "2024-03-01"]))

@@ -133,7 +133,7 @@ def _evaluate_long(
     return ModelEvaluation(
         spec=spec,
         preprocessing=prep,
-        frame=panel.frame,
+        frame=None,
         periods=series_periods.periods[0],
         scored=scored,
         history=history,

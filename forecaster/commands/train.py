@@ -101,7 +101,7 @@ def evaluate_fitted(
         def score(prep: Preprocessing) -> dict[str, PeriodForecasts]:
             return score_panel(fitted.model, prep, panel, series_periods, statistical=statistical)
 
-        frame = panel.frame
+        frame = None  # the panel holds the series
     else:
         frame = frame.frame if isinstance(frame, Panel) else frame
         wide = frame

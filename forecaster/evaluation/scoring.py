@@ -19,7 +19,7 @@ from forecaster.evaluation.intervals import (
 )
 from forecaster.evaluation.metrics import mase_scale, scaled_errors, score, skills
 from forecaster.evaluation.statistical import statistical_forecast
-from forecaster.panel import Panel
+from forecaster.panel import Panel, RowTimeLookup
 from forecaster.predict import predict_windows, with_fallback
 from forecaster.preprocessing import Preprocessing
 from forecaster.spec import Spec
@@ -129,7 +129,7 @@ class ModelEvaluation:
 
     spec: Spec
     preprocessing: Preprocessing
-    frame: pd.DataFrame  # the series as read: time index, target columns first
+    frame: pd.DataFrame | None  # one series as read (time index, targets first); long: None
     periods: Periods
     scored: dict[str, PeriodForecasts]  # by period name
     history: pd.DataFrame | None  # per epoch, as in history.csv
@@ -145,6 +145,25 @@ class ModelEvaluation:
     @property
     def metrics(self) -> dict[str, Any]:
         return {period: forecasts.metrics for period, forecasts in self.scored.items()}
+
+    @property
+    def row_times(self) -> pd.Index | RowTimeLookup:
+        """Every row's time, by row number (long data: looked up per series on demand)."""
+        if self.is_long:
+            assert self.panel is not None
+            return self.panel.row_times()
+        assert self.frame is not None
+        return self.frame.index
+
+    @property
+    def target_values(self) -> np.ndarray:
+        """``[rows, targets]`` as held, for plots."""
+        num_targets = len(self.preprocessing.targets)
+        if self.is_long:
+            assert self.panel is not None
+            return self.panel.values[:, :num_targets]
+        assert self.frame is not None
+        return self.frame.to_numpy()[:, :num_targets]
 
 
 def actual_future_covariates(prep: Preprocessing) -> dict[str, list[str]]:

@@ -36,8 +36,8 @@ def write_model_report(folder: Path, evaluation: ModelEvaluation, title: str) ->
     """The report of one model scored on one series or many; returns the HTML file."""
     plots = Plots(folder)
     spec, prep = evaluation.spec, evaluation.preprocessing
-    index = evaluation.frame.index
-    targets = evaluation.frame.to_numpy()[:, : len(prep.targets)]  # for plots: as held
+    index = evaluation.row_times
+    targets = evaluation.target_values
     test = evaluation.scored["test"]
     labels = forecast_labels(prep.season)
 
@@ -109,7 +109,7 @@ def _training(plots: Plots, history: pd.DataFrame, loss: str) -> str:
 
 
 def _data_and_periods(plots: Plots, evaluation: ModelEvaluation, targets: np.ndarray) -> str:
-    index, periods, prep = evaluation.frame.index, evaluation.periods, evaluation.preprocessing
+    index, periods, prep = evaluation.row_times, evaluation.periods, evaluation.preprocessing
     spans = {period: periods.bounds(period) for period in PERIODS}
     names = prep.targets[:MAX_TARGETS_PLOTTED]
     figure = periods_figure(index, targets, names, spans)
