@@ -33,6 +33,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 STEPS = ("read_csv", "read_parquet", "train", "predict")
+# --command: `forecast train` end to end (read, one whole epoch, scoring, report, bundle)
+COMMAND = "command"
+COMMAND_TRAIN = {"epochs": 1, "batch_size": 8192}  # one epoch of 10 M windows in minutes
 # --variants: training again with one train option changed, for a GPU's trade-offs
 VARIANTS = {
     "train_nondeterministic": {"deterministic": False},
@@ -64,7 +67,14 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also train with train.deterministic: false and with train.mixed_precision: true",
     )
-    parser.add_argument("--child", choices=("baseline", *STEPS, *VARIANTS), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--command",
+        action="store_true",
+        help="also run `forecast train` end to end on the Parquet file (one whole epoch)",
+    )
+    parser.add_argument(
+        "--child", choices=("baseline", *STEPS, *VARIANTS, COMMAND), help=argparse.SUPPRESS
+    )
     parser.add_argument("--dataset", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -90,7 +100,8 @@ def main(argv: list[str] | None = None) -> int:
             entry: dict[str, Any] = {"name": f"synthetic-{size}", "spec": dataset["spec"]}
             entry.update(dataset["generated"])
             report["datasets"].append(entry)
-            for step in (*STEPS, *(VARIANTS if args.variants else ())):
+            extra = (*(VARIANTS if args.variants else ()), *((COMMAND,) if args.command else ()))
+            for step in (*STEPS, *extra):
                 _say(f"{entry['name']}: {step} ...")
                 entry[step] = _run_child(step, dataset)
                 _say(f"  {_summary(step, entry[step])}")
@@ -216,8 +227,10 @@ def _child(step: str, dataset: dict[str, Any] | None) -> dict[str, Any]:
 
     assert dataset is not None
     raw = dataset["spec"]
-    if step == "read_parquet":
+    if step in ("read_parquet", COMMAND):
         raw = {**raw, "data": {**raw["data"], "path": dataset["files"]["parquet"]}}
+    if step == COMMAND:
+        return {**_command(raw, dataset), **_memory(), "rss_after_imports_mib": imported["rss_mib"]}
     if step in VARIANTS:
         raw = {**raw, "train": {**raw["train"], **VARIANTS[step]}}
     spec = parse_spec(raw, source="benchmark")
@@ -248,6 +261,34 @@ def _read(spec: Any) -> dict[str, Any]:
         "seconds": seconds,
         "rows_per_second": num_rows / seconds,
         "streamed": isinstance(panel.times, GridTimes),
+    }
+
+
+def _command(raw: dict[str, Any], dataset: dict[str, Any]) -> dict[str, Any]:
+    """``forecast train SPEC --out BUNDLE -q`` in this process, for one whole epoch."""
+    import yaml
+    from typer.testing import CliRunner
+
+    from forecaster.cli import app
+
+    folder = Path(dataset["files"]["parquet"]).parent
+    spec_path, bundle = folder / f"{raw['name']}-command.yaml", folder / f"{raw['name']}-bundle"
+    spec_path.write_text(yaml.safe_dump({**raw, "train": {**raw["train"], **COMMAND_TRAIN}}))
+    started = time.perf_counter()
+    done = CliRunner().invoke(app, ["train", str(spec_path), "--out", str(bundle), "-q"])
+    if done.exit_code != 0:
+        raise SystemExit(f"forecast train failed: {done.output}")
+    seconds = time.perf_counter() - started
+    metrics = json.loads((bundle / "metrics.json").read_text())
+    rows = dataset["generated"]["csv_rows"]
+    return {
+        "series": int(raw["name"].rsplit("-", 1)[1]),
+        "rows": rows,
+        "columns": 1,
+        "values_float32_mib": rows * 4 / 2**20,
+        "seconds": seconds,
+        "test_windows": metrics["test"]["windows"],
+        "batch_size": COMMAND_TRAIN["batch_size"],
     }
 
 
@@ -368,6 +409,8 @@ def _write(report: dict[str, Any], out: Path) -> None:
 
 
 def _summary(step: str, r: dict[str, Any]) -> str:
+    if step == COMMAND:
+        return f"{r['seconds']:.0f} s, peak {r['peak_mib']:.0f} MiB"
     if step.startswith("read"):
         return f"{r['seconds']:.1f} s, {r['rows_per_second']:,.0f} rows/s, peak {r['peak_mib']:.0f}"
     if step.startswith("train"):
@@ -404,7 +447,10 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"{report['train_batches']:,} batches and the validation pass, windows/s timed after "
         f"the first {WARMUP_BATCHES} batches (tracing); **predict** is "
         "`Forecaster.predict_panel` over every series in one batched `model.predict`, timed "
-        "on its second call.",
+        "on its second call; **command** (with `--command`) is `forecast train` end to end "
+        "on the Parquet file: reading, one whole epoch at batch "
+        f"{COMMAND_TRAIN['batch_size']:,}, scoring validation and test beside the baselines, "
+        "the report and the bundle.",
         "",
     ]
     lines += _throughput_table(report["datasets"])
@@ -492,7 +538,7 @@ def _memory_table(datasets: list[dict[str, Any]], base: float) -> list[str]:
         "|---|---|---|---|---|---|---|---|",
     ]
     for d in datasets:
-        for step in STEPS:
+        for step in (*STEPS, COMMAND):
             r, first = d.get(step), smallest.get(step)
             if not r or not first:
                 continue
