@@ -14,7 +14,7 @@ TUNE_ARGS ?=
 BENCH_ARGS ?=
 # Extra arguments for benchmarks/profile_segments.py, e.g. PROFILE_ARGS='--units 128 256'
 PROFILE_ARGS ?=
-# Extra arguments for benchmarks/scale.py, e.g. SCALE_ARGS='--sizes 100 1000'
+# Extra arguments for benchmarks/scale.py, e.g. SCALE_ARGS='--sizes 100 1000' or '--command'
 SCALE_ARGS ?=
 
 .PHONY: install demo compare tune test lint clean bench-accuracy bench-profile bench-scale
@@ -50,12 +50,13 @@ lint: install
 bench-accuracy: install
 	$(BIN)/python benchmarks/accuracy.py $(BENCH_ARGS)
 
-# Extra arguments for benchmarks/profile_segments.py, e.g. PROFILE_ARGS='--units 128 256'
-PROFILE_ARGS ?=
-# Extra arguments for benchmarks/scale.py, e.g. SCALE_ARGS='--sizes 100 1000'
-SCALE_ARGS ?=
+# Times the segment GRU's encoder and decoder apart; writes benchmarks/results/profile.md
+bench-profile: install
+	$(BIN)/python benchmarks/profile_segments.py $(PROFILE_ARGS)
 
-.PHONY: install demo compare tune test lint clean bench-accuracy bench-profile bench-scale
+# Memory and throughput at 100 to 10,000 series; writes benchmarks/results/scale.md
+bench-scale: install
+	$(BIN)/python benchmarks/scale.py $(SCALE_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
