@@ -22,6 +22,7 @@ import json
 import os
 import statistics
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -409,16 +410,8 @@ def _short_table(ours: dict[int, dict[str, Any]]) -> list[str]:
         cells = [f"{rows[h][0]:.3f} / {rows[h][1]:.3f}" for h in HORIZONS]
         label = "published, single run" if name in SINGLE_RUN else "published"
         lines.append(f"| {name} ({label}) | " + " | ".join(cells) + " |")
-    naive_cells, our_cells, delta_cells = [], [], []
-    for h in HORIZONS:
-        if h not in ours:
-            naive_cells.append("not run")
-            our_cells.append("not run")
-            delta_cells.append("")
-            continue
-        s = ours[h]
-        naive_cells.append(f"{s['test_naive']['mse']:.3f} / {s['test_naive']['mae']:.3f}")
-        our_cells.append(_ours(s))
+
+    def versus_segrnn(h: int, s: dict[str, Any]) -> str:
         reference, floor = PUBLISHED[REFERENCE][h][0], PUBLISHED[FLOOR][h][0]
         change = s["test_mse"]["mean"] - reference
         verdict = "below" if change < 0 else "above"
@@ -427,15 +420,11 @@ def _short_table(ours: dict[int, dict[str, Any]]) -> list[str]:
             if s["test_mse"]["mean"] <= floor
             else f"; above DLinear by {s['test_mse']['mean'] - floor:+.3f}"
         )
-        delta_cells.append(f"{change:+.3f} ({verdict}{floor_note})")
-    lines += [
-        "| repeat last value (our evaluation code) | " + " | ".join(naive_cells) + " |",
-        f"| **forecaster GRU ({_units(ours)} units), mean ± std over seeds** | "
-        + " | ".join(our_cells)
-        + " |",
-        "| ours minus SegRNN, MSE | " + " | ".join(delta_cells) + " |",
-    ]
-    return lines
+        return f"{change:+.3f} ({verdict}{floor_note})"
+
+    return lines + _our_rows(
+        ours, f"forecaster GRU ({_units(ours)} units)", "ours minus SegRNN", versus_segrnn
+    )
 
 
 def _long_table(lookback: int, ours: dict[int, dict[str, Any]]) -> list[str]:
@@ -457,6 +446,23 @@ def _long_table(lookback: int, ours: dict[int, dict[str, Any]]) -> list[str]:
         + " | ".join(f"{LONG_TARGET[h]:.3f}" for h in HORIZONS)
         + " |"
     )
+
+    def versus_target(h: int, s: dict[str, Any]) -> str:
+        change = s["test_mse"]["mean"] - LONG_TARGET[h]
+        return f"{change:+.3f} ({'below' if change < 0 else 'above'})"
+
+    name = f"forecaster GRU ({_units(ours)} units, L={lookback})"
+    return lines + _our_rows(ours, name, "ours minus target", versus_target)
+
+
+def _our_rows(
+    ours: dict[int, dict[str, Any]],
+    name: str,
+    delta_label: str,
+    delta: Callable[[int, dict[str, Any]], str],
+) -> list[str]:
+    """Our evaluation's repeat-last-value row, our mean ± std row, and ``delta`` of ours
+    against a published row, one cell per horizon ("not run" where no spec ran)."""
     naive_cells, our_cells, delta_cells = [], [], []
     for h in HORIZONS:
         if h not in ours:
@@ -467,16 +473,12 @@ def _long_table(lookback: int, ours: dict[int, dict[str, Any]]) -> list[str]:
         s = ours[h]
         naive_cells.append(f"{s['test_naive']['mse']:.3f} / {s['test_naive']['mae']:.3f}")
         our_cells.append(_ours(s))
-        change = s["test_mse"]["mean"] - LONG_TARGET[h]
-        delta_cells.append(f"{change:+.3f} ({'below' if change < 0 else 'above'})")
-    lines += [
+        delta_cells.append(delta(h, s))
+    return [
         "| repeat last value (our evaluation code) | " + " | ".join(naive_cells) + " |",
-        f"| **forecaster GRU ({_units(ours)} units, L={lookback}), mean ± std over seeds** | "
-        + " | ".join(our_cells)
-        + " |",
-        "| ours minus target, MSE | " + " | ".join(delta_cells) + " |",
+        f"| **{name}, mean ± std over seeds** | " + " | ".join(our_cells) + " |",
+        f"| {delta_label}, MSE | " + " | ".join(delta_cells) + " |",
     ]
-    return lines
 
 
 def render_validation(report: dict[str, Any]) -> str:
