@@ -78,8 +78,7 @@ def score_periods(
     values = frame.to_numpy(dtype=np.float64)[: periods.end]
     targets = values[:, :num_targets]
     scale = mase_scale(targets[: periods.train_end], prep.season)
-    scaled = prep.with_calendar(prep.scaler.transform(values), frame.index[: periods.end], source)
-    scaled = scaled.astype(np.float32)
+    scaled = prep.model_rows(Panel.single(frame.iloc[: periods.end]), source)
     result = {}
     for period in names:
         origins = period_origins(periods, period, prep.lookback, prep.horizon, source)
