@@ -151,6 +151,10 @@ class Panel:
             return self.times.index
         return RowTimeLookup(self)
 
+    def series_indexes(self) -> SeriesIndexes:
+        """Every series' time index, each built when asked for."""
+        return SeriesIndexes(self)
+
     def last_times(self) -> pd.Index:
         """[num_series]: each series' last time."""
         if isinstance(self.times, GridTimes):
@@ -196,6 +200,21 @@ class Panel:
     def _rows_taken(self, rows: np.ndarray, starts: np.ndarray) -> Panel:
         times = RowTimes(self.index[rows])
         return Panel(self.values[rows], self.columns, starts, self.ids, self.statics, times)
+
+
+class SeriesIndexes(Sequence[pd.Index]):
+    """Each series' time index, built when asked for."""
+
+    def __init__(self, panel: Panel) -> None:
+        self.panel = panel
+
+    def __len__(self) -> int:
+        return self.panel.num_series
+
+    def __getitem__(self, series: int) -> pd.Index:  # type: ignore[override]
+        if not 0 <= series < len(self):
+            raise IndexError(series)
+        return self.panel.series_index(series)
 
 
 class RowTimeLookup:

@@ -209,27 +209,12 @@ def scorable_series(
     """The series of ``panel`` with a window in every period, their periods, and why each
     other series is left out (by series key)."""
     # one series' index at a time: a list of them all would be a per-row time index again
-    indexes = SeriesIndexes(panel)
+    indexes = panel.series_indexes()
     kept, periods, reasons = check_series_periods(indexes, split, lookback, horizon, season, source)
     dropped = [key for k, key in enumerate(panel.keys) if k not in kept]
     panel = panel.subset(kept)
     left_out = dict(zip(dropped, reasons, strict=True))
     return panel, SeriesPeriods(panel.starts[:-1], tuple(periods)), left_out
-
-
-class SeriesIndexes(Sequence[pd.Index]):
-    """Each series' time index, built when asked for."""
-
-    def __init__(self, panel: Panel) -> None:
-        self.panel = panel
-
-    def __len__(self) -> int:
-        return self.panel.num_series
-
-    def __getitem__(self, series: int) -> pd.Index:  # type: ignore[override]
-        if not 0 <= series < len(self):
-            raise IndexError(series)
-        return self.panel.series_index(series)
 
 
 def _check_dates(index: pd.DatetimeIndex, split: DateSplit, periods: Periods, source: str) -> None:
