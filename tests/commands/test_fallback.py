@@ -29,9 +29,9 @@ def seasonal_frame(rows: int = 300) -> pd.DataFrame:
     )
 
 
-@pytest.fixture(scope="module")
-def fallback_bundle(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
-    folder = tmp_path_factory.mktemp("fallback")
+def seasonal_spec(folder: Path, fallback: bool) -> tuple[Path, Path]:
+    """A tiny GRU spec on ``seasonal_frame`` (seasonal naive wins every step), with
+    ``evaluation.fallback: baseline`` when asked; returns the spec and its CSV."""
     csv = folder / "seasonal.csv"
     seasonal_frame().to_csv(csv, index=False)
     spec = write_spec(
@@ -40,8 +40,15 @@ def fallback_bundle(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Pat
         data={"path": str(csv), "targets": ["y"], "covariates": []},
         model={"cell": "gru", "units": [4]},
         train={"epochs": 1, "batch_size": 64, "patience": 1, "seed": 1},
-        evaluation={"fallback": "baseline"},
+        **({"evaluation": {"fallback": "baseline"}} if fallback else {}),
     )
+    return spec, csv
+
+
+@pytest.fixture(scope="module")
+def fallback_bundle(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
+    folder = tmp_path_factory.mktemp("fallback")
+    spec, csv = seasonal_spec(folder, fallback=True)
     bundle = folder / "bundle"
     result = runner.invoke(app, ["train", str(spec), "--out", str(bundle)])
     assert result.exit_code == 0, result.output
@@ -103,15 +110,7 @@ def test_evaluate_scores_what_the_bundle_forecasts(
 
 
 def test_without_fallback_the_gate_still_says_where_the_baseline_wins(tmp_path: Path) -> None:
-    csv = tmp_path / "seasonal.csv"
-    seasonal_frame().to_csv(csv, index=False)
-    spec = write_spec(
-        tmp_path / "spec.yaml",
-        csv,
-        data={"path": str(csv), "targets": ["y"], "covariates": []},
-        model={"cell": "gru", "units": [4]},
-        train={"epochs": 1, "batch_size": 64, "patience": 1, "seed": 1},
-    )
+    spec, _ = seasonal_spec(tmp_path, fallback=False)
     result = runner.invoke(app, ["train", str(spec), "--out", str(tmp_path / "bundle")])
     assert result.exit_code == 0, result.output
     assert "seasonal naive BEATS the model at steps 1-6" in result.output
@@ -151,15 +150,7 @@ def test_fallback_on_long_data_forecasts_each_series_own_season(tmp_path: Path) 
 
 
 def test_compare_verdict_says_where_a_baseline_beats_both_cells(tmp_path: Path) -> None:
-    csv = tmp_path / "seasonal.csv"
-    seasonal_frame().to_csv(csv, index=False)
-    spec = write_spec(
-        tmp_path / "spec.yaml",
-        csv,
-        data={"path": str(csv), "targets": ["y"], "covariates": []},
-        model={"cell": "gru", "units": [4]},
-        train={"epochs": 1, "batch_size": 64, "patience": 1, "seed": 1},
-    )
+    spec, _ = seasonal_spec(tmp_path, fallback=False)
     out = tmp_path / "compare"
     result = runner.invoke(app, ["compare", str(spec), "--seeds", "3", "--out", str(out)])
     assert result.exit_code == 0, result.output
@@ -173,16 +164,7 @@ def test_compare_verdict_says_where_a_baseline_beats_both_cells(tmp_path: Path) 
 
 
 def test_backtest_chooses_the_fallback_per_fold_and_scores_it(tmp_path: Path) -> None:
-    csv = tmp_path / "seasonal.csv"
-    seasonal_frame().to_csv(csv, index=False)
-    spec = write_spec(
-        tmp_path / "spec.yaml",
-        csv,
-        data={"path": str(csv), "targets": ["y"], "covariates": []},
-        model={"cell": "gru", "units": [4]},
-        train={"epochs": 1, "batch_size": 64, "patience": 1, "seed": 1},
-        evaluation={"fallback": "baseline"},
-    )
+    spec, _ = seasonal_spec(tmp_path, fallback=True)
     out = tmp_path / "backtest"
     result = runner.invoke(app, ["backtest", str(spec), "--folds", "2", "--out", str(out)])
     assert result.exit_code == 0, result.output
