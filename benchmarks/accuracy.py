@@ -29,8 +29,7 @@ from typing import TYPE_CHECKING, Any
 from environment import environment  # benchmarks/environment.py, beside this script
 
 if TYPE_CHECKING:
-    import pandas as pd
-
+    from forecaster.panel import Panel
     from forecaster.spec import Spec
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -152,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     # Imported here so that --help answers without loading TensorFlow.
-    from forecaster.preparation import load_frame
+    from forecaster.preparation import load_data
     from forecaster.spec import load_spec
 
     os.chdir(ROOT)  # the specs' data.path is relative to the repository root
@@ -166,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     done = {(run["spec"], run["seed"]) for run in report["runs"]}
     specs = [load_spec(path) for path in spec_paths]
-    frames = {spec.name: load_frame(spec) for spec in specs}
+    frames = {spec.name: load_data(spec) for spec in specs}
     # Seed by seed over all specs, so that a benchmark cut short still covers every spec.
     for offset in range(max(args.seeds, args.univariate_seeds)):
         for spec in specs:
@@ -193,7 +192,7 @@ def _kept_runs(out: Path) -> list[dict[str, Any]]:
     return [{"commit": commit, **run} for run in earlier["runs"]]
 
 
-def _run(spec: Spec, frames: dict[str, pd.DataFrame], validation_only: bool) -> dict[str, Any]:
+def _run(spec: Spec, frames: dict[str, Panel], validation_only: bool) -> dict[str, Any]:
     """Fit one seed of one spec; its validation (and test) scores on the scaler's scale."""
     from forecaster.evaluation.scoring import score_periods
     from forecaster.training import fit
@@ -203,7 +202,7 @@ def _run(spec: Spec, frames: dict[str, pd.DataFrame], validation_only: bool) -> 
     result = fit(spec, frame, quiet=True)
     names = ("val",) if validation_only else ("val", "test")
     scored = score_periods(
-        result.model, result.preprocessing, frame, result.periods, names, str(spec.data.path)
+        result.model, result.preprocessing, result.panel, result.series_periods, names
     )
     metrics = {period: forecasts.metrics for period, forecasts in scored.items()}
     test = metrics.get("test") or metrics["val"]  # validation-only: no test score is read

@@ -44,14 +44,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=RESULTS / "profile", help="without suffix")
     args = parser.parse_args(argv)
 
-    from forecaster.preparation import load_frame
+    from forecaster.preparation import load_data
     from forecaster.spec import load_spec
     from forecaster.training import select_device
 
     os.chdir(ROOT)
     base = load_spec(args.spec)
     device = select_device(force_cpu=False)
-    frame = load_frame(base)
+    frame = load_data(base)
     report: dict[str, Any] = {
         "environment": environment(["forecaster", "benchmarks"]),
         "spec": base.name,

@@ -246,7 +246,7 @@ def _child(step: str, dataset: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def _read(spec: Any) -> dict[str, Any]:
-    """``read_long`` as ``load_data`` calls it: a file whose series are ready is streamed
+    """``read_file`` as ``load_data`` calls it: a file whose series are ready is streamed
     (``long_files.read_ready``), any other goes through ``read_rows`` and ``long_panel``."""
     from forecaster.panel import GridTimes
     from forecaster.preparation import load_data
@@ -344,11 +344,11 @@ def _predict(spec: Any) -> dict[str, Any]:
     import numpy as np
 
     from forecaster.predict import Forecaster
-    from forecaster.preparation import load_data, prepare_panel
+    from forecaster.preparation import load_data, prepare
     from forecaster.training import compiled_model
 
     panel = load_data(spec)
-    prepared = prepare_panel(spec, panel)
+    prepared = prepare(spec, panel)
     preprocessing = prepared.preprocessing
     columns = prepared.rows.num_columns
     model = compiled_model(spec, columns, preprocessing.statics.vocabulary_sizes)
@@ -442,7 +442,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         f" Python {env['python']}; whole run {env.get('seconds', 0) / 60:.0f} min",
         "",
         f"Every series has {report['steps_per_series']:,} daily rows (lookback 28, horizon 7, "
-        "14 validation and 14 test steps). **read** is `read_long` as `forecast train` calls "
+        "14 validation and 14 test steps). **read** is `read_file` as `forecast train` calls "
         "it (these files are ready, so it streams them); **train** is `load_data` then `fit` for "
         f"{report['train_batches']:,} batches and the validation pass, windows/s timed after "
         f"the first {WARMUP_BATCHES} batches (tracing); **predict** is "

@@ -15,10 +15,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecaster.data import prepare_frame, read_csv, read_rows
+from forecaster.data import read_rows
 from forecaster.errors import InputError
 from forecaster.frequency import future_index
-from forecaster.panel import Panel, long_panel
+from forecaster.panel import Panel, read_panel
 from forecaster.preprocessing import Preprocessing
 
 
@@ -33,7 +33,7 @@ def read_future(
     fix = (
         f"the model was trained with future covariates {', '.join(prep.future_covariates)}; "
         f"pass FUTURE with the time column {prep.time_column!r}"
-        + (f", the id columns {', '.join(prep.id_columns)}" if prep.is_long else "")
+        + (f", the id columns {', '.join(prep.id_columns)}" if prep.id_columns else "")
         + " and those columns"
     )
     options = {
@@ -42,18 +42,12 @@ def read_future(
         "missing": "error",
         "column_fix": fix,
     }
-    if not prep.is_long:
-        if isinstance(future, pd.DataFrame):
-            frame = prepare_frame(future, source=source, **options, **time)
-        else:
-            frame = read_csv(future, **options, **time)
-        return Panel.single(frame)
     if isinstance(future, pd.DataFrame):
         rows = future
         where = lambda i: f"row position {i}"  # noqa: E731
     else:  # the file's rows are filtered as they are read
         rows, where = read_rows(future, time.pop("row_filter", None))
-    return long_panel(rows, where, source, id_columns=prep.id_columns, **options, **time)
+    return read_panel(rows, where, source, id_columns=prep.id_columns, **options, **time)
 
 
 def missing_future(prep: Preprocessing) -> InputError:
@@ -62,7 +56,7 @@ def missing_future(prep: Preprocessing) -> InputError:
         f"the model was trained with future covariates {', '.join(prep.future_covariates)}, "
         f"known through the horizon; fix: pass --future FUTURE.csv with the {prep.horizon} "
         f"rows after the history (columns {prep.time_column}, "
-        + (f"{', '.join(prep.id_columns)}, " if prep.is_long else "")
+        + "".join(f"{name}, " for name in prep.id_columns)
         + f"{', '.join(prep.future_covariates)})"
     )
 
@@ -122,7 +116,7 @@ def _covariates(
     positions = slice(first, first + len(prep.future_covariates))
     values = np.empty((len(keys), horizon, len(prep.future_covariates)))
     for k, key in enumerate(keys):
-        label = f"series {key!r}" if history.is_long else "the history"
+        label = history.name_of(k, "the history")
         if key not in by_key:
             raise InputError(
                 f"{source}: has no rows for series {key!r}; fix: add its {horizon} future rows"

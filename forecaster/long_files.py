@@ -34,7 +34,7 @@ from forecaster.data import (
 )
 from forecaster.errors import InputError
 from forecaster.frequency import infer_frequency
-from forecaster.panel import GridTimes, Panel, _fast_path_allowed, long_panel, long_values
+from forecaster.panel import GridTimes, Panel, _fast_path_allowed, long_values, read_panel
 from forecaster.time_axis import STEP, full_range
 from forecaster.time_formats import _ISO, parse_times
 
@@ -48,15 +48,18 @@ _CSV_BLOCK_BYTES = 1 << 18
 _PARQUET_BATCH_ROWS = 1 << 15
 
 
-def read_long(path: str | Path, **options: Any) -> Panel:
-    """A long CSV or Parquet file, one row per (series, time), as ``long_panel`` reads it
-    (``options`` are its keywords, and ``row_filter``): streamed when the file is ready
-    (``read_ready``), else read whole."""
+def read_file(path: str | Path, **options: Any) -> Panel:
+    """A CSV or Parquet file as ``read_panel`` reads it (``options`` are its keywords, and
+    ``row_filter``): long data streamed when the file is ready (``read_ready``), else read
+    whole; a wide file (no id columns) as a panel of one series."""
     panel = read_ready(path, **options)
     if panel is not None:
         return panel
-    frame, where = read_rows(path, options.pop("row_filter", None), options.get("columns", ()))
-    return long_panel(frame, where, str(path), **options)
+    # long files' value columns are parsed as numbers as they are read (8 bytes a cell,
+    # not a string); a wide file keeps the text-then-number parse its numbers came from
+    numbers = options.get("columns", ()) if options.get("id_columns") else ()
+    frame, where = read_rows(path, options.pop("row_filter", None), numbers)
+    return read_panel(frame, where, str(path), **options)
 
 
 def read_ready(

@@ -67,10 +67,10 @@ def run_record(spec: Spec, fitted: FitResult) -> dict[str, Any]:
 def bundle_manifest(spec: Spec, fitted: FitResult) -> dict[str, Any]:
     """What a bundle's ``manifest.json`` holds besides the file checksums."""
     record = run_record(spec, fitted)
-    if fitted.panel is not None and fitted.panel.is_long:
+    if fitted.panel.id_columns:
         record["data"]["series"] = fitted.panel.num_series
         record["data"]["left_out_series"] = fitted.left_out
-    else:
+    else:  # one series: its periods' rows
         record["data"]["periods"] = fitted.periods.to_dict()
     epoch_seconds = fitted.history["seconds"].to_numpy()
     # the first epoch also traces the graphs: it times TensorFlow, not the model

@@ -112,15 +112,20 @@ class Panel:
         return len(self.starts) - 1
 
     @property
-    def is_long(self) -> bool:
-        return len(self.ids.columns) > 0
+    def id_columns(self) -> list[str]:
+        """The columns that name a series (none: a wide CSV's one series)."""
+        return [str(name) for name in self.ids.columns]
 
     @property
     def keys(self) -> list[str]:
-        """Each series' name as people read it: its id values joined by " / "."""
-        if not self.is_long:
-            return [""]
-        return [series_key(row) for row in self.ids.itertuples(index=False)]
+        """Each series' name as people read it: its id values joined by " / " (a wide
+        CSV's one series, named by no id column, has the key "")."""
+        # rows of an array, not itertuples: a frame of no columns still has its one row
+        return [series_key(row) for row in self.ids.to_numpy(dtype=object)]
+
+    def name_of(self, series: int, alone: str = "the series") -> str:
+        """How a message names series ``series``: ``alone`` when no id column names it."""
+        return f"series {self.keys[series]!r}" if self.id_columns else alone
 
     @cached_property
     def index(self) -> pd.Index:
@@ -197,6 +202,14 @@ class Panel:
             self._rows_taken(tail, tail_starts),
         )
 
+    def tail(self, rows: int) -> Panel:
+        """Each series' last ``rows`` rows (all of a shorter one)."""
+        lengths = np.minimum(np.diff(self.starts), rows)
+        taken = np.concatenate(
+            [np.arange(end - n, end) for end, n in zip(self.starts[1:], lengths, strict=True)]
+        )
+        return self._rows_taken(taken, np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64))
+
     def _rows_taken(self, rows: np.ndarray, starts: np.ndarray) -> Panel:
         times = RowTimes(self.index[rows])
         return Panel(self.values[rows], self.columns, starts, self.ids, self.statics, times)
@@ -242,6 +255,54 @@ class RowTimeLookup:
             return self.panel.series_index(0)[:0]
         combined = pieces[0].append(pieces[1:]) if len(pieces) > 1 else pieces[0]
         return combined.take(np.argsort(order, kind="stable"))
+
+
+def read_panel(
+    frame: pd.DataFrame,
+    where: Callable[[int], str],
+    source: str,
+    *,
+    id_columns: Sequence[str],
+    static_covariates: Sequence[str] = (),
+    time_column: str | None = None,
+    columns: Sequence[str] = (),
+    missing: MissingPolicy = "error",
+    column_fix: str | None = None,
+    boundaries: Boundaries | None = None,
+    row_filter: dict[str, Any] | None = None,
+    **time: Any,
+) -> Panel:
+    """Rows as read (or a DataFrame) to a panel: long rows named by ``id_columns`` series
+    by series; with no id columns, a wide table as a panel of one series. The one place
+    that tells the two layouts apart."""
+    if id_columns:
+        return long_panel(
+            frame,
+            where,
+            source,
+            id_columns=id_columns,
+            static_covariates=static_covariates,
+            time_column=time_column,
+            columns=columns,
+            missing=missing,
+            column_fix=column_fix,
+            boundaries=boundaries,
+            row_filter=row_filter,
+            **time,
+        )
+    frame, where = filter_rows(frame, row_filter, source, where)
+    wide = prepare_rows(
+        frame,
+        time_column,
+        columns,
+        missing,
+        source,
+        where,
+        column_fix,
+        boundaries=boundaries,
+        **time,
+    )
+    return Panel.single(wide)
 
 
 def series_key(values: Sequence[Any]) -> str:

@@ -13,12 +13,11 @@ import numpy as np
 import pandas as pd
 
 from forecaster.baselines import naive_forecast, seasonal_naive_forecast
-from forecaster.data import prepare_frame, read_rows, time_options
+from forecaster.data import read_rows, time_options
 from forecaster.errors import InputError
-from forecaster.frequency import future_index
 from forecaster.future import future_inputs, future_times, missing_future, read_future
 from forecaster.notes import logger
-from forecaster.panel import KEY_SEPARATOR, Panel, long_panel
+from forecaster.panel import KEY_SEPARATOR, Panel, read_panel
 from forecaster.preprocessing import Preprocessing
 from forecaster.spec import Spec
 from forecaster.time_axis import check_history
@@ -26,6 +25,8 @@ from forecaster.windows import ModelRows, window_dataset
 
 if TYPE_CHECKING:
     import keras
+
+PREDICT_BATCH = 256  # series forecast per model call
 
 
 @dataclass
@@ -65,36 +66,23 @@ class Forecaster:
         columns of long data and each of ``data.future_covariates``); a model trained
         without them needs none (calendar and holidays are generated).
         """
-        prep = self.preprocessing
         known = self._read_future(future)
-        if prep.is_long:
-            where = lambda i: f"row position {i}"  # noqa: E731
-            panel = self._long_panel(history, where, source)
-            return self.predict_panel(panel, source, ids, known, "future")
-        frame = prepare_frame(
-            history,
-            time_column=prep.time_column,
-            columns=prep.columns,
-            missing=prep.missing,
-            source=source,
-            column_fix=prep.column_fix,
-            **self._time_options,
-        )
-        return self._forecast(frame, source, known, "future")
+        if history.empty:
+            found = f"{source}: has no rows"
+            raise InputError(f"{found}; fix: pass a frame with one row per timestamp")
+        where = lambda i: f"row position {i}"  # noqa: E731
+        panel = self._read_panel(history, where, source)
+        return self.predict_panel(panel, source, ids, known, "future")
 
     def predict_csv(
         self, path: str | Path, ids: Sequence[str] = (), future: str | Path | None = None
     ) -> pd.DataFrame:
         """``predict`` from a CSV or Parquet file of history (and one of ``future``)."""
-        prep = self.preprocessing
         known, future_source = self._read_future(future), str(future)
-        if prep.is_long:
-            time = self._time_options
-            rows, where = read_rows(path, time.pop("row_filter", None))
-            panel = self._long_panel(rows, where, str(path), **time)
-            return self.predict_panel(panel, str(path), ids, known, future_source)
-        frame = prep.read_csv(path, column_fix=prep.column_fix, **self._time_options)
-        return self._forecast(frame, str(path), known, future_source)
+        time = self._time_options
+        rows, where = read_rows(path, time.pop("row_filter", None))
+        panel = self._read_panel(rows, where, str(path), **time)
+        return self.predict_panel(panel, str(path), ids, known, future_source)
 
     def _read_future(self, future: str | Path | pd.DataFrame | None) -> Panel | None:
         if future is None:
@@ -125,6 +113,11 @@ class Forecaster:
         panel = _select(panel, ids, source)
         lengths = np.diff(panel.starts)
         short = [key for key, n in zip(panel.keys, lengths, strict=True) if n < prep.lookback]
+        if short and not panel.id_columns:
+            raise InputError(
+                f"{source}: has {lengths[0]} rows, the model needs the last {prep.lookback} "
+                f"(window.lookback); fix: pass a longer history"
+            )
         if short:
             found = (
                 f"{source}: series {short[0]!r} has {lengths[panel.keys.index(short[0])]} rows; "
@@ -136,6 +129,9 @@ class Forecaster:
             # one short series must not stop the forecast of thousands: say so, go on
             logger.warning(f"{found}; forecasting the other {panel.num_series - len(short)}")
             panel = panel.subset([k for k, n in enumerate(lengths) if n >= prep.lookback])
+        for k in range(panel.num_series):  # the time axis the model learnt, or a refusal
+            index = panel.series_index(k)[-prep.lookback :]
+            check_history(index, prep.time_style, prep.timezone, source)
         centers, scales, _ = prep.series_scaling(panel)  # [series, columns]
         last_rows = panel.starts[1:, None] - prep.lookback + np.arange(prep.lookback)
         recent = prep.model_rows(panel).take(last_rows)
@@ -143,7 +139,14 @@ class Forecaster:
         times = future_times(panel, prep.frequency, prep.horizon)  # [series x H]
         known = future_inputs(prep, panel, times, centers, scales, future, future_source)
         model_input = recent if known is None else [recent, known]
-        output = np.asarray(self.model.predict(model_input, batch_size=256, verbose=0))
+        if panel.num_series <= PREDICT_BATCH:
+            # the compiled predict function on one batch: Keras' predict loop costs more
+            # than the forward pass when a few series are forecast
+            output = np.asarray(self.model.predict_on_batch(model_input))
+        else:
+            output = np.asarray(
+                self.model.predict(model_input, batch_size=PREDICT_BATCH, verbose=0)
+            )
         num_targets = len(prep.targets)
         spread, center = scales[:, None, :num_targets], centers[:, None, :num_targets]
         if prep.quantiles:  # [series, H, T, Q]: every quantile on the series' scale
@@ -156,10 +159,11 @@ class Forecaster:
             values = panel.values[:, :num_targets].astype(np.float64)
             forecast = with_fallback(prep, forecast, values, panel.starts[1:])
         if not np.isfinite(forecast).all():
-            bad = panel.keys[int(np.argmax(~np.isfinite(forecast).all(axis=(1, 2))))]
+            bad = int(np.argmax(~np.isfinite(forecast).all(axis=(1, 2))))
             raise InputError(
-                f"{source}: the forecast of series {bad!r} is not finite; its last "
-                f"{prep.lookback} rows hold values far outside the training data; fix: check them"
+                f"{source}: the forecast of {panel.name_of(bad, 'the history')} is not finite; "
+                f"its last {prep.lookback} rows hold values far outside the training data; "
+                "fix: check them"
             )
         bands = prep.interval_columns(forecast, spread, head)
         # one table for every series at once: [series, H, ...] -> [series x H, ...]
@@ -173,12 +177,12 @@ class Forecaster:
             table[name] = column.reshape(steps)
         return table
 
-    def _long_panel(
+    def _read_panel(
         self, rows: pd.DataFrame, where: Callable[[int], str], source: str, **time: Any
     ) -> Panel:
         prep, data = self.preprocessing, self.spec.data
         time = time or self._time_options  # data.filter applies to a frame's rows too
-        return long_panel(
+        return read_panel(
             rows,
             where,
             source,
@@ -195,51 +199,6 @@ class Forecaster:
     def _time_options(self) -> dict[str, Any]:
         """The spec's reading of the time column, at the frequency the model was trained on."""
         return time_options(self.spec.data) | {"frequency": self.preprocessing.frequency}
-
-    def _forecast(
-        self, frame: pd.DataFrame, source: str, future: Panel | None, future_source: str
-    ) -> pd.DataFrame:
-        prep = self.preprocessing
-        if len(frame) < prep.lookback:
-            raise InputError(
-                f"{source}: has {len(frame)} rows, the model needs the last {prep.lookback} "
-                f"(window.lookback); fix: pass a longer history"
-            )
-        check_history(frame.index[-prep.lookback :], prep.time_style, prep.timezone, source)
-        assert prep.scaler is not None
-        recent = frame.to_numpy(dtype=np.float32)[-prep.lookback :]
-        scaled = prep.with_calendar(
-            prep.scaler.transform(recent), frame.index[-prep.lookback :], source
-        )
-        index = future_index(frame.index[-1], prep.frequency, prep.horizon, name=prep.time_column)
-        center, scale = prep.scaler.center[None], prep.scaler.scale[None]
-        known = future_inputs(
-            prep, Panel.single(frame), index, center, scale, future, future_source
-        )
-        model_input = scaled[None] if known is None else [scaled[None], known]
-        # the compiled predict function: calling the model eagerly steps the recurrence in
-        # Python, about a hundred times slower for one window
-        output = np.asarray(self.model.predict_on_batch(model_input))[0]
-        num_targets = len(prep.targets)
-        spread, center = prep.scaler.scale[:num_targets], prep.scaler.center[:num_targets]
-        if prep.quantiles:  # [H, T, Q]
-            output = output * spread[:, None] + center[:, None]
-        else:
-            output = output * spread + center
-        values, head = prep.split_output(output)
-        if prep.fallback_steps:
-            _check_fallback_history(prep, len(frame), source)
-            history = frame.to_numpy(dtype=np.float64)[:, :num_targets]
-            values = with_fallback(prep, values[None], history, np.array([len(frame)]))[0]
-        if not np.isfinite(values).all():
-            raise InputError(
-                f"{source}: the forecast from the last {prep.lookback} rows is not finite; "
-                "those rows hold values far outside the training data; fix: check them"
-            )
-        table = pd.DataFrame(values, index=index, columns=prep.targets)
-        for name, column in prep.interval_columns(values, spread, head).items():
-            table[name] = column
-        return table.reset_index()
 
 
 def with_fallback(

@@ -1,8 +1,8 @@
 """The data ready for training: read, split into periods, scaled on training rows alone,
 and cut into window origins, for one series or many.
 
-``prepare`` does it for one wide series, ``prepare_panel`` for long data (each series its
-own periods and scaler; series too short for a window in every period left out).
+One path for one series or many: a wide CSV is a panel of one series. Each series has its
+own periods and scaler; series too short for a window in every period are left out.
 """
 
 from __future__ import annotations
@@ -14,14 +14,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecaster.data import Boundaries, read_csv, time_options
+from forecaster.data import Boundaries, time_options
+from forecaster.errors import InputError
 from forecaster.features import fit_statics
 from forecaster.frequency import infer_frequency, season_length
-from forecaster.long_files import read_long
+from forecaster.long_files import read_file
 from forecaster.notes import logger
 from forecaster.panel import Panel
 from forecaster.preprocessing import Preprocessing
-from forecaster.scaling import fit_scaler, fit_series_scalers
+from forecaster.scaling import fit_series_scalers
 from forecaster.spec import Spec
 from forecaster.time_axis import time_style
 from forecaster.windows import (
@@ -29,8 +30,6 @@ from forecaster.windows import (
     Periods,
     SeriesPeriods,
     WindowRanges,
-    check_periods,
-    period_origins,
     scorable_series,
     split_boundaries,
 )
@@ -51,34 +50,18 @@ class Prepared:
     train_weights: np.ndarray | None = None  # per series; None: every window alike
 
 
-def load_frame(
-    spec: Spec, path: str | Path | None = None, boundaries: Boundaries | None = None
-) -> pd.DataFrame:
-    """The spec's CSV (or ``path``) read with the spec's time column, columns and time
-    rules: regular, gaps filled within the split's periods (or ``boundaries``)."""
-    return read_csv(
-        path or spec.data.path,
-        time_column=spec.data.time_column,
-        columns=spec.data.columns,
-        missing=spec.data.missing,
-        boundaries=boundaries or split_boundaries(spec.data.split),
-        **time_options(spec.data),
-    )
-
-
 def load_data(
     spec: Spec,
     boundaries: Boundaries | None = None,
     path: str | Path | None = None,
     frequency: str | None = None,
-) -> pd.DataFrame | Panel:
-    """The spec's data (or ``path``): a frame for one wide series, a panel for long data;
-    gaps filled within the split's periods (or ``boundaries``), each series on its own.
-    ``frequency`` replaces ``data.frequency`` (a bundle reads at the step it trained on)."""
-    if not spec.data.id_columns:
-        return load_frame(spec, path, boundaries)
+) -> Panel:
+    """The spec's data (or ``path``) as a panel: one series for a wide CSV, every series of
+    long data; gaps filled within the split's periods (or ``boundaries``), each series on
+    its own. ``frequency`` replaces ``data.frequency`` (a bundle reads at the step it
+    trained on)."""
     time = time_options(spec.data) | ({"frequency": frequency} if frequency else {})
-    return read_long(
+    return read_file(
         path or spec.data.path,
         id_columns=spec.data.id_columns,
         static_covariates=spec.data.static_covariates,
@@ -90,34 +73,11 @@ def load_data(
     )
 
 
-def prepare(spec: Spec, frame: pd.DataFrame, periods: Periods | None = None) -> Prepared:
-    """Periods (checked before any training), the scaler fit on the training rows alone,
-    and the window origins of training and validation."""
-    source = str(spec.data.path)
-    lookback, horizon = spec.window.lookback, spec.window.horizon
-    frequency = spec.data.frequency or infer_frequency(frame.index, source)
-    season = spec.evaluation.season or season_length(frequency)
-    periods = periods or check_periods(
-        frame.index, spec.data.split, lookback, horizon, season, source
-    )
-    train_windows = WindowRanges.of(period_origins(periods, "train", lookback, horizon, source))
-    val_windows = WindowRanges.of(period_origins(periods, "val", lookback, horizon, source))
-    values = frame.to_numpy(dtype=np.float64)[: periods.end]
-    scaler = fit_scaler(spec.scaling, values[: periods.train_end])
-    preprocessing = _preprocessing(spec, frame.index, frequency, season, scaler=scaler)
-    preprocessing.calendar.check_frequency(frequency, source)
-    preprocessing.calendar.check_varies(frame.index[: periods.train_end], source)
-    panel = Panel.single(frame.iloc[: periods.end])
-    rows = preprocessing.model_rows(panel, source)
-    rows.check_finite(source)
-    series_periods = SeriesPeriods(np.zeros(1, dtype=np.int64), (periods,))
-    return Prepared(preprocessing, periods, rows, train_windows, val_windows, panel, series_periods)
-
-
-def prepare_panel(spec: Spec, panel: Panel, given: SeriesPeriods | None = None) -> Prepared:
-    """``prepare`` for many series: each series' own periods (``given``, or from the
-    split) and scaler (fit on its own training rows); series too short for a window in
-    every period are left out."""
+def prepare(spec: Spec, panel: Panel, given: SeriesPeriods | None = None) -> Prepared:
+    """Each series' periods (``given``, or from the split, checked before any training),
+    its scaler fit on its own training rows alone, and the window ranges of training and
+    validation. Series too short for a window in every period are left out (the one
+    series of a wide CSV is refused instead, with what it lacks)."""
     source = str(spec.data.path)
     lookback, horizon = spec.window.lookback, spec.window.horizon
     longest = int(np.argmax(np.diff(panel.starts)))
@@ -141,8 +101,16 @@ def prepare_panel(spec: Spec, panel: Panel, given: SeriesPeriods | None = None) 
     statics = fit_statics(panel.statics, panel.keys, spec.model.id_embedding)
     train_windows = series_periods.ranges("train", lookback, horizon)
     val_windows = series_periods.ranges("val", lookback, horizon)
+    for name, windows in (("train", train_windows), ("val", val_windows)):
+        if len(windows) == 0:
+            raise InputError(
+                f"{source}: no {name} window in any series: every {name} period is shorter "
+                f"than its window (window.lookback {lookback}, window.horizon {horizon}); "
+                "fix: use more data, a smaller window.lookback/window.horizon, or change "
+                "data.split"
+            )
     weights = None
-    if spec.train.series_weights == "equal":
+    if spec.train.series_weights == "equal" and panel.num_series > 1:
         # each series' windows share one unit of weight; the mean weight stays 1
         weights = (len(train_windows) / panel.num_series) / train_windows.counts
     preprocessing = _preprocessing(
@@ -150,8 +118,7 @@ def prepare_panel(spec: Spec, panel: Panel, given: SeriesPeriods | None = None) 
         panel.series_index(0),
         frequency,
         season,
-        scaler=None,
-        id_columns=list(panel.ids.columns),
+        id_columns=panel.id_columns,
         series_scalers=dict(zip(panel.keys, scalers, strict=True)),
         statics=statics,
     )

@@ -31,12 +31,12 @@ class Preprocessing:
     horizon: int
     missing: str
     season: int
-    scaler: Scaler | None  # wide data; long data has one per series instead
     time_style: str = "naive"  # naive | Z | offset | named | step
     timezone: str | None = None  # UTC, +02:00 (the latest row's offset), Europe/Berlin
-    id_columns: list[str] = field(default_factory=list)  # long data: what names a series
-    series_scalers: dict[str, Scaler] = field(default_factory=dict)  # by series key
-    statics: StaticEncoding = field(default_factory=StaticEncoding)  # long data
+    id_columns: list[str] = field(default_factory=list)  # what names a series (wide: none)
+    # one scaler per series, by series key (a wide CSV's one series has the key "")
+    series_scalers: dict[str, Scaler] = field(default_factory=dict)
+    statics: StaticEncoding = field(default_factory=StaticEncoding)
     # conformal half-widths per level, [horizon, targets] in units of each series' scale
     calibration: dict[int, np.ndarray] = field(default_factory=dict)
     quantiles: list[float] = field(default_factory=list)  # the model's quantile head
@@ -112,7 +112,7 @@ class Preprocessing:
         calendar = None
         if self.calendar:
             calendar = self.calendar.values(panel.index, source).astype(np.float32)
-        static = self.statics.encode(panel.statics, panel.keys) if self.is_long else None
+        static = self.statics.encode(panel.statics, panel.keys)
         return ModelRows(
             panel.values,
             panel.starts,
@@ -122,17 +122,10 @@ class Preprocessing:
             static.astype(np.float32) if static is not None and static.shape[1] else None,
         )
 
-    @property
-    def is_long(self) -> bool:
-        return bool(self.id_columns)
-
     def series_scaling(self, panel: Panel) -> tuple[np.ndarray, np.ndarray, list[bool]]:
         """Every series' ``center`` and ``scale`` (``[series, columns]``) and whether it was
         seen in training. A series the model never saw is scaled by a scaler of the same
         kind fit on its own rows (the model is global; only the scale is per series)."""
-        if not self.is_long:
-            assert self.scaler is not None
-            return self.scaler.center[None], self.scaler.scale[None], [True]
         kind = next(iter(self.series_scalers.values())).kind
         centers, scales, seen = [], [], []
         for k, key in enumerate(panel.keys):
@@ -183,7 +176,6 @@ class Preprocessing:
                 "horizon": self.horizon,
                 "missing": self.missing,
                 "season": self.season,
-                "scaler": self.scaler.to_dict() if self.scaler is not None else None,
                 "time_style": self.time_style,
                 "timezone": self.timezone,
             }
@@ -196,15 +188,11 @@ class Preprocessing:
             | ({"future_covariates": self.future_covariates} if self.future_covariates else {})
             | ({"calendar": self.calendar.to_dict()} if self.calendar else {})
             | ({"fallback": self.fallback} if self.fallback_steps else {})
-            | (
-                {
-                    "id_columns": self.id_columns,
-                    "series_scalers": {k: v.to_dict() for k, v in self.series_scalers.items()},
-                    "statics": self.statics.to_dict(),
-                }
-                if self.is_long
-                else {}
-            )
+            | {
+                "id_columns": self.id_columns,
+                "series_scalers": {k: v.to_dict() for k, v in self.series_scalers.items()},
+                "statics": self.statics.to_dict(),
+            }
         )
 
     @classmethod
@@ -212,6 +200,8 @@ class Preprocessing:
         skip = ("columns", "scaler", "series_scalers", "statics", "calibration", "calendar")
         fields = {k: v for k, v in data.items() if k not in skip}
         scalers = data.get("series_scalers") or {}
+        if data.get("scaler"):  # written before one scaler per series held for wide data too
+            scalers = {"": data["scaler"]}
         return cls(
             **fields,
             statics=StaticEncoding.from_dict(data.get("statics") or {}),
@@ -220,6 +210,5 @@ class Preprocessing:
                 int(level): np.asarray(width, dtype=np.float64)
                 for level, width in (data.get("calibration") or {}).items()
             },
-            scaler=Scaler.from_dict(data["scaler"]) if data.get("scaler") else None,
             series_scalers={key: Scaler.from_dict(value) for key, value in scalers.items()},
         )

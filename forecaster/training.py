@@ -38,7 +38,7 @@ from forecaster.hardware import (
 )
 from forecaster.models import build_model, pinball_loss
 from forecaster.panel import Panel
-from forecaster.preparation import Prepared, prepare, prepare_panel
+from forecaster.preparation import Prepared, prepare
 from forecaster.preprocessing import Preprocessing
 from forecaster.spec import ExponentialSchedule, Spec
 from forecaster.tracking import tensorboard_callback
@@ -54,44 +54,39 @@ if TYPE_CHECKING:
 class FitResult:
     model: keras.Model
     preprocessing: Preprocessing
-    periods: Periods
+    periods: Periods  # the first series' periods
     history: pd.DataFrame  # one row per epoch: epoch, loss, val_loss, learning_rate, seconds
     device: str
     determinism: dict[str, Any]
     train_seconds: float
     best_epoch: int
+    panel: Panel  # the series trained on
+    series_periods: SeriesPeriods
     resumed_at_epoch: int | None = None  # 1-based epoch a resumed run continued with
-    panel: Panel | None = None  # long data: the series trained on
-    series_periods: SeriesPeriods | None = None
-    left_out: dict[str, str] = field(default_factory=dict)  # long data: series key -> why
+    left_out: dict[str, str] = field(default_factory=dict)  # series key -> why
     # distribution, replicas, precision and the recurrent kernel that ran (manifest.json)
     execution: dict[str, Any] = field(default_factory=dict)
 
 
 def fit(
     spec: Spec,
-    frame: pd.DataFrame | Panel,
+    panel: Panel,
     *,
     quiet: bool = False,
     force_cpu: bool = False,
-    periods: Periods | SeriesPeriods | None = None,
+    periods: SeriesPeriods | None = None,
     checkpoint: Checkpoint | None = None,
 ) -> FitResult:
-    """Train the spec's model on ``frame`` (rows already validated and sorted; a panel of
-    many series for long data), saving to and resuming from ``checkpoint`` when given.
+    """Train the spec's model on ``panel`` (one series or many, rows already validated and
+    sorted), saving to and resuming from ``checkpoint`` when given.
 
-    ``periods`` replaces the spec's split (a backtest fold's rows; for long data every
-    series' periods); rows from ``periods.end`` on are never read.
+    ``periods`` replaces the spec's split (a backtest fold's rows of every series); rows
+    from a series' ``periods.end`` on are never read.
     """
     device = select_device(force_cpu)
     strategy = distribution_strategy(spec.train.distribute)  # before TensorFlow's first op
     determinism = seed_everything(spec.train.seed, spec.train.deterministic)
-    if isinstance(frame, Panel) and frame.is_long:
-        assert periods is None or isinstance(periods, SeriesPeriods)
-        prepared = prepare_panel(spec, frame, periods)
-    else:
-        assert not isinstance(periods, SeriesPeriods)
-        prepared = prepare(spec, frame.frame if isinstance(frame, Panel) else frame, periods)
+    prepared = prepare(spec, panel, periods)
     first_epoch = checkpoint.first_epoch() if checkpoint is not None else 0
     train_data, val_data = datasets(spec, prepared, first_epoch)
     static_sizes = prepared.preprocessing.statics.vocabulary_sizes

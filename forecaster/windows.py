@@ -127,20 +127,23 @@ def check_periods(
     horizon: int,
     season: int,
     source: str,
+    required: Sequence[Period] = ("train", "val", "test"),
 ) -> Periods:
-    """The split's periods, checked before any training: each holds at least one window,
-    and the seasonal-naive baseline has a season of history before every scored window."""
+    """The split's periods, checked before any training: each ``required`` one holds at
+    least one window, and the seasonal-naive baseline has a season of history before
+    every scored window."""
     periods = split_periods(index, split)
     if isinstance(split, DateSplit):
         _check_dates(index, split, periods, source)
     origins = {
-        period: period_origins(periods, period, lookback, horizon, source)
-        for period in ("train", "val", "test")
+        period: period_origins(periods, period, lookback, horizon, source) for period in required
     }
-    first_scored = int(origins["val"][0])
+    scored = "val" if "val" in origins else "test"
+    first_scored = int(origins[scored][0])
     if first_scored < season:
+        name = {"val": "validation", "test": "test"}[scored]
         raise InputError(
-            f"{source}: the first validation window starts at row {first_scored}; the "
+            f"{source}: the first {name} window starts at row {first_scored}; the "
             f"seasonal-naive baseline scored beside the model needs a season ({season} rows) "
             "of history before it; fix: use more training rows (a later data.split) or a "
             f"window.lookback of at least {season}"
@@ -183,6 +186,7 @@ def check_series_periods(
     horizon: int,
     season: int,
     source: str,
+    required: Sequence[Period] = ("train", "val", "test"),
 ) -> tuple[list[int], list[Periods], list[str]]:
     """Each series' periods, checked like ``check_periods``. Returns the series that have
     a window in every period (their positions and periods) and, for every other one, why
@@ -190,9 +194,11 @@ def check_series_periods(
     kept, periods, reasons = [], [], []
     for position, index in enumerate(indexes):
         try:
-            periods.append(check_periods(index, split, lookback, horizon, season, source))
+            periods.append(check_periods(index, split, lookback, horizon, season, source, required))
             kept.append(position)
         except InputError as error:
+            if len(indexes) == 1:  # the one series of a wide CSV: what it lacks, as found
+                raise
             reasons.append(str(error).removeprefix(f"{source}: ").split("; fix:")[0])
             if not kept and len(reasons) == len(indexes):
                 raise InputError(
@@ -204,13 +210,21 @@ def check_series_periods(
 
 
 def scorable_series(
-    panel: Panel, split: Split, lookback: int, horizon: int, season: int, source: str
+    panel: Panel,
+    split: Split,
+    lookback: int,
+    horizon: int,
+    season: int,
+    source: str,
+    required: Sequence[Period] = ("train", "val", "test"),
 ) -> tuple[Panel, SeriesPeriods, dict[str, str]]:
-    """The series of ``panel`` with a window in every period, their periods, and why each
-    other series is left out (by series key)."""
+    """The series of ``panel`` with a window in every ``required`` period, their periods,
+    and why each other series is left out (by series key)."""
     # one series' index at a time: a list of them all would be a per-row time index again
     indexes = panel.series_indexes()
-    kept, periods, reasons = check_series_periods(indexes, split, lookback, horizon, season, source)
+    kept, periods, reasons = check_series_periods(
+        indexes, split, lookback, horizon, season, source, required
+    )
     dropped = [key for k, key in enumerate(panel.keys) if k not in kept]
     panel = panel.subset(kept)
     left_out = dict(zip(dropped, reasons, strict=True))

@@ -17,6 +17,7 @@ from forecaster.cli import app
 from forecaster.commands.train import train
 from forecaster.data import prepare_frame
 from forecaster.errors import InputError
+from forecaster.panel import Panel
 from forecaster.spec import Spec, parse_spec
 from forecaster.training import EpochLog, fit
 from tests.conftest import kill_when_paused, start_paused_cli, synthetic_frame, write_spec
@@ -41,12 +42,13 @@ def _spec(**train: object) -> Spec:
 
 
 @pytest.fixture(scope="module")
-def frame() -> pd.DataFrame:
-    return prepare_frame(synthetic_frame(300), time_column="timestamp", columns=["y", "x"])
+def frame() -> Panel:
+    wide = prepare_frame(synthetic_frame(300), time_column="timestamp", columns=["y", "x"])
+    return Panel.single(wide)
 
 
 @pytest.fixture(scope="module")
-def uninterrupted(frame: pd.DataFrame) -> object:
+def uninterrupted(frame: Panel) -> object:
     return fit(_spec(), frame, quiet=True)
 
 
@@ -66,7 +68,7 @@ def _same_run(first: object, second: object) -> None:
 
 
 def test_resumed_training_is_the_uninterrupted_run(
-    tmp_path: Path, frame: pd.DataFrame, uninterrupted: object, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, frame: Panel, uninterrupted: object, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     history = uninterrupted.history
     # the scenario exercises every piece of state: a reduced learning rate, an early stop
@@ -117,7 +119,7 @@ def test_resuming_a_finished_run_only_saves_the_bundle(
     assert manifest["training"]["epochs_run"] == 5 and manifest["training"]["best_epoch"] == 3
 
 
-def _checkpoint_of(tmp_path: Path, frame: pd.DataFrame, monkeypatch: pytest.MonkeyPatch) -> Path:
+def _checkpoint_of(tmp_path: Path, frame: Panel, monkeypatch: pytest.MonkeyPatch) -> Path:
     spec = _spec(epochs=3)
     with monkeypatch.context() as patch:
         _interrupt_after(patch, 1)
@@ -127,7 +129,7 @@ def _checkpoint_of(tmp_path: Path, frame: pd.DataFrame, monkeypatch: pytest.Monk
 
 
 def test_resume_refuses_another_spec_data_or_a_damaged_checkpoint(
-    tmp_path: Path, frame: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, frame: Panel, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     out = _checkpoint_of(tmp_path, frame, monkeypatch)
     with pytest.raises(InputError, match=r"different spec \(train.epochs was 3, now 4\)"):
@@ -146,7 +148,7 @@ def test_resume_refuses_another_spec_data_or_a_damaged_checkpoint(
 
 def test_resume_without_a_checkpoint_starts_fresh_and_a_fresh_run_keeps_it_until_replaced(
     tmp_path: Path,
-    frame: pd.DataFrame,
+    frame: Panel,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture,
 ) -> None:
@@ -202,7 +204,7 @@ def test_a_run_killed_mid_epoch_resumes_through_the_cli_to_the_same_forecast(
 
 
 def test_an_exponential_schedule_holds_then_decays_and_resumes_exactly(
-    tmp_path: Path, frame: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, frame: Panel, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     schedule = {"kind": "exponential", "hold_epochs": 2, "factor": 0.5}
     spec = _spec(learning_rate=0.01, epochs=4, patience=10, lr_schedule=schedule)

@@ -86,7 +86,8 @@ def test_cli_predict_python_api_and_plain_keras_agree(
     # plain Keras on the bundle's model gives the same numbers from the same window
     model = keras.models.load_model(bundle / "model.keras")
     prep = json.loads((bundle / "preprocessing.json").read_text())
-    center, scale = np.array(prep["scaler"]["center"]), np.array(prep["scaler"]["scale"])
+    scaler = prep["series_scalers"][""]  # a wide CSV's one series has the key ""
+    center, scale = np.array(scaler["center"]), np.array(scaler["scale"])
     window = (history[prep["columns"]].to_numpy()[-prep["lookback"] :] - center) / scale
     raw = np.asarray(model(window[None].astype(np.float32)))[0, :, 0]
     np.testing.assert_allclose(raw * scale[0] + center[0], from_python["y"], rtol=1e-4)

@@ -49,7 +49,9 @@ def forecaster_() -> Forecaster:
         horizon=HORIZON,
         missing="error",
         season=24,
-        scaler=Scaler("standard", np.array([10.0, 0.0, 1.0]), np.array([2.0, 1.0, 0.5])),
+        series_scalers={
+            "": Scaler("standard", np.array([10.0, 0.0, 1.0]), np.array([2.0, 1.0, 0.5]))
+        },
         future_covariates=["z"],
         calendar=CALENDAR,
     )
@@ -97,7 +99,9 @@ def test_past_values_after_the_origin_are_never_seen_future_ones_are(
     frame = frame_with_future_covariate()
     index = pd.DatetimeIndex(frame["timestamp"])
     values = frame[["y", "x", "z"]].to_numpy(np.float64)
-    scaled = prep.with_calendar(prep.scaler.transform(values), index, "test").astype(np.float32)
+    scaled = prep.with_calendar(prep.series_scalers[""].transform(values), index, "test").astype(
+        np.float32
+    )
     origins = np.array([30, 20])
     before = predict_windows(forecaster_.model, scaled, origins, prep)
 

@@ -12,7 +12,7 @@ import pytest
 
 from forecaster.data import read_rows
 from forecaster.errors import InputError
-from forecaster.long_files import read_long, read_ready
+from forecaster.long_files import read_file, read_ready
 from forecaster.panel import GridTimes, Panel, RowTimes, long_panel
 from tests.conftest import synthetic_panel
 
@@ -165,7 +165,7 @@ def test_a_semicolon_csv_is_split_as_the_general_reader_sniffs_it(tmp_path: Path
 @pytest.mark.parametrize("suffix", SUFFIXES)
 def test_read_long_streams_a_ready_file(tmp_path: Path, suffix: str) -> None:
     path = write(synthetic_panel((20, 15)), tmp_path / f"ready.{suffix}")
-    panel = read_long(path, id_columns=["store"], columns=["sales"])
+    panel = read_file(path, id_columns=["store"], columns=["sales"])
     assert isinstance(panel.times, GridTimes)  # the general path holds every row's time
     assert isinstance(general(path, id_columns=["store"], columns=["sales"]).times, RowTimes)
 
@@ -222,10 +222,10 @@ def test_a_file_that_is_not_ready_is_read_the_general_way(
         expected = general(path, **options)
     except InputError as refused:
         with pytest.raises(InputError) as read:
-            read_long(path, **options)
+            read_file(path, **options)
         assert str(read.value) == str(refused)
         return
-    panel = read_long(path, **options)
+    panel = read_file(path, **options)
     assert isinstance(panel.times, RowTimes)
     np.testing.assert_array_equal(panel.values, expected.values)
     np.testing.assert_array_equal(panel.starts, expected.starts)
@@ -237,4 +237,4 @@ def test_a_file_that_is_not_ready_is_read_the_general_way(
 def test_the_general_path_still_names_the_bad_row(tmp_path: Path) -> None:
     path = write(mixed_dates(synthetic_panel((20, 15))), tmp_path / "dates.csv")
     with pytest.raises(InputError, match=r"'2020/01/10' at line 24"):
-        read_long(path, id_columns=["store"], columns=["sales"])
+        read_file(path, id_columns=["store"], columns=["sales"])

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from forecaster.errors import InputError
-from forecaster.long_files import read_long
+from forecaster.long_files import read_file
 from forecaster.panel import GridTimes, Panel, long_values
 from tests.conftest import synthetic_panel
 
@@ -19,7 +19,7 @@ def test_series_of_different_lengths_and_starts_are_stacked_in_key_order(tmp_pat
     rows = rows.sample(frac=1.0, random_state=1)  # rows in any order
     path = tmp_path / "long.csv"
     rows.to_csv(path, index=False)
-    panel = read_long(path, id_columns=["store"], static_covariates=["region"], columns=["sales"])
+    panel = read_file(path, id_columns=["store"], static_covariates=["region"], columns=["sales"])
     assert panel.num_series == 3 and panel.keys == ["s0", "s1", "s2"]
     assert list(panel.starts) == [0, 30, 50, 75]
     second = panel.series(1)
@@ -37,9 +37,9 @@ def test_each_series_gets_the_time_axis_rules_on_its_own(tmp_path: Path) -> None
     path = tmp_path / "gap.csv"
     rows.to_csv(path, index=False)
     with pytest.raises(InputError, match=r"series s1\).*gap") as refused:
-        read_long(path, id_columns=["store"], columns=["sales"])
+        read_file(path, id_columns=["store"], columns=["sales"])
     assert "\n" not in str(refused.value)
-    filled = read_long(path, id_columns=["store"], columns=["sales"], missing="interpolate")
+    filled = read_file(path, id_columns=["store"], columns=["sales"], missing="interpolate")
     assert list(filled.starts) == [0, 30, 50]  # the gap is back, interpolated
     assert filled.series(1).index.to_series().diff().dropna().eq(pd.Timedelta("1D")).all()
 
@@ -50,22 +50,22 @@ def test_a_static_covariate_that_changes_within_a_series_is_refused(tmp_path: Pa
     path = tmp_path / "static.csv"
     rows.to_csv(path, index=False)
     with pytest.raises(InputError, match="static covariate 'region' changes within the series"):
-        read_long(path, id_columns=["store"], static_covariates=["region"], columns=["sales"])
+        read_file(path, id_columns=["store"], static_covariates=["region"], columns=["sales"])
 
 
 def test_parquet_reads_like_csv(tmp_path: Path) -> None:
     rows = synthetic_panel((20, 15))
     rows.to_csv(tmp_path / "long.csv", index=False)
     rows.to_parquet(tmp_path / "long.parquet")
-    from_csv = read_long(tmp_path / "long.csv", id_columns=["store"], columns=["sales"])
-    from_parquet = read_long(tmp_path / "long.parquet", id_columns=["store"], columns=["sales"])
+    from_csv = read_file(tmp_path / "long.csv", id_columns=["store"], columns=["sales"])
+    from_parquet = read_file(tmp_path / "long.parquet", id_columns=["store"], columns=["sales"])
     pd.testing.assert_frame_equal(from_csv.frame, from_parquet.frame)
 
 
 def test_a_wide_frame_is_a_panel_of_one_series() -> None:
     frame = pd.DataFrame({"y": [1.0, 2.0]}, index=pd.date_range("2024-01-01", periods=2))
     panel = Panel.single(frame)
-    assert panel.num_series == 1 and not panel.is_long and panel.keys == [""]
+    assert panel.num_series == 1 and panel.id_columns == [] and panel.keys == [""]
 
 
 def test_split_last_holds_back_each_series_tail() -> None:
@@ -110,7 +110,7 @@ def test_ready_series_and_series_that_need_work_read_as_each_would_alone(tmp_pat
     rows.loc[rows.index[rows.store == "s3"][3], "sales"] = "inf"  # s3: a value to fill
     path = tmp_path / "mixed.csv"
     rows.to_csv(path, index=False)
-    panel = read_long(path, id_columns=["store"], columns=["sales"], missing="ffill")
+    panel = read_file(path, id_columns=["store"], columns=["sales"], missing="ffill")
     expected = _series_by_series(rows, "date", missing="ffill", frequency="D")
     pd.testing.assert_frame_equal(panel.frame, expected.astype(np.float32))
     assert list(panel.starts) == [0, 30, 50, 75, 87]
@@ -132,7 +132,7 @@ def test_aware_hourly_series_across_daylight_saving_are_taken_as_they_are(tmp_pa
     )
     path = tmp_path / "aware.csv"
     rows.to_csv(path, index=False)
-    panel = read_long(path, id_columns=["store"], columns=["sales"])
+    panel = read_file(path, id_columns=["store"], columns=["sales"])
     assert list(panel.starts) == [0, 8, 16]
     assert (panel.frame.index[:8] == local).all()
     expected = _series_by_series(rows, "time", frequency="h")
@@ -144,7 +144,7 @@ def test_static_covariates_of_ready_series_are_their_first_value(tmp_path: Path)
     rows["region"] = rows["region"].map(lambda r: f" {r} ")  # stripped like any cell
     path = tmp_path / "statics.csv"
     rows.to_csv(path, index=False)
-    panel = read_long(path, id_columns=["store"], static_covariates=["region"], columns=["sales"])
+    panel = read_file(path, id_columns=["store"], static_covariates=["region"], columns=["sales"])
     assert list(panel.statics["region"]) == ["south", "north", "south"]
 
 
@@ -170,7 +170,7 @@ def test_series_ready_as_read_skip_the_per_series_checks(
     import forecaster.panel as panel_module
     from forecaster.data import read_rows
 
-    def general(path: Path, **options: object) -> Panel:  # not streamed by read_long
+    def general(path: Path, **options: object) -> Panel:  # not streamed by read_file
         return panel_module.long_panel(*read_rows(path), str(path), **options)  # type: ignore[arg-type]
 
     rows = synthetic_panel((30, 20, 25))

@@ -14,6 +14,7 @@ import forecaster
 from forecaster.cli import app
 from forecaster.data import prepare_frame
 from forecaster.evaluation.scoring import score_periods
+from forecaster.panel import Panel
 from forecaster.spec import parse_spec
 from forecaster.training import fit
 from tests.conftest import synthetic_frame, write_spec
@@ -30,8 +31,8 @@ def _spec(**sections: dict) -> object:
     return parse_spec(raw)
 
 
-def _frame(raw: pd.DataFrame) -> pd.DataFrame:
-    return prepare_frame(raw, time_column="timestamp", columns=["y", "x"])
+def _frame(raw: pd.DataFrame) -> Panel:
+    return Panel.single(prepare_frame(raw, time_column="timestamp", columns=["y", "x"]))
 
 
 def test_validation_and_test_rows_change_nothing_the_model_was_fit_on() -> None:
@@ -46,10 +47,11 @@ def test_validation_and_test_rows_change_nothing_the_model_was_fit_on() -> None:
 
     assert first.periods.train_end == train_rows
     np.testing.assert_array_equal(
-        first.preprocessing.scaler.center, second.preprocessing.scaler.center
+        first.preprocessing.series_scalers[""].center,
+        second.preprocessing.series_scalers[""].center,
     )
     np.testing.assert_array_equal(
-        first.preprocessing.scaler.scale, second.preprocessing.scaler.scale
+        first.preprocessing.series_scalers[""].scale, second.preprocessing.series_scalers[""].scale
     )
     for a, b in zip(first.model.get_weights(), second.model.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
@@ -70,7 +72,9 @@ def _level_shift_scores(cell: str, normalization: str) -> dict:
         },
     )
     fitted = fit(spec, frame, quiet=True)
-    scored = score_periods(fitted.model, fitted.preprocessing, frame, fitted.periods, ("test",))
+    scored = score_periods(
+        fitted.model, fitted.preprocessing, fitted.panel, fitted.series_periods, ("test",)
+    )
     return scored["test"].metrics
 
 
@@ -116,10 +120,10 @@ def test_same_spec_data_and_seed_give_the_same_forecast(tmp_path: Path, series_c
 def test_scores_on_the_scalers_scale_sit_beside_the_original_ones() -> None:
     frame = _frame(synthetic_frame(200))
     result = fit(_spec(train={"epochs": 1, "seed": 1, "batch_size": 64}), frame, quiet=True)
-    test = score_periods(result.model, result.preprocessing, frame, result.periods, ("test",))[
-        "test"
-    ].metrics
-    spread = result.preprocessing.scaler.scale[0]
+    test = score_periods(
+        result.model, result.preprocessing, result.panel, result.series_periods, ("test",)
+    )["test"].metrics
+    spread = result.preprocessing.series_scalers[""].scale[0]
     for forecast in ("model", "naive", "seasonal_naive"):
         assert test["scaled"][forecast]["mae"] == pytest.approx(test[forecast]["mae"] / spread)
         rmse = test[forecast]["rmse"] / spread

@@ -8,10 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from forecaster.evaluation.backtest import BacktestResult, fold_boundaries, run_backtest
-from forecaster.evaluation.series_backtest import run_panel_backtest
 from forecaster.manifest import run_record
-from forecaster.panel import Panel
-from forecaster.preparation import load_data, load_frame
+from forecaster.preparation import load_data
 from forecaster.reports.backtest import write_backtest_report
 from forecaster.reports.series import PER_SERIES_FILE
 from forecaster.spec import Spec
@@ -38,19 +36,12 @@ def backtest(
     """Run the backtest on the spec's CSV and write ``backtest.json``, ``report.html`` and
     ``plots/`` into ``out_dir``, whole or not at all."""
     check_replaceable(out_dir, BACKTEST)
-    if spec.data.id_columns:
-        panel = load_data(spec, boundaries=lambda index: fold_boundaries(spec, index))
-        assert isinstance(panel, Panel)
-        result = run_panel_backtest(
-            spec, panel, quiet=quiet, force_cpu=force_cpu, progress=progress
-        )
-    else:
-        frame = load_frame(spec, boundaries=lambda index: fold_boundaries(spec, index))
-        result = run_backtest(spec, frame, quiet=quiet, force_cpu=force_cpu, progress=progress)
+    panel = load_data(spec, boundaries=lambda index: fold_boundaries(spec, index))
+    result = run_backtest(spec, panel, quiet=quiet, force_cpu=force_cpu, progress=progress)
     environment = run_record(spec, result.folds[-1].fitted)
     with staged_folder(out_dir, BACKTEST) as staging:
         write_json(staging / BACKTEST_FILE, {**result.to_dict(), "environment": environment})
         write_backtest_report(staging, result, environment)
-        if result.is_long and result.pooled.per_series is not None:
+        if result.panel.id_columns and result.pooled.per_series is not None:
             result.pooled.per_series.to_csv(staging / PER_SERIES_FILE, index=False)
     return BacktestRun(out_dir, result, environment)

@@ -18,7 +18,6 @@ from typing import Any
 
 import keras
 import numpy as np
-import pandas as pd
 
 from forecaster import __version__
 from forecaster.bundle import load_bundle
@@ -93,7 +92,7 @@ def compare(
         )
     out_dir = Path(out_dir)
     check_replaceable(out_dir, COMPARISON)
-    frame = load_data(spec)
+    panel = load_data(spec)
     variants = plan_variants(spec, direction, params_matched)
     seeds = [spec.train.seed + k for k in range(num_seeds)]
     order = run_order(variants, seeds)
@@ -103,7 +102,7 @@ def compare(
         runs: dict[str, list[dict[str, Any]]] = {variant.name: [] for variant in variants}
         for step, (seed, variant) in enumerate(order, 1):
             record, test_metrics, run_environment = _run_once(
-                spec, frame, variant, seed, staging, force_cpu
+                spec, panel, variant, seed, staging, force_cpu
             )
             runs[variant.name].append(record)
             say(
@@ -142,7 +141,7 @@ def compare(
 
 def _run_once(
     spec: Spec,
-    frame: pd.DataFrame | Panel,
+    panel: Panel,
     variant: Variant,
     seed: int,
     folder: Path,
@@ -152,26 +151,19 @@ def _run_once(
     # a fresh Keras state per run: no run pays for (or profits from) the graphs of another
     keras.backend.clear_session()
     run_spec = variant.spec_for(spec, seed)
-    result = fit(run_spec, frame, quiet=True, force_cpu=force_cpu)
-    saved = save_fitted(run_spec, frame, result, folder / variant.name / f"seed-{seed}")
+    result = fit(run_spec, panel, quiet=True, force_cpu=force_cpu)
+    saved = save_fitted(run_spec, result, folder / variant.name / f"seed-{seed}")
     bundle, metrics = saved.bundle, saved.metrics
     # with future covariates the last horizon rows stand in for the future table
     held = spec.window.horizon if spec.data.future_covariates else 0
-    if result.panel is not None and result.panel.is_long:
-        # long data: one batched forecast of every series
-        panel, future = result.panel, None
-        if held:
-            panel, future = panel.split_last(held)
+    # every series' last lookback rows (the future rows held back): one batched forecast
+    panel, future = result.panel, None
+    if held:
+        panel, future = panel.split_last(held)
+    history = panel.tail(max(spec.window.lookback, result.preprocessing.season))
 
-        def forecast(forecaster: Forecaster) -> None:
-            forecaster.predict_panel(panel, "history", future=future)
-    else:
-        end = result.periods.end - held
-        history_rows = frame.iloc[end - spec.window.lookback : end]
-        future_rows = frame.iloc[end : end + held] if held else None
-
-        def forecast(forecaster: Forecaster) -> None:
-            forecaster.predict(history_rows, future=future_rows)
+    def forecast(forecaster: Forecaster) -> None:
+        forecaster.predict_panel(history, "history", future=future)
 
     epoch_seconds = result.history["seconds"].to_numpy()
     test = metrics["test"]["model"]

@@ -6,17 +6,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from forecaster.bundle import HISTORY_FILE, METRICS_FILE, load_bundle
-from forecaster.data import time_options
 from forecaster.errors import InputError
 from forecaster.evaluation.calibration import add_intervals
 from forecaster.evaluation.gate import gated_scores
 from forecaster.evaluation.scoring import ModelEvaluation, PeriodForecasts, score_periods
-from forecaster.evaluation.series_scoring import score_panel
 from forecaster.frequency import infer_frequency
-from forecaster.panel import Panel
 from forecaster.predict import Forecaster
 from forecaster.preparation import load_data
 from forecaster.preprocessing import Preprocessing
@@ -25,9 +23,6 @@ from forecaster.reports.series import write_per_series
 from forecaster.storage import EVALUATION, check_replaceable, staged_folder, write_json
 from forecaster.windows import (
     scorable_series,
-    split_boundaries,
-    split_periods,
-    window_origins,
 )
 
 
@@ -49,10 +44,7 @@ def evaluate(bundle: Path, data: Path | None, out_dir: Path) -> EvaluateResult:
     path = data or spec.data.path
     history_file = Path(bundle) / HISTORY_FILE
     history = pd.read_csv(history_file) if history_file.is_file() else None
-    if prep.is_long:
-        evaluation = _evaluate_long(forecaster, Path(path), history)
-    else:
-        evaluation = _evaluate_wide(forecaster, Path(path), history)
+    evaluation = _evaluate(forecaster, Path(path), history)
     if prep.calibration:
         _, scored = add_intervals(
             evaluation.scored,
@@ -70,28 +62,32 @@ def evaluate(bundle: Path, data: Path | None, out_dir: Path) -> EvaluateResult:
     return EvaluateResult(out_dir, metrics)
 
 
-def _evaluate_wide(
-    forecaster: Forecaster, path: Path, history: pd.DataFrame | None
-) -> ModelEvaluation:
+def _evaluate(forecaster: Forecaster, path: Path, history: pd.DataFrame | None) -> ModelEvaluation:
+    """Every series of the CSV cut by the bundle's split, each on its own; series the
+    model never saw are scored too, on scalers fit on their own training rows."""
     spec, prep = forecaster.spec, forecaster.preprocessing
-    frame = prep.read_csv(
-        path, boundaries=split_boundaries(spec.data.split), **time_options(spec.data)
-    )
-    frequency = spec.data.frequency or infer_frequency(frame.index, str(path))
+    panel = load_data(spec, path=path)
+    longest = int(np.argmax(np.diff(panel.starts)))
+    frequency = spec.data.frequency or infer_frequency(panel.series_index(longest), str(path))
     if frequency != prep.frequency:
         raise InputError(
             f"{path}: has a step of {frequency!r}, the bundle was trained on {prep.frequency!r} "
             "data; fix: evaluate on data with the training frequency"
         )
-    periods = split_periods(frame.index, spec.data.split)
-    val_start, val_end = periods.bounds("val")
-    has_val = len(window_origins(val_start, val_end, prep.lookback, prep.horizon)) > 0
+    panel, series_periods, left_out = scorable_series(
+        panel, spec.data.split, prep.lookback, prep.horizon, prep.season, str(path), ("test",)
+    )
+    has_val = series_periods.ranges("val", prep.lookback, prep.horizon).counts.all()
     names = ("val", "test") if has_val else ("test",)
-    statistical = spec.evaluation.baselines
 
     def score(preprocessing: Preprocessing) -> dict[str, PeriodForecasts]:
         return score_periods(
-            forecaster.model, preprocessing, frame, periods, names, str(path), statistical
+            forecaster.model,
+            preprocessing,
+            panel,
+            series_periods,
+            names,
+            statistical=spec.evaluation.baselines,
         )
 
     # the gate of the network itself; the scores of what the bundle forecasts
@@ -99,41 +95,6 @@ def _evaluate_wide(
     return ModelEvaluation(
         spec=spec,
         preprocessing=prep,
-        frame=frame,
-        periods=periods,
-        scored=scored,
-        history=history,
-        manifest=forecaster.manifest,
-        data_source=str(path),
-    )
-
-
-def _evaluate_long(
-    forecaster: Forecaster, path: Path, history: pd.DataFrame | None
-) -> ModelEvaluation:
-    """Every series of the long CSV cut by the bundle's split, each on its own; series
-    the model never saw are scored too, on scalers fit on their own training rows."""
-    spec, prep = forecaster.spec, forecaster.preprocessing
-    panel = load_data(spec, path=path, frequency=prep.frequency)
-    assert isinstance(panel, Panel)
-    panel, series_periods, left_out = scorable_series(
-        panel, spec.data.split, prep.lookback, prep.horizon, prep.season, str(path)
-    )
-
-    def score(preprocessing: Preprocessing) -> dict[str, PeriodForecasts]:
-        return score_panel(
-            forecaster.model,
-            preprocessing,
-            panel,
-            series_periods,
-            statistical=spec.evaluation.baselines,
-        )
-
-    _, scored = gated_scores(spec, prep, score, fallback=prep.fallback)
-    return ModelEvaluation(
-        spec=spec,
-        preprocessing=prep,
-        frame=None,
         periods=series_periods.periods[0],
         scored=scored,
         history=history,

@@ -27,7 +27,7 @@ def predict(
             f"{out}: is a folder; expected a file name; fix: use --out {out / 'forecast.csv'}"
         )
     forecaster = load_bundle(bundle)
-    if ids and not forecaster.preprocessing.is_long:
+    if ids and not forecaster.preprocessing.id_columns:
         raise InputError(
             f"--ids {ids[0]}: the bundle forecasts one series (wide data); --ids picks series "
             "of a model trained on long data (data.id_columns); fix: leave --ids out"

@@ -6,17 +6,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from forecaster.bundle import save_bundle
 from forecaster.checkpoint import Checkpoint
 from forecaster.evaluation.calibration import spec_intervals
 from forecaster.evaluation.gate import gated_scores
 from forecaster.evaluation.scoring import ModelEvaluation, PeriodForecasts, score_periods
-from forecaster.evaluation.series_scoring import score_panel
 from forecaster.hardware import remove_worker_folder, worker_folder
 from forecaster.manifest import bundle_manifest
-from forecaster.panel import Panel
 from forecaster.preparation import load_data
 from forecaster.preprocessing import Preprocessing
 from forecaster.reports.model import write_model_report
@@ -52,23 +48,21 @@ def train(
     # at the end (with train.distribute: multi_worker every worker runs this same command)
     out_dir = worker_folder(requested)
     check_replaceable(out_dir, BUNDLE)  # before the training, not after it
-    frame = load_data(spec)
+    panel = load_data(spec)
     checkpoint = Checkpoint(out_dir, spec, file_sha256(spec.data.path))
     checkpoint.prepare(resume)
-    fitted = fit(spec, frame, quiet=quiet, force_cpu=force_cpu, checkpoint=checkpoint)
-    result = save_fitted(spec, frame, fitted, out_dir)
+    fitted = fit(spec, panel, quiet=quiet, force_cpu=force_cpu, checkpoint=checkpoint)
+    result = save_fitted(spec, fitted, out_dir)
     checkpoint.remove()
     remove_worker_folder(out_dir, requested)
     return result
 
 
-def save_fitted(
-    spec: Spec, frame: pd.DataFrame | Panel, fitted: FitResult, out_dir: Path
-) -> TrainResult:
+def save_fitted(spec: Spec, fitted: FitResult, out_dir: Path) -> TrainResult:
     """Score a fitted model on validation and test beside the baselines and save it, with
-    its report (and for long data ``per_series.csv``), as a bundle."""
+    its report (and for many series ``per_series.csv``), as a bundle."""
     manifest = bundle_manifest(spec, fitted)
-    evaluation = evaluate_fitted(spec, frame, fitted, manifest)
+    evaluation = evaluate_fitted(spec, fitted, manifest)
 
     def add_report(folder: Path) -> None:
         write_model_report(folder, evaluation, f"{spec.name}: training report")
@@ -87,29 +81,14 @@ def save_fitted(
     return TrainResult(bundle, fitted, evaluation.metrics)
 
 
-def evaluate_fitted(
-    spec: Spec, frame: pd.DataFrame | Panel, fitted: FitResult, manifest: dict[str, Any]
-) -> ModelEvaluation:
+def evaluate_fitted(spec: Spec, fitted: FitResult, manifest: dict[str, Any]) -> ModelEvaluation:
     """The fitted model and the spec's baselines on every validation and test window."""
     source = str(spec.data.path)
     statistical = spec.evaluation.baselines
-    panel = fitted.panel
-    if panel is not None and panel.is_long:
-        assert fitted.series_periods is not None
-        series_periods = fitted.series_periods
+    panel, series_periods = fitted.panel, fitted.series_periods
 
-        def score(prep: Preprocessing) -> dict[str, PeriodForecasts]:
-            return score_panel(fitted.model, prep, panel, series_periods, statistical=statistical)
-
-        frame = None  # the panel holds the series
-    else:
-        frame = frame.frame if isinstance(frame, Panel) else frame
-        wide = frame
-
-        def score(prep: Preprocessing) -> dict[str, PeriodForecasts]:
-            return score_periods(
-                fitted.model, prep, wide, fitted.periods, source=source, statistical=statistical
-            )
+    def score(prep: Preprocessing) -> dict[str, PeriodForecasts]:
+        return score_periods(fitted.model, prep, panel, series_periods, statistical=statistical)
 
     # the validation gate, and the baselines' steps when evaluation.fallback asks for them
     preprocessing, scored = gated_scores(spec, fitted.preprocessing, score)
@@ -119,7 +98,6 @@ def evaluate_fitted(
     return ModelEvaluation(
         spec=spec,
         preprocessing=preprocessing,
-        frame=frame,
         periods=fitted.periods,
         scored=scored,
         history=fitted.history,

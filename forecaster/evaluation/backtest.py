@@ -30,13 +30,19 @@ import pandas as pd
 from forecaster.errors import InputError
 from forecaster.evaluation.calibration import interval_metrics, spec_intervals
 from forecaster.evaluation.gate import gated_scores
-from forecaster.evaluation.scoring import PeriodForecasts, score_forecasts, score_periods
-from forecaster.evaluation.series_scoring import per_series_scores, series_summary
+from forecaster.evaluation.scoring import (
+    PeriodForecasts,
+    per_series_scores,
+    score_forecasts,
+    score_periods,
+    series_summary,
+)
+from forecaster.frequency import infer_frequency, season_length
 from forecaster.panel import Panel
 from forecaster.scaling import Scaler
 from forecaster.spec import Spec, TrainingRange
 from forecaster.training import FitResult, fit
-from forecaster.windows import Periods, split_periods
+from forecaster.windows import Periods, SeriesPeriods, scorable_series, split_periods
 
 
 @dataclass(frozen=True)
@@ -110,8 +116,9 @@ class FoldResult:
     fitted: FitResult  # the fold's model, scaler and training history
 
     @property
-    def scaler(self) -> Scaler:
-        return self.fitted.preprocessing.scaler
+    def scalers(self) -> dict[str, Scaler]:
+        """The fold's scaler of each series, by series key."""
+        return self.fitted.preprocessing.series_scalers
 
     @property
     def history(self) -> pd.DataFrame:
@@ -121,21 +128,16 @@ class FoldResult:
 @dataclass(frozen=True)
 class BacktestResult:
     spec: Spec
-    frame: pd.DataFrame  # the whole series, time index, targets first
+    panel: Panel  # the series backtested, targets first
     data_source: str
     folds: list[FoldResult]
     pooled: PeriodForecasts  # every fold's windows together
     frequency: str
-    panel: Panel | None = None  # long data: the series backtested
-    left_out: dict[str, str] = field(default_factory=dict)  # long data: series key -> why
-
-    @property
-    def is_long(self) -> bool:
-        return self.panel is not None and self.panel.is_long
+    left_out: dict[str, str] = field(default_factory=dict)  # series key -> why
 
     def to_dict(self) -> dict[str, Any]:
         """What ``backtest.json`` holds."""
-        index = self.frame.index
+        index = self.panel.series_index(0)
 
         def times(start: int, stop: int) -> list[str]:
             return [str(index[start]), str(index[stop - 1])]
@@ -143,7 +145,7 @@ class BacktestResult:
         per_fold = []
         for number, result in enumerate(self.folds, start=1):
             fold: dict[str, Any] = {"fold": number}
-            if not self.is_long:  # long data: every series has its own rows and dates
+            if self.panel.num_series == 1:  # many series: each has its own rows and dates
                 rows = result.fold.rows()
                 fold |= {"rows": rows, "times": {name: times(*r) for name, r in rows.items()}}
             per_fold.append(
@@ -163,7 +165,7 @@ class BacktestResult:
             "lookback": self.spec.window.lookback,
             "horizon": self.spec.window.horizon,
             "season": self.pooled.metrics["season"],
-            **({"left_out_series": self.left_out} if self.is_long else {}),
+            **({"left_out_series": self.left_out} if self.panel.id_columns else {}),
             "per_fold": per_fold,
             "pooled": self.pooled.metrics,
         }
@@ -171,52 +173,81 @@ class BacktestResult:
 
 def run_backtest(
     spec: Spec,
-    frame: pd.DataFrame,
+    panel: Panel,
     *,
     quiet: bool = True,
     force_cpu: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> BacktestResult:
-    """Fit and score the spec's model once per fold of ``frame``."""
+    """Every series gets the fold layout of its own test period, and fold ``k`` fits one
+    model on every series' fold-``k`` training rows and scores every series' fold-``k``
+    test block (one series: the spec's test period split into folds)."""
     source = str(spec.data.path)
-    periods = split_periods(frame.index, spec.data.split)
-    layout = fold_layout(
-        periods, spec.evaluation.folds, spec.evaluation.window, spec.window.horizon, source
+    lookback, horizon = spec.window.lookback, spec.window.horizon
+    longest = int(np.argmax(np.diff(panel.starts)))
+    frequency = spec.data.frequency or infer_frequency(panel.series_index(longest), source)
+    season = spec.evaluation.season or season_length(frequency)
+    panel, series_periods, left_out = scorable_series(
+        panel, spec.data.split, lookback, horizon, season, source
     )
+    evaluation = spec.evaluation
+    layouts = [
+        fold_layout(
+            periods,
+            evaluation.folds,
+            evaluation.window,
+            horizon,
+            source if panel.num_series == 1 else f"{source} ({key})",
+        )
+        for periods, key in zip(series_periods.periods, panel.keys, strict=True)
+    ]
     results = []
     retracing = RetracingNoise()
     logging.getLogger("tensorflow").addFilter(retracing)
     try:
-        for fold in layout:
-            results.append(_fit_fold(spec, frame, fold, len(layout), quiet, force_cpu, progress))
+        for number in range(len(layouts[0])):
+            folds = [layout[number] for layout in layouts]
+            if progress:
+                progress(_fold_progress(panel, folds, len(layouts[0])))
+            results.append(_fit_fold(spec, panel, folds, quiet, force_cpu))
     finally:
         logging.getLogger("tensorflow").removeFilter(retracing)
-    frequency = results[-1].fitted.preprocessing.frequency
-    return BacktestResult(spec, frame, source, results, pool(results, spec), frequency)
+    pooled = pool(results, spec, panel)
+    return BacktestResult(spec, panel, source, results, pooled, frequency, left_out)
+
+
+def _fold_progress(panel: Panel, folds: list[Fold], count: int) -> str:
+    fold = folds[0]
+    if panel.num_series > 1:
+        return f"fold {fold.number}/{count}: {panel.num_series} series"
+    index = panel.series_index(0)
+    first, last = index[fold.test_start], index[fold.test_end - 1]
+    return (
+        f"fold {fold.number}/{count}: training rows {fold.train_start}-"
+        f"{fold.val_start - 1}, validation {fold.val_start}-{fold.test_start - 1}, "
+        f"test {fold.test_start}-{fold.test_end - 1} ({first} to {last})"
+    )
 
 
 def _fit_fold(
-    spec: Spec,
-    frame: pd.DataFrame,
-    fold: Fold,
-    folds: int,
-    quiet: bool,
-    force_cpu: bool,
-    progress: Callable[[str], None] | None,
+    spec: Spec, panel: Panel, folds: list[Fold], quiet: bool, force_cpu: bool
 ) -> FoldResult:
-    """Fit on the fold's training rows, score its test block."""
-    if progress:
-        first, last = frame.index[fold.test_start], frame.index[fold.test_end - 1]
-        progress(
-            f"fold {fold.number}/{folds}: training rows {fold.train_start}-"
-            f"{fold.val_start - 1}, validation {fold.val_start}-{fold.test_start - 1}, "
-            f"test {fold.test_start}-{fold.test_end - 1} ({first} to {last})"
-        )
-    # the fold's rows only: nothing after its test block can reach the fit, and the fit
-    # itself reads only the rows before the validation slice (scaler) and before the test
-    # block (early stopping)
-    rows = frame.iloc[fold.train_start : fold.test_end]
-    fitted = fit(spec, rows, quiet=quiet, force_cpu=force_cpu, periods=fold.periods())
+    """One fold of every series: fit on their fold rows, score their test blocks. Only
+    the fold's rows are cut out: nothing after a test block can reach the fit, and the fit
+    itself reads only the rows before the validation slice (scaler) and before the test
+    block (early stopping)."""
+    blocks = [
+        panel.series(k).iloc[fold.train_start : fold.test_end] for k, fold in enumerate(folds)
+    ]
+    lengths = [len(block) for block in blocks]
+    rows = Panel.of_frame(
+        pd.concat(blocks),
+        np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
+        panel.ids,
+        panel.statics,
+    )
+    periods = SeriesPeriods(rows.starts[:-1], tuple(fold.periods() for fold in folds))
+    fitted = fit(spec, rows, quiet=quiet, force_cpu=force_cpu, periods=periods)
     _, by_period = gated_scores(
         spec,
         fitted.preprocessing,
@@ -224,17 +255,19 @@ def _fit_fold(
             fitted.model,
             prep,
             rows,
-            fitted.periods,
+            periods,
             periods_scored(spec),
-            str(spec.data.path),
             statistical=spec.evaluation.baselines,
         ),
     )
     if "gate" in by_period.get("val", by_period["test"]).metrics:  # the fold's own gate
         by_period["test"].metrics["gate"] = by_period["val"].metrics["gate"]
     scored = with_intervals(spec, by_period)
-    origins = scored.origins + fold.train_start  # rows of the whole series
-    return FoldResult(fold, replace(scored, origins=origins), fitted)
+    assert scored.series is not None
+    # rows of the whole panel: each series' fold rows start train_start into the series
+    shift = np.array([panel.starts[k] + fold.train_start for k, fold in enumerate(folds)])
+    origins = scored.origins - rows.starts[scored.series] + shift[scored.series]
+    return FoldResult(folds[0], replace(scored, origins=origins), fitted)
 
 
 class RetracingNoise(logging.Filter):
@@ -257,9 +290,9 @@ def with_intervals(spec: Spec, scored: dict[str, PeriodForecasts]) -> PeriodFore
     return spec_intervals(spec, scored)[1]["test"]
 
 
-def pool(results: list[FoldResult], spec: Spec, panel: Panel | None = None) -> PeriodForecasts:
+def pool(results: list[FoldResult], spec: Spec, panel: Panel) -> PeriodForecasts:
     """Every fold's windows scored together; MASE scales each window's errors by its own
-    fold's in-sample scale. Long data: also per series over all folds."""
+    fold's in-sample scale; and per series over all folds."""
     scored = [result.scored for result in results]
     actual = np.concatenate([fold.actual for fold in scored])
     forecasts = {
@@ -286,14 +319,11 @@ def pool(results: list[FoldResult], spec: Spec, panel: Panel | None = None) -> P
             for name in scored[0].intervals
         }
         metrics["intervals"] = interval_metrics(actual, bounds, levels, scale)
-    if panel is None or not panel.is_long:
-        return PeriodForecasts(
-            origins, actual, forecasts, metrics, window_scale=scale, intervals=bounds
-        )
     series = np.concatenate([fold.series for fold in scored])
     table = per_series_scores(actual, forecasts, series, scale, panel)
-    baselines = [name for name in forecasts if name != "model"]
-    metrics |= {"series": panel.num_series, **series_summary(table, baselines)}
+    if panel.num_series > 1:
+        baselines = [name for name in forecasts if name != "model"]
+        metrics |= {"series": panel.num_series, **series_summary(table, baselines)}
     return PeriodForecasts(
         origins, actual, forecasts, metrics, series, table, scale, intervals=bounds
     )

@@ -1,4 +1,6 @@
-"""A model and the baselines scored on every window of a period, on the same windows.
+"""A model and the baselines scored on every window of a period, on the same windows:
+every window of every series on its own scale, pooled and per series (the table behind
+``per_series.csv``), with how the model fares series by series.
 
 Compute only: nothing here writes a file or prints.
 """
@@ -13,17 +15,14 @@ import numpy as np
 import pandas as pd
 
 from forecaster.baselines import baseline_forecasts
-from forecaster.errors import InputError
-from forecaster.evaluation.intervals import (
-    Bounds,
-)
+from forecaster.evaluation.intervals import Bounds
 from forecaster.evaluation.metrics import mase_scale, scaled_errors, score, skills
 from forecaster.evaluation.statistical import statistical_forecast
 from forecaster.panel import Panel, RowTimeLookup
 from forecaster.predict import predict_windows, with_fallback
 from forecaster.preprocessing import Preprocessing
 from forecaster.spec import Spec
-from forecaster.windows import Periods, period_origins, target_windows
+from forecaster.windows import Periods, SeriesPeriods, target_windows
 
 if TYPE_CHECKING:
     import keras
@@ -51,75 +50,12 @@ class PeriodForecasts:
     actual: np.ndarray
     forecasts: dict[str, np.ndarray]  # "model", "naive", "seasonal_naive" (and statistical)
     metrics: dict[str, Any]  # what metrics.json holds for the period
-    series: np.ndarray | None = None  # long data: the series of each window
-    per_series: pd.DataFrame | None = None  # long data: one row of scores per series
+    series: np.ndarray | None = None  # the series of each window
+    per_series: pd.DataFrame | None = None  # one row of scores per series
     window_scale: np.ndarray | None = None  # MASE scale of each window, [windows, 1, targets]
     target_scale: np.ndarray | None = None  # scaler scale of each window, [windows, 1, targets]
     intervals: dict[str, Bounds] | None = None  # forecast -> level -> (lower, upper)
     quantiles: np.ndarray | None = None  # a quantile head's output, [windows, H, T, Q]
-
-
-def score_periods(
-    model: keras.Model,
-    preprocessing: Preprocessing,
-    frame: pd.DataFrame,
-    periods: Periods,
-    names: tuple[str, ...] = ("val", "test"),
-    source: str = "data",
-    statistical: Sequence[str] = (),
-) -> dict[str, PeriodForecasts]:
-    """The model and both baselines (and the ``statistical`` ones) on every window of
-    each named period.
-
-    MASE is scaled by the seasonal-naive MAE on the training rows ``[0, train_end)``.
-    """
-    prep = preprocessing
-    num_targets = len(prep.targets)
-    values = frame.to_numpy(dtype=np.float64)[: periods.end]
-    targets = values[:, :num_targets]
-    scale = mase_scale(targets[: periods.train_end], prep.season)
-    scaled = prep.model_rows(Panel.single(frame.iloc[: periods.end]), source)
-    result = {}
-    for period in names:
-        origins = period_origins(periods, period, prep.lookback, prep.horizon, source)
-        if origins.min() < prep.season:
-            raise InputError(
-                f"{source}: the {period} period starts {origins.min()} rows into the data; the "
-                f"seasonal-naive baseline needs {prep.season}; fix: use more training rows"
-            )
-        output = predict_windows(model, scaled, origins, prep).astype(np.float64)
-        target_spread = prep.scaler.scale[:num_targets]
-        unscaled = unscale(output, target_spread, prep.scaler.center[:num_targets])
-        point, head = prep.split_output(unscaled)
-        point = with_fallback(prep, point, targets, origins)  # what the bundle forecasts
-        forecasts = {
-            "model": point,
-            **baseline_forecasts(targets, origins, prep.horizon, prep.season),
-        }
-        for method in statistical:
-            forecasts[method] = statistical_forecast(
-                method, targets, periods.train_end, origins, prep.horizon, prep.season
-            )
-        actual = np.array(target_windows(targets, origins, prep.horizon))
-        metrics = score_forecasts(actual, forecasts, scale, prep.targets)
-        metrics["scaled"] = {
-            name: scaled_errors(actual, forecast, target_spread)
-            for name, forecast in forecasts.items()
-        }
-        metrics |= {"windows": len(origins), "season": prep.season, "mase_scale": scale.tolist()}
-        metrics |= actual_future_covariates(prep)
-        window_scale = np.broadcast_to(scale[None, None, :], (len(origins), 1, num_targets))
-        target_scale = np.broadcast_to(target_spread[None, None, :], window_scale.shape)
-        result[period] = PeriodForecasts(
-            origins,
-            actual,
-            forecasts,
-            metrics,
-            window_scale=window_scale,
-            target_scale=target_scale,
-            quantiles=head,
-        )
-    return result
 
 
 @dataclass(frozen=True)
@@ -128,18 +64,13 @@ class ModelEvaluation:
 
     spec: Spec
     preprocessing: Preprocessing
-    frame: pd.DataFrame | None  # one series as read (time index, targets first); long: None
-    periods: Periods
+    periods: Periods  # the first series' periods
     scored: dict[str, PeriodForecasts]  # by period name
     history: pd.DataFrame | None  # per epoch, as in history.csv
     manifest: dict[str, Any]
     data_source: str
-    panel: Panel | None = None  # long data: the series scored
-    left_out: dict[str, str] | None = None  # long data: series too short to score, and why
-
-    @property
-    def is_long(self) -> bool:
-        return self.panel is not None and self.panel.is_long
+    panel: Panel  # the series scored
+    left_out: dict[str, str] | None = None  # series too short to score, and why
 
     @property
     def metrics(self) -> dict[str, Any]:
@@ -147,22 +78,14 @@ class ModelEvaluation:
 
     @property
     def row_times(self) -> pd.Index | RowTimeLookup:
-        """Every row's time, by row number (long data: looked up per series on demand)."""
-        if self.is_long:
-            assert self.panel is not None
-            return self.panel.row_times()
-        assert self.frame is not None
-        return self.frame.index
+        """Every row's time, by row number (looked up per series on demand when a panel
+        holds no per-row index)."""
+        return self.panel.row_times()
 
     @property
     def target_values(self) -> np.ndarray:
         """``[rows, targets]`` as held, for plots."""
-        num_targets = len(self.preprocessing.targets)
-        if self.is_long:
-            assert self.panel is not None
-            return self.panel.values[:, :num_targets]
-        assert self.frame is not None
-        return self.frame.to_numpy()[:, :num_targets]
+        return self.panel.values[:, : len(self.preprocessing.targets)]
 
 
 def actual_future_covariates(prep: Preprocessing) -> dict[str, list[str]]:
@@ -177,3 +100,143 @@ def unscale(output: np.ndarray, scale: np.ndarray, center: np.ndarray) -> np.nda
     if output.ndim == 4:  # [W, H, T, Q]: the same scale for every quantile
         return output * np.asarray(scale)[..., None] + np.asarray(center)[..., None]
     return output * scale + center
+
+
+def score_periods(
+    model: keras.Model,
+    preprocessing: Preprocessing,
+    panel: Panel,
+    series_periods: SeriesPeriods,
+    names: tuple[str, ...] = ("val", "test"),
+    statistical: Sequence[str] = (),
+) -> dict[str, PeriodForecasts]:
+    """The model and both baselines (and the ``statistical`` ones) on every window of
+    each named period of every series: each series on its own scale and with its own MASE
+    scale (its in-sample seasonal-naive MAE on its training rows), pooled over all
+    windows and scored per series. ``statistical`` adds statsforecast baselines, fit per
+    series on its training rows."""
+    prep = preprocessing
+    num_targets = len(prep.targets)
+    # as held (float32 for long data): a float64 copy of every row would cost 8 bytes a
+    # row; what is scored is read out in float64 below
+    targets = panel.values[:, :num_targets]
+    centers, scales, _ = prep.series_scaling(panel)  # [series, columns]
+    scaled = prep.model_rows(panel)
+    starts = panel.starts
+    mase_scales = np.stack(
+        [
+            mase_scale(
+                targets[starts[k] : starts[k] + periods.train_end].astype(np.float64),
+                prep.season,
+            )
+            for k, periods in enumerate(series_periods.periods)
+        ]
+    )  # [series, targets]
+    result = {}
+    for period in names:
+        origins, series = series_periods.origins(period, prep.lookback, prep.horizon)
+        output = predict_windows(model, scaled, origins, prep).astype(np.float64)
+        spread = scales[series][:, None, :num_targets]  # [windows, 1, targets]
+        point, head = prep.split_output(
+            unscale(output, spread, centers[series][:, None, :num_targets])
+        )
+        point = with_fallback(prep, point, targets, origins)  # what the bundle forecasts
+        forecasts = {
+            "model": point,
+            **baseline_forecasts(targets, origins, prep.horizon, prep.season),
+        }
+        for method in statistical:
+            forecasts[method] = _per_series_statistical(
+                method, targets, panel, series_periods, origins, series, prep
+            )
+        actual = np.array(target_windows(targets, origins, prep.horizon), dtype=np.float64)
+        window_scale = mase_scales[series][:, None, :]
+        metrics = score_forecasts(actual, forecasts, window_scale, prep.targets)
+        metrics["scaled"] = {
+            name: scaled_errors(actual, forecast, spread) for name, forecast in forecasts.items()
+        }
+        table = per_series_scores(actual, forecasts, series, window_scale, panel)
+        metrics |= {"windows": len(origins), "season": prep.season}
+        if panel.num_series > 1:  # how the model fares series by series
+            baselines = [name for name in forecasts if name != "model"]
+            metrics |= {"series": panel.num_series, **series_summary(table, baselines)}
+        else:  # one series: its MASE scale, one number per target
+            metrics["mase_scale"] = mase_scales[0].tolist()
+        metrics |= actual_future_covariates(prep)
+        result[period] = PeriodForecasts(
+            origins, actual, forecasts, metrics, series, table, window_scale, spread, None, head
+        )
+    return result
+
+
+def _per_series_statistical(
+    method: str,
+    targets: np.ndarray,
+    panel: Panel,
+    series_periods: SeriesPeriods,
+    origins: np.ndarray,
+    series: np.ndarray,
+    prep: Preprocessing,
+) -> np.ndarray:
+    blocks = []
+    for k, periods in enumerate(series_periods.periods):
+        start, stop = int(panel.starts[k]), int(panel.starts[k + 1])
+        mine = origins[series == k] - start
+        blocks.append(
+            statistical_forecast(
+                method,
+                targets[start:stop].astype(np.float64),
+                periods.train_end,
+                mine,
+                prep.horizon,
+                prep.season,
+            )
+        )
+    return np.concatenate(blocks)
+
+
+def per_series_scores(
+    actual: np.ndarray,
+    forecasts: dict[str, np.ndarray],
+    series: np.ndarray,
+    window_scale: np.ndarray,
+    panel: Panel,
+) -> pd.DataFrame:
+    """One row per series: its windows, and MAE, RMSE, sMAPE and MASE of every forecast
+    over that series' windows (M-competition definitions; MASE on the series' own scale)."""
+    count = np.bincount(series, minlength=panel.num_series)
+    table = panel.ids.copy()
+    table.insert(0, "series", panel.keys)
+    table["windows"] = count
+
+    def mean_by_series(values: np.ndarray) -> np.ndarray:  # [windows, horizon, targets]
+        per_window = values.reshape(len(values), -1).mean(axis=1)
+        return np.bincount(series, per_window, minlength=panel.num_series) / count
+
+    for name, forecast in forecasts.items():
+        error = actual - forecast
+        denominator = np.abs(actual) + np.abs(forecast)
+        ratio = np.divide(
+            2 * np.abs(error), denominator, out=np.zeros_like(error), where=denominator != 0
+        )
+        table[f"{name}_mae"] = mean_by_series(np.abs(error))
+        table[f"{name}_rmse"] = np.sqrt(mean_by_series(np.square(error)))
+        table[f"{name}_smape"] = 100 * mean_by_series(ratio)
+        table[f"{name}_mase"] = mean_by_series(np.abs(error) / window_scale)
+    return table
+
+
+def series_summary(table: pd.DataFrame, baselines: Sequence[str]) -> dict[str, Any]:
+    """How the model fares series by series: the share of series where its MAE is below
+    each baseline's, and the spread of its per-series MAE skill against each."""
+    summary: dict[str, Any] = {"share_of_series_better": {}, "series_skill": {}}
+    for name in baselines:
+        skill_by_series = 1 - table["model_mae"] / table[f"{name}_mae"].replace(0, np.nan)
+        summary["share_of_series_better"][name] = float(
+            (table["model_mae"] < table[f"{name}_mae"]).mean()
+        )
+        quantiles = skill_by_series.quantile([0.1, 0.25, 0.5, 0.75, 0.9])
+        summary["series_skill"][name] = {
+            f"p{round(100 * q)}": float(value) for q, value in quantiles.items()
+        }
+    return summary

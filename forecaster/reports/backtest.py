@@ -50,12 +50,12 @@ def write_backtest_report(
     plots = Plots(folder)
     spec = backtest.spec
     prep = backtest.folds[-1].fitted.preprocessing  # all but the scaler as in every fold
-    index = backtest.frame.index
-    targets = backtest.frame.to_numpy(dtype=np.float64)[:, : len(spec.data.targets)]
+    index = backtest.panel.row_times()
+    targets = backtest.panel.values[:, : len(spec.data.targets)].astype(np.float64)
     labels = forecast_labels(prep.season)
     folds = backtest.folds
-    long = backtest.is_long  # every series has its own dates and fold rows
-    boundaries = [] if long else [index[result.fold.test_start] for result in folds[1:]]
+    many = backtest.panel.num_series > 1  # every series has its own dates and fold rows
+    boundaries = [] if many else [index[result.fold.test_start] for result in folds[1:]]
 
     pooled = headline(index, backtest.pooled, f"{len(folds)} test blocks together", labels)
     sections = [
@@ -70,7 +70,7 @@ def write_backtest_report(
         ("Spec", preformatted(spec.to_yaml())),
         ("Environment", manifest_table(environment)),
     ]
-    if long:
+    if many:
         section = series_section(
             plots, backtest.pooled, targets, index, prep.lookback, labels, backtest.left_out
         )
@@ -84,7 +84,7 @@ def write_backtest_report(
 
 
 def _fold_table(backtest: BacktestResult, labels: dict[str, str]) -> str:
-    index = backtest.frame.index
+    index = backtest.panel.row_times()
     header = ["fold", "fit on", "validation", "test", "windows"]
     header += [f"MAE {labels[name].split(' (')[0]}" for name in FORECASTS]
     header += [f"skill vs {labels[base].split(' (')[0]}" for base in BASELINES]
@@ -92,7 +92,7 @@ def _fold_table(backtest: BacktestResult, labels: dict[str, str]) -> str:
     rows = []
     for result in backtest.folds:
         fold, metrics = result.fold, result.scored.metrics
-        if backtest.is_long:
+        if backtest.panel.num_series > 1:
             spans = ["each series' own rows"] + [f"block {fold.number} of each series"] * 2
         else:
             spans = [
@@ -114,9 +114,9 @@ def _fold_table(backtest: BacktestResult, labels: dict[str, str]) -> str:
 
 
 def _fold_plots(plots: Plots, backtest: BacktestResult, labels: dict[str, str]) -> str:
-    index, results = backtest.frame.index, backtest.folds
+    index, results = backtest.panel.row_times(), backtest.folds
     layout = ""
-    if not backtest.is_long:  # long data: each series' folds lie on its own dates
+    if backtest.panel.num_series == 1:  # many series: each one's folds on its own dates
         layout = plots.html(folds_figure(index, results), "folds", "rows of each fold")
     maes = fold_mae_figure(results, list(backtest.spec.data.targets), labels)
     return layout + plots.html(maes, "mae_by_fold", "MAE of each fold for model and baselines")
@@ -138,7 +138,8 @@ def _layout_text(backtest: BacktestResult) -> str:
         else f"the {first.val_start - first.train_start:,} rows before its validation rows "
         "(sliding, the same length in every fold)"
     )
-    each = " of every series (each series on its own rows, one model for all)" * backtest.is_long
+    many = backtest.panel.num_series > 1
+    each = " of every series (each series on its own rows, one model for all)" * many
     return paragraph(
         f"The spec's test period{each} is split into {len(backtest.folds)} consecutive "
         "blocks. Each "

@@ -55,7 +55,7 @@ def write_model_report(folder: Path, evaluation: ModelEvaluation, title: str) ->
     if "val" in evaluation.scored:
         val = evaluation.scored["val"]
         sections.append(("Validation period", headline(index, val, "validation period", labels)))
-    if evaluation.is_long:
+    if evaluation.panel.num_series > 1:
         section = series_section(
             plots, test, targets, index, prep.lookback, labels, evaluation.left_out or {}
         )

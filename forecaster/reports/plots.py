@@ -128,10 +128,20 @@ def last_windows(scored: PeriodForecasts, lookback: int) -> tuple[list[int], Any
     """The last windows that do not overlap, so every forecast line is seen whole: their
     positions, origins, and the rows to draw (some history before the first)."""
     horizon = scored.actual.shape[1]
+    first = _last_series_first(scored)
     picks = [len(scored.origins) - 1 - j * horizon for j in range(LAST_WINDOWS)]
-    picks = sorted(i for i in picks if i >= 0)
+    picks = sorted(i for i in picks if i >= first)
     origins = scored.origins[picks]
     return picks, origins, max(0, origins[0] - min(lookback, 2 * horizon)), origins[-1] + horizon
+
+
+def _last_series_first(scored: PeriodForecasts) -> int:
+    """The position of the first window of the last window's series: a figure over time
+    draws one series, never the rows of several end to end."""
+    if scored.series is None or len(scored.series) == 0:
+        return 0
+    others = np.flatnonzero(scored.series != scored.series[-1])
+    return int(others[-1]) + 1 if len(others) else 0
 
 
 def one_step_figure(
@@ -146,7 +156,7 @@ def one_step_figure(
 ) -> Figure:
     """Every window's first step over the last ``points`` test rows, against the actual
     values; ``boundaries`` mark where another fold's model takes over."""
-    take = slice(-min(points, len(scored.origins)), None)
+    take = slice(max(_last_series_first(scored), len(scored.origins) - points), None)
     origins = scored.origins[take]
     actual = scored.actual[take, 0, k]
     step_mae = {

@@ -118,10 +118,11 @@ def skill_figure(per_series: pd.DataFrame, baselines: list[str], labels: dict[st
 
 
 def write_per_series(folder: Path, evaluation: ModelEvaluation) -> None:
-    """Long data: ``per_series.csv``, every series' test scores (validation scores too,
-    prefixed ``val_``)."""
+    """Data named by id columns: ``per_series.csv``, every series' test scores
+    (validation scores too, prefixed ``val_``). A wide CSV's one series has none: its
+    scores are ``metrics.json``'s."""
     test = evaluation.scored["test"].per_series
-    if not evaluation.is_long or test is None:
+    if not evaluation.panel.id_columns or test is None:
         return
     table = test.copy()
     val = evaluation.scored.get("val")

@@ -127,8 +127,8 @@ def fold_lines(backtest: BacktestResult) -> list[str]:
     lines = []
     for result in backtest.folds:
         fold, metrics = result.fold, result.scored.metrics
-        index = backtest.frame.index
-        if backtest.is_long:
+        index = backtest.panel.row_times()
+        if backtest.panel.num_series > 1:
             where = f"block {fold.number} of each of {metrics['series']} series"
         else:
             where = f"{index[fold.test_start]} to {index[fold.test_end - 1]}"

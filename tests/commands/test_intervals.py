@@ -85,7 +85,7 @@ def test_evaluate_scores_the_bundles_own_calibration(
     evaluated = json.loads((out / "metrics.json").read_text())["test"]["intervals"]
     # the bundle's own (latest) calibration, fixed over the test windows: a constant width
     calibration = json.loads((bundle / "preprocessing.json").read_text())["calibration"]
-    scale = json.loads((bundle / "preprocessing.json").read_text())["scaler"]["scale"][0]
+    scale = json.loads((bundle / "preprocessing.json").read_text())["series_scalers"][""]["scale"][0]
     width = 2 * np.mean(calibration["80"]) * scale
     assert evaluated["80"]["model"]["width"] == pytest.approx(width)
     assert evaluated["80"]["model"]["coverage"] == pytest.approx(0.8, abs=0.06)

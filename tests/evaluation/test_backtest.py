@@ -10,6 +10,7 @@ from forecaster.data import prepare_frame
 from forecaster.errors import InputError
 from forecaster.evaluation.backtest import Fold, fold_layout, run_backtest
 from forecaster.evaluation.metrics import mae
+from forecaster.panel import Panel
 from forecaster.scaling import fit_scaler
 from forecaster.spec import parse_spec
 from forecaster.windows import Periods
@@ -65,8 +66,8 @@ def test_evaluation_section_of_the_spec() -> None:
         parse_spec({**base, "evaluation": {"window": "rolling"}})
 
 
-def _frame(raw: pd.DataFrame) -> pd.DataFrame:
-    return prepare_frame(raw, time_column="timestamp", columns=["y", "x"])
+def _frame(raw: pd.DataFrame) -> Panel:
+    return Panel.single(prepare_frame(raw, time_column="timestamp", columns=["y", "x"]))
 
 
 def _spec(window: str = "expanding", season: int | None = None) -> object:
@@ -89,12 +90,12 @@ def test_no_fold_is_fit_on_its_own_test_rows() -> None:
     assert (first.test_start, second.test_start) == (240, 270)
 
     # every fold's scaler is the one fit on exactly that fold's training rows
-    values = frame.to_numpy()
+    values = frame.values
     for result in original.folds:
         fold = result.fold
         expected = fit_scaler("standard", values[fold.train_start : fold.val_start])
-        np.testing.assert_array_equal(result.scaler.center, expected.center)
-        np.testing.assert_array_equal(result.scaler.scale, expected.scale)
+        np.testing.assert_array_equal(result.scalers[""].center, expected.center)
+        np.testing.assert_array_equal(result.scalers[""].scale, expected.scale)
         origins = result.scored.origins
         assert origins.min() == fold.test_start and origins.max() == fold.test_end - 6
 
@@ -104,7 +105,7 @@ def test_no_fold_is_fit_on_its_own_test_rows() -> None:
     altered.loc[first.test_start :, ["y", "x"]] = altered.loc[first.test_start :, ["y", "x"]] * 50
     changed = run_backtest(_spec(), _frame(altered))
     before, after = original.folds[0], changed.folds[0]
-    np.testing.assert_array_equal(before.scaler.center, after.scaler.center)
+    np.testing.assert_array_equal(before.scalers[""].center, after.scalers[""].center)
     assert before.history["loss"].tolist() == after.history["loss"].tolist()
     assert before.history["val_loss"].tolist() == after.history["val_loss"].tolist()
     assert second.val_start < first.test_start
@@ -118,7 +119,7 @@ def test_pooled_scores_are_means_over_every_folds_windows() -> None:
     assert [fold.fold.train_start for fold in result.folds] == [0, 30]
     # evaluation.season replaces the 24 of hourly data, for the baseline and for MASE
     first = result.folds[0].scored
-    y = frame["y"].to_numpy()
+    y = frame.values[:, 0]
     np.testing.assert_array_equal(
         first.forecasts["seasonal_naive"][0, :, 0], y[first.origins[0] - 12 :][:6]
     )

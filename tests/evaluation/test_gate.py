@@ -77,7 +77,6 @@ def test_with_fallback_replaces_exactly_the_chosen_steps() -> None:
         horizon=3,
         missing="error",
         season=2,
-        scaler=None,
         fallback=["model", "naive", "seasonal_naive"],
     )
     targets = np.array([[1.0], [2.0], [3.0], [4.0], [5.0]])
