@@ -84,8 +84,8 @@ def test_evaluate_scores_the_bundles_own_calibration(
     assert result.exit_code == 0, result.output
     evaluated = json.loads((out / "metrics.json").read_text())["test"]["intervals"]
     # the bundle's own (latest) calibration, fixed over the test windows: a constant width
-    calibration = json.loads((bundle / "preprocessing.json").read_text())["calibration"]
-    scale = json.loads((bundle / "preprocessing.json").read_text())["series_scalers"][""]["scale"][0]
+    prep = json.loads((bundle / "preprocessing.json").read_text())
+    calibration, scale = prep["calibration"], prep["series_scalers"][""]["scale"][0]
     width = 2 * np.mean(calibration["80"]) * scale
     assert evaluated["80"]["model"]["width"] == pytest.approx(width)
     assert evaluated["80"]["model"]["coverage"] == pytest.approx(0.8, abs=0.06)
