@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from forecaster.calendar_features import Calendar
 from forecaster.data import Boundaries, read_csv, time_options
 from forecaster.features import fit_statics
 from forecaster.frequency import infer_frequency, season_length
@@ -190,6 +191,6 @@ def _preprocessing(
         timezone=zone,
         quantiles=spec.intervals.quantiles if spec.intervals is not None else [],
         future_covariates=list(spec.data.future_covariates),
-        calendar=spec.data.known_calendar,
+        calendar=Calendar.from_spec(spec.data),
         **scaling,
     )
