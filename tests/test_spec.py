@@ -6,7 +6,13 @@ from pathlib import Path
 import pytest
 
 from forecaster.errors import InputError
-from forecaster.spec import DateSplit, FractionSplit, load_spec, parse_spec
+from forecaster.spec import (
+    DateSplit,
+    FractionSplit,
+    RecurrentModelSpec,
+    load_spec,
+    parse_spec,
+)
 
 MINIMAL = {"data": {"path": "x.csv", "targets": ["y"]}}
 
@@ -39,6 +45,32 @@ def test_round_trip_through_yaml(tmp_path: Path) -> None:
     path = tmp_path / "spec.yaml"
     path.write_text(spec.to_yaml())
     assert load_spec(path) == spec
+
+
+def test_a_model_without_kind_is_recurrent() -> None:
+    written_before_kinds = parse_spec({**MINIMAL, "model": {"cell": "lstm", "units": [8]}})
+    named = parse_spec({**MINIMAL, "model": {"kind": "recurrent", "cell": "lstm", "units": [8]}})
+    assert written_before_kinds == named
+    assert isinstance(named.model, RecurrentModelSpec) and named.model.kind == "recurrent"
+    assert parse_spec(MINIMAL).model == RecurrentModelSpec()
+
+
+def test_a_spec_yaml_without_kind_still_loads(tmp_path: Path) -> None:
+    spec = parse_spec({**MINIMAL, "model": {"cell": "lstm", "units": [4, 2]}})
+    written = spec.to_yaml()
+    assert "\n  kind: recurrent\n" in written  # the dump names the family
+    path = tmp_path / "spec.yaml"
+    path.write_text(written.replace("  kind: recurrent\n", ""))  # as bundles were written
+    assert load_spec(path) == spec
+
+
+@pytest.mark.parametrize("kind", ["transformer", None, 5, ["recurrent"]])
+def test_an_unknown_model_kind_lists_the_kinds(kind: object) -> None:
+    with pytest.raises(InputError) as caught:
+        parse_spec({**MINIMAL, "model": {"kind": kind, "units": [4]}}, source="s.yaml")
+    assert str(caught.value) == (
+        f"s.yaml: model: kind {kind!r} is not a model kind; use recurrent; fix: change model"
+    )
 
 
 def test_overrides_are_validated() -> None:

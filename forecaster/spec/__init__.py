@@ -25,7 +25,16 @@ from forecaster.spec.errors import describe
 from forecaster.spec.evaluation import EvaluationSpec, TrainingRange
 from forecaster.spec.intervals import IntervalSpec, quantile_pair
 from forecaster.spec.loading import DuplicateKeyError, Spec, load_spec, parse_spec
-from forecaster.spec.model import Cell, Decoder, ModelSpec, Normalization
+from forecaster.spec.model import (
+    DEFAULT_MODEL_KIND,
+    MODEL_KINDS,
+    Cell,
+    Decoder,
+    ModelSection,
+    ModelSpec,
+    Normalization,
+    RecurrentModelSpec,
+)
 from forecaster.spec.scaling import Scaling
 from forecaster.spec.train import (
     ExponentialSchedule,
@@ -38,6 +47,8 @@ from forecaster.spec.tune import UNSEARCHABLE, SearchRange, SearchValues, TuneSp
 from forecaster.spec.window import WindowSpec
 
 __all__ = [
+    "DEFAULT_MODEL_KIND",
+    "MODEL_KINDS",
     "UNSEARCHABLE",
     "CalendarFeature",
     "Cell",
@@ -52,9 +63,11 @@ __all__ = [
     "IntervalSpec",
     "LearningRateSchedule",
     "Loss",
+    "ModelSection",
     "ModelSpec",
     "Normalization",
     "PlateauSchedule",
+    "RecurrentModelSpec",
     "Scaling",
     "SearchRange",
     "SearchValues",

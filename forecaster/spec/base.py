@@ -1,10 +1,19 @@
 """What every spec section is built on: a frozen model that refuses unknown keys, so that
-a typo never silently falls back to a default."""
+a typo never silently falls back to a default; and the tags of a tagged union."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Any, get_args
+
+from pydantic import BaseModel, ConfigDict, Tag
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def union_tags(annotation: Any) -> tuple[str, ...]:
+    """The ``Tag`` names of a tagged union, in the order it lists its members."""
+    if isinstance(annotation, Tag):
+        return (annotation.tag,)
+    return tuple(tag for arg in get_args(annotation) for tag in union_tags(arg))

@@ -4,23 +4,25 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Collection
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-# the kinds of a split, of a tuning space's values and of the learning-rate schedule, not
-# keys a user writes
-_UNION_TAGS = ("fractions", "dates", "steps", "choices", "range", "plateau", "exponential")
-
 
 def describe(
-    error: ValidationError, root: type[BaseModel], unions: dict[tuple[str, ...], list[str]]
+    error: ValidationError,
+    root: type[BaseModel],
+    tags: Collection[str],
+    unions: dict[tuple[str, ...], list[str]],
 ) -> str:
     """The first validation problem of a ``root`` model as 'field: found; expected; fix'.
-    ``unions`` lists the keys allowed at a place that takes one of several models."""
+    ``tags`` are the names pydantic puts in an error's location for the member of a union
+    it tried (the kinds of a split, of a model ...), not keys a user writes; ``unions``
+    lists the keys allowed at a place that takes one of several models."""
     # an unknown key explains the missing one next to it ("tset_start"), so it goes first
     problem = sorted(error.errors(), key=lambda e: e["type"] != "extra_forbidden")[0]
-    location = [str(part) for part in problem["loc"] if part not in _UNION_TAGS]
+    location = [str(part) for part in problem["loc"] if part not in tags]
     field = ".".join(location) or "spec"
     kind = problem["type"]
     if kind == "extra_forbidden":

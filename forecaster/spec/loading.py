@@ -14,15 +14,20 @@ import yaml
 from pydantic import Field, ValidationError, model_validator
 
 from forecaster.errors import InputError
-from forecaster.spec.base import Strict
-from forecaster.spec.data import DataSpec, DateSplit, FractionSplit, StepSplit
+from forecaster.spec.base import Strict, union_tags
+from forecaster.spec.data import DataSpec, DateSplit, FractionSplit, Split, StepSplit
 from forecaster.spec.errors import describe
 from forecaster.spec.evaluation import EvaluationSpec
 from forecaster.spec.intervals import IntervalSpec
-from forecaster.spec.model import ModelSpec
+from forecaster.spec.model import MODEL_KINDS, ModelSection, RecurrentModelSpec
 from forecaster.spec.scaling import Scaling
-from forecaster.spec.train import ExponentialSchedule, PlateauSchedule, TrainSpec
-from forecaster.spec.tune import TuneSpec, field_paths
+from forecaster.spec.train import (
+    SCHEDULE_KINDS,
+    ExponentialSchedule,
+    PlateauSchedule,
+    TrainSpec,
+)
+from forecaster.spec.tune import SearchValues, TuneSpec, field_paths
 from forecaster.spec.window import WindowSpec
 
 
@@ -31,7 +36,7 @@ class Spec(Strict):
     data: DataSpec
     window: WindowSpec = WindowSpec()
     scaling: Scaling = "standard"
-    model: ModelSpec = ModelSpec()
+    model: ModelSection = RecurrentModelSpec()
     train: TrainSpec = TrainSpec()
     evaluation: EvaluationSpec = EvaluationSpec()
     intervals: IntervalSpec | None = None
@@ -107,6 +112,9 @@ class Spec(Strict):
 
 TuneSpec.spec_fields = tuple(field_paths(Spec))
 
+# the names of union members in a validation error's location: not keys a user writes
+UNION_TAGS = (*union_tags(Split), *union_tags(SearchValues), *SCHEDULE_KINDS, *MODEL_KINDS)
+
 
 def load_spec(path: str | Path) -> Spec:
     """Read and validate a spec file; every problem becomes one ``InputError`` line."""
@@ -169,5 +177,5 @@ def parse_spec(raw: Any, source: str = "spec") -> Spec:
         splits = [*FractionSplit.model_fields, *DateSplit.model_fields, *StepSplit.model_fields]
         schedules = list({**PlateauSchedule.model_fields, **ExponentialSchedule.model_fields})
         unions = {("data", "split"): splits, ("train", "lr_schedule"): schedules}
-        problem = describe(error, Spec, unions)
+        problem = describe(error, Spec, UNION_TAGS, unions)
         raise InputError(f"{source}: {problem}") from None

@@ -1,20 +1,31 @@
-"""``model``: the network's architecture."""
+"""``model``: the network's architecture, one class per family of models, told apart by
+the section's ``kind``.
+
+Today's one family is ``kind: recurrent``, the LSTM/GRU network. Specs and bundles written
+before there were kinds name none, and they still read as ``recurrent``: the union's
+discriminator gives that kind to a section without one. Another family is a new class
+with its own ``kind`` literal, added as one more tagged member of ``ModelSection``.
+"""
 
 from __future__ import annotations
 
 import warnings
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import BeforeValidator, Discriminator, Field, Tag, field_validator, model_validator
 
-from forecaster.spec.base import Strict
+from forecaster.spec.base import Strict, union_tags
 
 Cell = Literal["lstm", "gru"]
 Normalization = Literal["instance", "last", "none"]
 Decoder = Literal["dense", "segments"]
 
 
-class ModelSpec(Strict):
+class RecurrentModelSpec(Strict):
+    """A stack of LSTM or GRU layers, with options around it (normalisation, segments,
+    channel independence) and a dense or segment-wise decoder."""
+
+    kind: Literal["recurrent"] = "recurrent"
     cell: Cell = "gru"
     units: list[int] = Field(default=[64], min_length=1)
     bidirectional: bool = False
@@ -30,7 +41,7 @@ class ModelSpec(Strict):
     decoder_embedding_init: Literal["glorot", "normal"] = "glorot"
 
     @model_validator(mode="after")
-    def _segment_decoder_needs_segments(self) -> ModelSpec:
+    def _segment_decoder_needs_segments(self) -> RecurrentModelSpec:
         if self.decoder != "segments":
             if self.decoder_embedding_init != "glorot":
                 raise ValueError(
@@ -68,3 +79,35 @@ class ModelSpec(Strict):
                 stacklevel=2,
             )
         return value
+
+
+# the recurrent model under the name the model builder, the comparison and the tests know
+ModelSpec = RecurrentModelSpec
+
+# the family of a model section that names no kind: every spec written before kinds
+DEFAULT_MODEL_KIND = "recurrent"
+
+
+def _model_kind(value: Any) -> Any:
+    """The kind a model section names (a mapping read from YAML, or a model object), or
+    ``DEFAULT_MODEL_KIND`` when it names none."""
+    if isinstance(value, dict):
+        return value.get("kind", DEFAULT_MODEL_KIND)
+    return getattr(value, "kind", DEFAULT_MODEL_KIND)
+
+
+def _known_kind(value: Any) -> Any:
+    """Refuse a kind no family has, in one line that lists those there are (the union
+    itself would only say that no tag matched)."""
+    kind = _model_kind(value)
+    if not isinstance(kind, str) or kind not in MODEL_KINDS:
+        raise ValueError(f"kind {kind!r} is not a model kind; use {' or '.join(MODEL_KINDS)}")
+    return value
+
+
+ModelSection = Annotated[
+    Annotated[RecurrentModelSpec, Tag("recurrent")],  # | Annotated[<its class>, Tag(<kind>)]
+    Discriminator(_model_kind),
+    BeforeValidator(_known_kind),
+]
+MODEL_KINDS = union_tags(ModelSection)

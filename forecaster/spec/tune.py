@@ -55,6 +55,7 @@ UNSEARCHABLE = {
     "intervals": "intervals are calibrated after training; they do not change the model",
     "evaluation": "it changes how the test period is scored, not the validation loss",
     "tune": "the search does not search itself",
+    "model.kind": "a search explores one family of models, whose fields the others lack",
 }
 
 
