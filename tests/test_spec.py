@@ -97,6 +97,19 @@ def test_overrides_are_validated() -> None:
         ),
         ({"data": {"path": "x.csv", "targets": ["y"], "covariates": ["y"]}}, ["listed twice"]),
         ([1, 2], ["expected a mapping"]),
+        (
+            {**MINIMAL, "intervals": {"levls": [80]}},
+            ["unknown key 'intervals.levls'", "did you mean 'levels'", "calibration_windows"],
+        ),
+        (
+            {"data": {**MINIMAL["data"], "holidays": {"contry": "AU"}}},
+            ["unknown key 'data.holidays.contry'", "(allowed here: country, subdiv, distances)"],
+        ),
+        (
+            {**MINIMAL, "tune": {"space": {"train.learning_rate": {"min": 0.1, "mx": 1}}}},
+            ["'tune.space.train.learning_rate.mx'", "(allowed here: min, max, log, step)"],
+        ),
+        ({"data": {**MINIMAL["data"], "split": 5}}, ["data.split is 5; expected a mapping"]),
         (None, ["spec is empty"]),
     ],
 )

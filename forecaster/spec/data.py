@@ -65,7 +65,7 @@ class StepSplit(Strict):
 
 
 def _split_kind(value: Any) -> str:
-    keys = set(value.keys() if isinstance(value, dict) else vars(value))
+    keys = set(value) if isinstance(value, dict) else set(getattr(value, "__dict__", ()))
     if {"val_start", "test_start", "end"} & keys:
         return "dates"
     return "steps" if {"val_steps", "test_steps"} & keys else "fractions"

@@ -15,18 +15,13 @@ from pydantic import Field, ValidationError, model_validator
 
 from forecaster.errors import InputError
 from forecaster.spec.base import Strict, union_tags
-from forecaster.spec.data import DataSpec, DateSplit, FractionSplit, Split, StepSplit
+from forecaster.spec.data import DataSpec, Split
 from forecaster.spec.errors import describe
 from forecaster.spec.evaluation import EvaluationSpec
 from forecaster.spec.intervals import IntervalSpec
 from forecaster.spec.model import MODEL_KINDS, ModelSection, RecurrentModelSpec
 from forecaster.spec.scaling import Scaling
-from forecaster.spec.train import (
-    SCHEDULE_KINDS,
-    ExponentialSchedule,
-    PlateauSchedule,
-    TrainSpec,
-)
+from forecaster.spec.train import SCHEDULE_KINDS, TrainSpec
 from forecaster.spec.tune import SearchValues, TuneSpec, field_paths
 from forecaster.spec.window import WindowSpec
 
@@ -174,8 +169,5 @@ def parse_spec(raw: Any, source: str = "spec") -> Spec:
     try:
         return Spec.model_validate(raw)
     except ValidationError as error:
-        splits = [*FractionSplit.model_fields, *DateSplit.model_fields, *StepSplit.model_fields]
-        schedules = list({**PlateauSchedule.model_fields, **ExponentialSchedule.model_fields})
-        unions = {("data", "split"): splits, ("train", "lr_schedule"): schedules}
-        problem = describe(error, Spec, UNION_TAGS, unions)
+        problem = describe(error, Spec, UNION_TAGS)
         raise InputError(f"{source}: {problem}") from None

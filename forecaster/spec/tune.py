@@ -7,7 +7,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, Discriminator, Field, Tag, field_validator, model_validator
 
-from forecaster.spec.base import Strict
+from forecaster.spec.base import Strict, models_in
 
 
 class SearchRange(Strict):
@@ -100,9 +100,6 @@ def field_paths(model: type[BaseModel], prefix: str = "") -> list[str]:
     for name, info in model.model_fields.items():
         path = f"{prefix}{name}"
         paths.append(path)
-        annotation = info.annotation
-        candidates = [annotation, *getattr(annotation, "__args__", ())]
-        for candidate in candidates:
-            if isinstance(candidate, type) and issubclass(candidate, BaseModel):
-                paths += field_paths(candidate, f"{path}.")
-    return paths
+        for section in models_in(info.annotation):
+            paths += field_paths(section, f"{path}.")
+    return list(dict.fromkeys(paths))  # a key two members of a union share is one path
