@@ -14,12 +14,15 @@ the local date, and optionally the days to the next and since the last holiday (
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from forecaster.errors import InputError
+
+if TYPE_CHECKING:
+    from forecaster.spec import DataSpec
 
 # period of each cyclic feature: its value v in [0, period) becomes sin/cos(2 pi v / period)
 CALENDAR_PERIODS = {
@@ -156,6 +159,18 @@ class Calendar:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Calendar:
         return cls(**data)
+
+    @classmethod
+    def from_spec(cls, data: DataSpec) -> Calendar:
+        """The calendar and holiday inputs a spec's ``data`` section asks for."""
+        holidays = data.holidays
+        return cls(
+            features=list(data.calendar),
+            holiday_country=holidays.country if holidays else None,
+            holiday_subdiv=holidays.subdiv if holidays else None,
+            holiday_distances=holidays.distances if holidays else False,
+            timezone=data.calendar_timezone,
+        )
 
 
 def _cyclic(local: pd.DatetimeIndex, name: str) -> np.ndarray:

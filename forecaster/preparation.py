@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from forecaster.calendar_features import Calendar
 from forecaster.data import Boundaries, time_options
 from forecaster.errors import InputError
 from forecaster.features import fit_statics
@@ -157,6 +158,6 @@ def _preprocessing(
         timezone=zone,
         quantiles=spec.intervals.quantiles if spec.intervals is not None else [],
         future_covariates=list(spec.data.future_covariates),
-        calendar=spec.data.known_calendar,
+        calendar=Calendar.from_spec(spec.data),
         **scaling,
     )

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import get_args
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from forecaster.calendar_features import HOLIDAY_DISTANCE_CAP, Calendar
+from forecaster.calendar_features import CALENDAR_PERIODS, HOLIDAY_DISTANCE_CAP, Calendar
 from forecaster.errors import InputError
-from forecaster.spec import parse_spec
+from forecaster.spec import CalendarFeature, parse_spec
 
 
 def test_cyclic_hour_and_weekday_by_hand() -> None:
@@ -91,6 +93,20 @@ def test_step_index_is_refused() -> None:
 def test_round_trip_through_dict() -> None:
     calendar = Calendar(["month"], "DE", "BY", True, "Europe/Berlin")
     assert Calendar.from_dict(calendar.to_dict()) == calendar
+
+
+def test_the_spec_offers_exactly_the_features_generated() -> None:
+    assert set(get_args(CalendarFeature)) == set(CALENDAR_PERIODS)
+
+
+def test_from_spec_reads_the_data_section() -> None:
+    data = {"calendar": ["month"], "calendar_timezone": "Europe/Berlin"}
+    holidays = {"country": "DE", "subdiv": "BY", "distances": True}
+    spec = parse_spec({"data": {"path": "x.csv", "targets": ["y"], **data, "holidays": holidays}})
+    assert Calendar.from_spec(spec.data) == Calendar(["month"], "DE", "BY", True, "Europe/Berlin")
+    assert spec.data.has_known_inputs
+    plain = parse_spec({"data": {"path": "x.csv", "targets": ["y"]}}).data
+    assert Calendar.from_spec(plain) == Calendar() and not plain.has_known_inputs
 
 
 @pytest.mark.parametrize(

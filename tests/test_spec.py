@@ -6,7 +6,13 @@ from pathlib import Path
 import pytest
 
 from forecaster.errors import InputError
-from forecaster.spec import DateSplit, FractionSplit, load_spec, parse_spec
+from forecaster.spec import (
+    DateSplit,
+    FractionSplit,
+    RecurrentModelSpec,
+    load_spec,
+    parse_spec,
+)
 
 MINIMAL = {"data": {"path": "x.csv", "targets": ["y"]}}
 
@@ -41,6 +47,32 @@ def test_round_trip_through_yaml(tmp_path: Path) -> None:
     assert load_spec(path) == spec
 
 
+def test_a_model_without_kind_is_recurrent() -> None:
+    written_before_kinds = parse_spec({**MINIMAL, "model": {"cell": "lstm", "units": [8]}})
+    named = parse_spec({**MINIMAL, "model": {"kind": "recurrent", "cell": "lstm", "units": [8]}})
+    assert written_before_kinds == named
+    assert isinstance(named.model, RecurrentModelSpec) and named.model.kind == "recurrent"
+    assert parse_spec(MINIMAL).model == RecurrentModelSpec()
+
+
+def test_a_spec_yaml_without_kind_still_loads(tmp_path: Path) -> None:
+    spec = parse_spec({**MINIMAL, "model": {"cell": "lstm", "units": [4, 2]}})
+    written = spec.to_yaml()
+    assert "\n  kind: recurrent\n" in written  # the dump names the family
+    path = tmp_path / "spec.yaml"
+    path.write_text(written.replace("  kind: recurrent\n", ""))  # as bundles were written
+    assert load_spec(path) == spec
+
+
+@pytest.mark.parametrize("kind", ["transformer", None, 5, ["recurrent"]])
+def test_an_unknown_model_kind_lists_the_kinds(kind: object) -> None:
+    with pytest.raises(InputError) as caught:
+        parse_spec({**MINIMAL, "model": {"kind": kind, "units": [4]}}, source="s.yaml")
+    assert str(caught.value) == (
+        f"s.yaml: model: kind {kind!r} is not a model kind; use recurrent; fix: change model"
+    )
+
+
 def test_overrides_are_validated() -> None:
     spec = parse_spec(MINIMAL).with_overrides(**{"train.epochs": 3, "data.path": "other.csv"})
     assert spec.train.epochs == 3 and str(spec.data.path) == "other.csv"
@@ -65,6 +97,19 @@ def test_overrides_are_validated() -> None:
         ),
         ({"data": {"path": "x.csv", "targets": ["y"], "covariates": ["y"]}}, ["listed twice"]),
         ([1, 2], ["expected a mapping"]),
+        (
+            {**MINIMAL, "intervals": {"levls": [80]}},
+            ["unknown key 'intervals.levls'", "did you mean 'levels'", "calibration_windows"],
+        ),
+        (
+            {"data": {**MINIMAL["data"], "holidays": {"contry": "AU"}}},
+            ["unknown key 'data.holidays.contry'", "(allowed here: country, subdiv, distances)"],
+        ),
+        (
+            {**MINIMAL, "tune": {"space": {"train.learning_rate": {"min": 0.1, "mx": 1}}}},
+            ["'tune.space.train.learning_rate.mx'", "(allowed here: min, max, log, step)"],
+        ),
+        ({"data": {**MINIMAL["data"], "split": 5}}, ["data.split is 5; expected a mapping"]),
         (None, ["spec is empty"]),
     ],
 )

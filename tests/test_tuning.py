@@ -61,6 +61,7 @@ def test_choices_of_one_plain_type_are_kept_and_others_encoded() -> None:
         ),
         ({"train.seed": [1, 2]}, "tune.space.train.seed cannot be searched: seeds are the noise"),
         ({"data.split.val": [0.1, 0.2]}, "tune.space.data.split.val cannot be searched"),
+        ({"model.kind": ["recurrent"]}, "tune.space.model.kind cannot be searched"),
         ({"model.units": []}, "tune.space.model.units lists no choices"),
         ({"model.dropout": {"min": 0.5, "max": 0.1}}, "needs min < max"),
         ({"train.learning_rate": {"min": 0, "max": 1, "log": True}}, "log range needs min > 0"),

@@ -17,6 +17,7 @@ from typing import Any, Literal, TypeVar
 import numpy as np
 
 from forecaster.baselines import BASELINES
+from forecaster.calendar_features import Calendar
 from forecaster.evaluation.metrics import METRICS
 from forecaster.evaluation.verdict import long_horizon_mae, spread
 from forecaster.models import build_model
@@ -92,7 +93,7 @@ def comparison_pairs(variants: Sequence[Variant]) -> list[tuple[str, str]]:
 
 
 def count_params(spec: Spec, model_spec: ModelSpec) -> int:
-    generated = len(spec.data.known_calendar.columns)
+    generated = len(Calendar.from_spec(spec.data).columns)
     model = build_model(
         model_spec,
         spec.window.lookback,

@@ -4,28 +4,26 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Collection
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-# the kinds of a split, of a tuning space's values and of the learning-rate schedule, not
-# keys a user writes
-_UNION_TAGS = ("fractions", "dates", "steps", "choices", "range", "plateau", "exponential")
+from forecaster.spec.base import models_in
 
 
-def describe(
-    error: ValidationError, root: type[BaseModel], unions: dict[tuple[str, ...], list[str]]
-) -> str:
+def describe(error: ValidationError, root: type[BaseModel], tags: Collection[str]) -> str:
     """The first validation problem of a ``root`` model as 'field: found; expected; fix'.
-    ``unions`` lists the keys allowed at a place that takes one of several models."""
+    ``tags`` are the names pydantic puts in an error's location for the member of a union
+    it tried (the kinds of a split, of a model ...), not keys a user writes."""
     # an unknown key explains the missing one next to it ("tset_start"), so it goes first
     problem = sorted(error.errors(), key=lambda e: e["type"] != "extra_forbidden")[0]
-    location = [str(part) for part in problem["loc"] if part not in _UNION_TAGS]
+    location = [str(part) for part in problem["loc"] if part not in tags]
     field = ".".join(location) or "spec"
     kind = problem["type"]
     if kind == "extra_forbidden":
         parent, key = location[:-1], location[-1]
-        known = unions.get(tuple(parent)) or _known_keys(root, parent)
+        known = _known_keys(root, parent)
         hint = difflib.get_close_matches(key, known, n=1)
         suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
         return (
@@ -72,7 +70,11 @@ def _expected(problem: Any) -> str:
 
 
 def _known_keys(root: type[BaseModel], location: list[str]) -> list[str]:
-    model = root
+    """The keys allowed at ``location``: those of every model that may sit there, such as
+    each kind of split, whether the section is optional or not."""
+    models = [root]
     for key in location:
-        model = model.model_fields[key].annotation  # type: ignore[assignment]
-    return list(model.model_fields)
+        fields = [model.model_fields[key] for model in models if key in model.model_fields]
+        inner = [model for field in fields for model in models_in(field.annotation)]
+        models = list(dict.fromkeys(inner)) or models  # else a mapping's key: its values' models
+    return list(dict.fromkeys(key for model in models for key in model.model_fields))

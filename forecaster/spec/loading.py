@@ -1,0 +1,173 @@
+"""The whole spec: its sections together, the rules that span sections, and reading it from
+YAML (every problem one ``InputError`` line).
+
+Everything but ``data.path`` and ``data.targets`` has a default. Unknown keys are
+rejected so that a typo never silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import Field, ValidationError, model_validator
+
+from forecaster.errors import InputError
+from forecaster.spec.base import Strict, union_tags
+from forecaster.spec.data import DataSpec, Split
+from forecaster.spec.errors import describe
+from forecaster.spec.evaluation import EvaluationSpec
+from forecaster.spec.intervals import IntervalSpec
+from forecaster.spec.model import MODEL_KINDS, ModelSection, RecurrentModelSpec
+from forecaster.spec.scaling import Scaling
+from forecaster.spec.train import SCHEDULE_KINDS, TrainSpec
+from forecaster.spec.tune import SearchValues, TuneSpec, field_paths
+from forecaster.spec.window import WindowSpec
+
+
+class Spec(Strict):
+    name: str = Field("model", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=100)
+    data: DataSpec
+    window: WindowSpec = WindowSpec()
+    scaling: Scaling = "standard"
+    model: ModelSection = RecurrentModelSpec()
+    train: TrainSpec = TrainSpec()
+    evaluation: EvaluationSpec = EvaluationSpec()
+    intervals: IntervalSpec | None = None
+    tune: TuneSpec | None = None  # forecast tune: the search space
+
+    @model_validator(mode="after")
+    def _model_fits_the_data(self) -> Spec:
+        segment = self.model.segment_length
+        if segment is not None and self.window.lookback % segment:
+            raise ValueError(
+                f"model.segment_length {segment} does not divide window.lookback "
+                f"{self.window.lookback}; pick a divisor of the lookback"
+            )
+        quantile = self.intervals is not None and self.intervals.method == "quantile"
+        if quantile and (self.model.decoder != "dense" or self.model.channel_independent):
+            raise ValueError(
+                "intervals.method: quantile puts a quantile head on the dense decoder; set "
+                "model.decoder: dense and channel_independent: false, or method: conformal"
+            )
+        if quantile and self.evaluation.fallback == "baseline":
+            raise ValueError(
+                "evaluation.fallback: baseline replaces point forecasts, which a quantile "
+                "head's intervals would no longer surround; use intervals.method: conformal "
+                "or fallback: none"
+            )
+        if self.model.id_embedding and not self.data.id_columns:
+            raise ValueError(
+                "model.id_embedding learns one vector per series of long data; set "
+                "data.id_columns, or id_embedding: false"
+            )
+        if self.model.channel_independent and (
+            self.data.static_covariates or self.model.id_embedding
+        ):
+            raise ValueError(
+                "model.channel_independent reads each column alone, so data.static_covariates "
+                "would be ignored; remove them or set channel_independent: false"
+            )
+        if self.model.channel_independent and self.data.has_known_inputs:
+            raise ValueError(
+                "model.channel_independent forecasts each column from its own history only, "
+                "so data.future_covariates, calendar and holidays would be ignored; remove "
+                "them or set channel_independent: false"
+            )
+        if self.model.channel_independent and self.data.covariates:
+            raise ValueError(
+                "model.channel_independent forecasts each column from its own history only, "
+                "so data.covariates would be ignored; list them as data.targets or set "
+                "channel_independent: false"
+            )
+        return self
+
+    def to_yaml(self) -> str:
+        """The spec with every default filled in, in a form ``load_spec`` reads back."""
+        raw = self.model_dump(mode="json")
+        if raw.get("tune") is None:
+            raw.pop("tune", None)  # a spec that is not tuned reads as it did before tuning
+        return yaml.safe_dump(raw, sort_keys=False)
+
+    def with_overrides(self, source: str = "command line", **changes: Any) -> Spec:
+        """A copy with dotted-path fields replaced, validated like the YAML was (problems
+        are reported as coming from ``source``)."""
+        raw = self.model_dump(mode="json")
+        for dotted, value in changes.items():
+            node = raw
+            *parents, leaf = dotted.split(".")
+            for key in parents:
+                if node.get(key) is None:  # a section the spec left out, e.g. data.holidays
+                    node[key] = {}
+                node = node[key]
+            node[leaf] = value
+        return parse_spec(raw, source=source)
+
+
+TuneSpec.spec_fields = tuple(field_paths(Spec))
+
+# the names of union members in a validation error's location: not keys a user writes
+UNION_TAGS = (*union_tags(Split), *union_tags(SearchValues), *SCHEDULE_KINDS, *MODEL_KINDS)
+
+
+def load_spec(path: str | Path) -> Spec:
+    """Read and validate a spec file; every problem becomes one ``InputError`` line."""
+    path = Path(path)
+    if not path.is_file():
+        what = "is a folder" if path.is_dir() else "does not exist"
+        raise InputError(
+            f"{path}: spec file {what}; expected a YAML file such as models/etth1-gru.yaml"
+        )
+    try:
+        raw = yaml.load(path.read_text(encoding="utf-8-sig"), Loader=_UniqueKeyLoader)
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: is not a text file; expected a YAML spec") from None
+    except DuplicateKeyError as error:
+        raise InputError(f"{path}: {error}; fix: keep one of them") from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise InputError(f"{path}: YAML syntax error{where}: {problem}; fix the YAML") from None
+    return parse_spec(raw, source=str(path))
+
+
+class DuplicateKeyError(yaml.YAMLError):
+    """A mapping that names the same key twice: YAML would silently keep the last one."""
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses repeated keys instead of keeping the last."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        first_line: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            line = key_node.start_mark.line + 1
+            try:
+                if key in first_line:
+                    raise DuplicateKeyError(
+                        f"key {key!r} appears twice (lines {first_line[key]} and {line})"
+                    )
+                first_line[key] = line
+            except TypeError:  # an unhashable key: the base class reports it
+                break
+        return super().construct_mapping(node, deep=deep)
+
+
+def parse_spec(raw: Any, source: str = "spec") -> Spec:
+    if raw is None:
+        raise InputError(
+            f"{source}: the spec is empty; expected at least data.path and data.targets"
+        )
+    if not isinstance(raw, dict):
+        raise InputError(
+            f"{source}: expected a mapping of keys (name, data, window, ...), "
+            f"got {type(raw).__name__}"
+        )
+    try:
+        return Spec.model_validate(raw)
+    except ValidationError as error:
+        problem = describe(error, Spec, UNION_TAGS)
+        raise InputError(f"{source}: {problem}") from None

@@ -1,0 +1,12 @@
+"""``window``: how many steps the model reads and how many it forecasts."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from forecaster.spec.base import Strict
+
+
+class WindowSpec(Strict):
+    lookback: int = Field(96, ge=1, le=100_000)
+    horizon: int = Field(24, ge=1, le=100_000)
