@@ -20,7 +20,6 @@ import keras
 import numpy as np
 import pandas as pd
 
-from forecaster import __version__
 from forecaster.bundle import load_bundle
 from forecaster.commands.train import save_fitted
 from forecaster.errors import InputError
@@ -58,6 +57,7 @@ from forecaster.storage import (
     write_json,
 )
 from forecaster.training import fit, retracing_muted
+from forecaster.version import __version__
 
 RESULTS_FILE = "results.json"
 LATENCY_WARMUP_CALLS = 3
