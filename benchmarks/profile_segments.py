@@ -44,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=RESULTS / "profile", help="without suffix")
     args = parser.parse_args(argv)
 
+    # internal: times steps inside training (forward, train step, encoder vs decoder)
     from forecaster.preparation import load_frame
     from forecaster.spec import load_spec
     from forecaster.training import select_device
@@ -72,6 +73,7 @@ def _profile(spec: Any, frame: Any, epochs: int) -> dict[str, Any]:
     import keras
     import tensorflow as tf
 
+    # internal: the model and batches forecaster.train would build, to time them apart
     from forecaster.preparation import prepare
     from forecaster.training import compiled_model, datasets
 
