@@ -1,5 +1,5 @@
-"""ETTh1 long-horizon accuracy: train every benchmark spec through forecaster's own
-``fit`` / ``score_periods`` and write ``benchmarks/results/etth1.md`` and ``.json``.
+"""ETTh1 long-horizon accuracy: train every benchmark spec with ``forecaster.train`` (what
+``forecast train`` runs) and write ``benchmarks/results/etth1.md`` and ``.json``.
 
 Scores are the ``scaled`` block of the evaluation (MSE/MAE on the training z-score scale,
 every test window at stride 1), the numbers the published table reports. Results are
@@ -22,6 +22,7 @@ import json
 import os
 import statistics
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,7 +30,6 @@ from typing import TYPE_CHECKING, Any
 from environment import environment  # benchmarks/environment.py, beside this script
 
 if TYPE_CHECKING:
-    from forecaster.panel import Panel
     from forecaster.spec import Spec
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -150,8 +150,8 @@ def main(argv: list[str] | None = None) -> int:
         args.out.with_suffix(".md").write_text(render_markdown(report))
         return 0
 
-    # Imported here so that --help answers without loading TensorFlow.
-    from forecaster.preparation import load_data
+    # Imported here so that --help answers without loading TensorFlow. The specs are read
+    # first for their names and seeds, which say what a resumed report already has.
     from forecaster.spec import load_spec
 
     os.chdir(ROOT)  # the specs' data.path is relative to the repository root
@@ -165,20 +165,18 @@ def main(argv: list[str] | None = None) -> int:
     }
     done = {(run["spec"], run["seed"]) for run in report["runs"]}
     specs = [load_spec(path) for path in spec_paths]
-    frames = {spec.name: load_data(spec) for spec in specs}
     # Seed by seed over all specs, so that a benchmark cut short still covers every spec.
-    for offset in range(max(args.seeds, args.univariate_seeds)):
-        for spec in specs:
-            seeds = args.seeds if "multivariate" in spec.name else args.univariate_seeds
-            if offset >= seeds:
-                continue
-            seeded = spec.with_overrides(**{"train.seed": spec.train.seed + offset})
-            if (spec.name, seeded.train.seed) in done:
-                continue
-            run = _run(seeded, frames, args.validation_only)
-            run["commit"] = report["environment"]["commit"]
-            report["runs"].append(run)
-            _write(report, args.out)
+    with tempfile.TemporaryDirectory(prefix="etth1-bundles-") as bundles:
+        for offset in range(max(args.seeds, args.univariate_seeds)):
+            for spec in specs:
+                seeds = args.seeds if "multivariate" in spec.name else args.univariate_seeds
+                seed = spec.train.seed + offset
+                if offset >= seeds or (spec.name, seed) in done:
+                    continue
+                run = _run(spec, seed, Path(bundles), args.validation_only)
+                run["commit"] = report["environment"]["commit"]
+                report["runs"].append(run)
+                _write(report, args.out)
     return 0
 
 
@@ -192,32 +190,28 @@ def _kept_runs(out: Path) -> list[dict[str, Any]]:
     return [{"commit": commit, **run} for run in earlier["runs"]]
 
 
-def _run(spec: Spec, frames: dict[str, Panel], validation_only: bool) -> dict[str, Any]:
-    """Fit one seed of one spec; its validation (and test) scores on the scaler's scale."""
-    from forecaster.evaluation.scoring import score_periods
-    from forecaster.training import fit
+def _run(spec: Spec, seed: int, bundles: Path, validation_only: bool) -> dict[str, Any]:
+    """Train one seed of one spec; its validation (and test) scores on the scaler's scale,
+    the ``scaled`` block of the bundle's metrics."""
+    import forecaster
 
-    print(f"{spec.name} seed {spec.train.seed} ...", file=sys.stderr, flush=True)
-    frame = frames[spec.name]
-    result = fit(spec, frame, quiet=True)
-    names = ("val",) if validation_only else ("val", "test")
-    scored = score_periods(
-        result.model, result.preprocessing, result.panel, result.series_periods, names
-    )
-    metrics = {period: forecasts.metrics for period, forecasts in scored.items()}
-    test = metrics.get("test") or metrics["val"]  # validation-only: no test score is read
+    print(f"{spec.name} seed {seed} ...", file=sys.stderr, flush=True)
+    trained = forecaster.train(spec, out=bundles / f"{spec.name}-{seed}", seed=seed, quiet=True)
+    result, metrics = trained.fitted, trained.metrics
+    # validation-only: the test block is scored with the bundle but never read here
+    test = None if validation_only else metrics["test"]
     epochs = result.history["seconds"].tolist()
     run = {
         "spec": spec.name,
         "lookback": spec.window.lookback,
         "horizon": spec.window.horizon,
         "units": spec.model.units[0],
-        "seed": spec.train.seed,
+        "seed": seed,
         "val": metrics["val"]["scaled"]["model"],
         "val_naive": metrics["val"]["scaled"]["naive"],
-        "test": test["scaled"]["model"] if not validation_only else None,
-        "test_naive": test["scaled"]["naive"] if not validation_only else None,
-        "test_windows": test["windows"] if not validation_only else None,
+        "test": None if test is None else test["scaled"]["model"],
+        "test_naive": None if test is None else test["scaled"]["naive"],
+        "test_windows": None if test is None else test["windows"],
         # the first epoch also traces the graphs
         "seconds_per_epoch": statistics.median(epochs[1:] if len(epochs) > 1 else epochs),
         "train_seconds": round(result.train_seconds, 1),
@@ -293,8 +287,8 @@ def render_markdown(report: dict[str, Any]) -> str:
         "# ETTh1 long-horizon accuracy",
         "",
         "Written by `make bench-accuracy` (`benchmarks/accuracy.py`): every spec in "
-        "`benchmarks/specs/` trained with `forecaster.training.fit` and scored by "
-        "`forecaster.evaluation.scoring.score_periods` (the `scaled` block of `metrics.json`). "
+        "`benchmarks/specs/` trained with `forecaster.train` (what `forecast train` runs: "
+        "`fit`, then `score_periods`; the `scaled` block of `metrics.json`). "
         "Protocol: train / validation / test = 2016-07-01 / 2017-06-26 / "
         "2017-10-24 / 2018-02-22 (12/4/4 months); z-scores from the training rows; "
         "MSE / MAE on that scale over every test window (stride 1) and every predicted "

@@ -44,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=RESULTS / "profile", help="without suffix")
     args = parser.parse_args(argv)
 
+    # internal: times steps inside training (forward, train step, encoder vs decoder)
     from forecaster.preparation import load_data
     from forecaster.spec import load_spec
     from forecaster.training import select_device
@@ -72,6 +73,7 @@ def _profile(spec: Any, frame: Any, epochs: int) -> dict[str, Any]:
     import keras
     import tensorflow as tf
 
+    # internal: the model and batches forecaster.train would build, to time them apart
     from forecaster.preparation import prepare
     from forecaster.training import compiled_model, datasets
 
@@ -79,7 +81,7 @@ def _profile(spec: Any, frame: Any, epochs: int) -> dict[str, Any]:
     keras.backend.clear_session()
     keras.utils.set_random_seed(42)
     prepared = prepare(spec, frame)
-    model = compiled_model(spec, prepared.scaled.shape[1])
+    model = compiled_model(spec, prepared.rows.num_columns)
     train_data, val_data = datasets(spec, prepared, 0)
     inputs, targets = next(iter(train_data))
     state = _encoder_state(model, spec.model.cell)

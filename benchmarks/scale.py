@@ -33,7 +33,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 STEPS = ("read_csv", "read_parquet", "train", "predict")
-# --command: `forecast train` end to end (read, one whole epoch, scoring, report, bundle)
+# --command: `forecaster.train`, what `forecast train` runs, end to end (read, one whole
+# epoch, scoring, report, bundle)
 COMMAND = "command"
 COMMAND_TRAIN = {"epochs": 1, "batch_size": 8192}  # one epoch of 10 M windows in minutes
 # --variants: training again with one train option changed, for a GPU's trade-offs
@@ -70,7 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--command",
         action="store_true",
-        help="also run `forecast train` end to end on the Parquet file (one whole epoch)",
+        help="also run forecaster.train (what `forecast train` runs) end to end on the "
+        "Parquet file (one whole epoch)",
     )
     parser.add_argument(
         "--child", choices=("baseline", *STEPS, *VARIANTS, COMMAND), help=argparse.SUPPRESS
@@ -248,6 +250,7 @@ def _child(step: str, dataset: dict[str, Any] | None) -> dict[str, Any]:
 def _read(spec: Any) -> dict[str, Any]:
     """``read_file`` as ``load_data`` calls it: a file whose series are ready is streamed
     (``long_files.read_ready``), any other goes through ``read_rows`` and ``long_panel``."""
+    # internal: the memory and speed of reading alone, a step no API call stops after
     from forecaster.panel import GridTimes
     from forecaster.preparation import load_data
 
@@ -265,21 +268,15 @@ def _read(spec: Any) -> dict[str, Any]:
 
 
 def _command(raw: dict[str, Any], dataset: dict[str, Any]) -> dict[str, Any]:
-    """``forecast train SPEC --out BUNDLE -q`` in this process, for one whole epoch."""
-    import yaml
-    from typer.testing import CliRunner
+    """``forecaster.train(spec, out=BUNDLE, quiet=True)`` (``forecast train SPEC --out
+    BUNDLE -q``) in this process, for one whole epoch."""
+    import forecaster
 
-    from forecaster.cli import app
-
-    folder = Path(dataset["files"]["parquet"]).parent
-    spec_path, bundle = folder / f"{raw['name']}-command.yaml", folder / f"{raw['name']}-bundle"
-    spec_path.write_text(yaml.safe_dump({**raw, "train": {**raw["train"], **COMMAND_TRAIN}}))
+    bundle = Path(dataset["files"]["parquet"]).parent / f"{raw['name']}-bundle"
+    spec = {**raw, "train": {**raw["train"], **COMMAND_TRAIN}}
     started = time.perf_counter()
-    done = CliRunner().invoke(app, ["train", str(spec_path), "--out", str(bundle), "-q"])
-    if done.exit_code != 0:
-        raise SystemExit(f"forecast train failed: {done.output}")
+    metrics = forecaster.train(spec, out=bundle, quiet=True).metrics
     seconds = time.perf_counter() - started
-    metrics = json.loads((bundle / "metrics.json").read_text())
     rows = dataset["generated"]["csv_rows"]
     return {
         "series": int(raw["name"].rsplit("-", 1)[1]),
@@ -295,6 +292,7 @@ def _command(raw: dict[str, Any], dataset: dict[str, Any]) -> dict[str, Any]:
 def _train(spec: Any) -> dict[str, Any]:
     """``load_data`` then ``fit`` for ``TRAIN_BATCHES`` batches (then the validation pass);
     windows/s over the batches after the first ``WARMUP_BATCHES``."""
+    # internal: memory after reading, and a batch callback inside fit, sit within one API call
     import keras
 
     from forecaster import training
@@ -341,6 +339,7 @@ def _predict(spec: Any) -> dict[str, Any]:
     """``Forecaster.predict_panel`` over every series (one batched ``model.predict``),
     timed on its second call (the first traces the model); ``model.predict`` alone on the
     same windows beside it."""
+    # internal: forecasting throughput of an untrained model, without training a bundle first
     import numpy as np
 
     from forecaster.predict import Forecaster
@@ -447,7 +446,8 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"{report['train_batches']:,} batches and the validation pass, windows/s timed after "
         f"the first {WARMUP_BATCHES} batches (tracing); **predict** is "
         "`Forecaster.predict_panel` over every series in one batched `model.predict`, timed "
-        "on its second call; **command** (with `--command`) is `forecast train` end to end "
+        "on its second call; **command** (with `--command`) is `forecaster.train` (what "
+        "`forecast train` runs) end to end "
         "on the Parquet file: reading, one whole epoch at batch "
         f"{COMMAND_TRAIN['batch_size']:,}, scoring validation and test beside the baselines, "
         "the report and the bundle.",

@@ -1,29 +1,35 @@
 """forecaster: multi-step LSTM/GRU forecasts from a CSV and a YAML spec.
 
-Importing the package is cheap; TensorFlow loads only when a model is built or loaded.
+The ``forecast`` command line's work, from Python: ``train``, ``backtest``, ``evaluate``
+and ``compare`` take what the commands take and return their typed results; ``load``
+reads a bundle to forecast with. Importing the package is cheap; TensorFlow loads only
+when a model is trained, built or loaded.
 
 >>> import forecaster
->>> fc = forecaster.load("models/etth1-gru")
+>>> result = forecaster.train("models/etth1-gru.yaml", epochs=5)
+>>> fc = forecaster.load(result.bundle)
 >>> future = fc.predict(recent_frame)
 """
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
-__all__ = ["Forecaster", "__version__", "load"]
+from forecaster.api import backtest, compare, evaluate, load, train
+from forecaster.version import __version__
+
+__all__ = [
+    "Forecaster",
+    "__version__",
+    "backtest",
+    "compare",
+    "evaluate",
+    "load",
+    "train",
+]
 
 if TYPE_CHECKING:
     from forecaster.predict import Forecaster
-
-
-def load(path: str | os.PathLike[str]) -> Forecaster:
-    """Load a bundle folder written by ``forecast train``."""
-    from forecaster.bundle import load_bundle
-
-    return load_bundle(path)
 
 
 def __getattr__(name: str) -> Any:

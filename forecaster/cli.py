@@ -1,5 +1,6 @@
 """The ``forecast`` command line: parse the options, call one function of ``commands``,
-print its typed result through ``reports.text``.
+print its typed result through ``reports.text``. What an option overrides in the spec,
+and the default output folders, are ``commands.options``, shared with the Python API.
 
 The one place where a ``ForecasterError`` becomes a one-line message and an exit code
 (2: bad input, spec or bundle; 1: anything else). Tracebacks only with ``--debug``.
@@ -22,7 +23,6 @@ from forecaster.errors import ForecasterError, InputError
 
 if TYPE_CHECKING:
     from forecaster.commands.train import TrainResult
-    from forecaster.spec import Spec
 
 app = typer.Typer(
     help="Train LSTM/GRU forecasters from a CSV and a YAML spec, and forecast with them.",
@@ -123,16 +123,11 @@ def train_command(
     ] = False,
 ) -> None:
     """Train the model SPEC describes and save it as a bundle folder."""
-    spec = _load_spec(
-        spec_path,
-        {
-            "data.path": str(data) if data else None,
-            "train.epochs": epochs,
-            "train.seed": seed,
-            "train.tensorboard": str(tensorboard) if tensorboard else None,
-        },
+    from forecaster.commands.options import train_inputs
+
+    spec, out_dir = train_inputs(
+        spec_path, out, data=data, epochs=epochs, seed=seed, tensorboard=tensorboard
     )
-    out_dir = out or Path("models") / spec.name
     if mlflow:
         from forecaster.tracking import require_mlflow
 
@@ -145,8 +140,8 @@ def train_command(
     if not quiet:
         _print_summary(result)
     if mlflow:
-        from forecaster import __version__
         from forecaster.tracking import log_run, mlflow_tracking_uri
+        from forecaster.version import __version__
 
         run_id = log_run(
             spec_raw=spec.model_dump(mode="json"),
@@ -213,10 +208,13 @@ def evaluate_command(
     ] = None,
 ) -> None:
     """Score a bundle on a CSV's test period beside the naive forecasts, with a report."""
+    from forecaster.commands.options import evaluation_folder
+
+    out_dir = evaluation_folder(bundle, out)
     _start_tensorflow()
     from forecaster.commands.evaluate import evaluate
 
-    result = evaluate(bundle, data, out or Path("evaluation") / bundle.resolve().name)
+    result = evaluate(bundle, data, out_dir)
     typer.echo(f"wrote {result.folder}/metrics.json and {result.folder}/report.html", err=True)
     _print_scores(result.metrics)
 
@@ -245,16 +243,16 @@ def backtest_command(
     cpu: CpuOption = False,
 ) -> None:
     """Refit the model on each fold's earlier rows, score it on the fold's test block."""
-    spec = _load_spec(
+    from forecaster.commands.options import backtest_inputs
+
+    spec, out_dir = backtest_inputs(
         spec_path,
-        {
-            "data.path": str(data) if data else None,
-            "train.epochs": epochs,
-            "evaluation.folds": folds,
-            "evaluation.window": None if window is None else ("sliding" if window else "expanding"),
-        },
+        out,
+        folds=folds,
+        window=None if window is None else ("sliding" if window else "expanding"),
+        data=data,
+        epochs=epochs,
     )
-    out_dir = out or Path("backtest") / spec.name
 
     _start_tensorflow()
     from forecaster.commands.backtest import BACKTEST_FILE, backtest
@@ -306,15 +304,9 @@ def compare_command(
 
     Each variant trains once per seed; writes bundles, results.json (verdict), report.html.
     """
-    spec = _load_spec(
-        spec_path,
-        {
-            "data.path": str(data) if data else None,
-            "train.epochs": epochs,
-            "train.seed": seed,
-        },
-    )
-    out_dir = out or Path("compare") / spec.name
+    from forecaster.commands.options import compare_inputs
+
+    spec, out_dir = compare_inputs(spec_path, out, data=data, epochs=epochs, seed=seed)
 
     _start_tensorflow()
     from forecaster.commands.compare import RESULTS_FILE, compare
@@ -375,13 +367,11 @@ def tune_command(
 ) -> None:
     """Search tune.space with KerasTuner on the validation loss; write best.yaml,
     trials.csv and report.html. Run it again to resume an interrupted search."""
-    spec = _load_spec(spec_path, {"data.path": str(data) if data else None, "train.epochs": epochs})
-    if spec.tune is not None:  # without one, tune() says how to add it
-        search = {"max_trials": trials, "tuner": tuner, "seeds": seeds, "top": top}
-        spec = spec.with_overrides(
-            **{f"tune.{key}": value for key, value in search.items() if value is not None}
-        )
-    out_dir = out or Path("tuning") / spec.name
+    from forecaster.commands.options import tune_inputs
+
+    spec, out_dir = tune_inputs(
+        spec_path, out, trials=trials, tuner=tuner, seeds=seeds, top=top, data=data, epochs=epochs
+    )
 
     _start_tensorflow()
     from forecaster.commands.tune import BEST_SPEC_FILE, TRIALS_FILE, tune
@@ -404,14 +394,6 @@ def tune_command(
         )
         if run.bundle is not None:
             _print_summary(run.bundle)
-
-
-def _load_spec(spec_path: Path, overrides: dict[str, Any]) -> Spec:
-    """The spec file with the command line's options (those given) written over it."""
-    from forecaster.spec import load_spec
-
-    spec = load_spec(spec_path)
-    return spec.with_overrides(**{k: v for k, v in overrides.items() if v is not None})
 
 
 def _start_tensorflow() -> None:

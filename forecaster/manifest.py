@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from forecaster import __version__
 from forecaster.models import cudnn_eligible, recurrent_layers
 from forecaster.storage import file_sha256
+from forecaster.version import __version__
 
 if TYPE_CHECKING:
     from forecaster.spec import Spec

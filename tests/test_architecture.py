@@ -14,6 +14,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "forecaster"
 
 # Stages know nothing of scoring, reports, use cases or the command line.
 STAGES = (
+    "version",
     "spec",
     "errors",
     "notes",
@@ -33,7 +34,7 @@ STAGES = (
     "tracking",
     "hardware",
 )
-UPPER = ("evaluation", "reports", "commands", "cli")
+UPPER = ("evaluation", "reports", "commands", "api", "cli")
 
 
 def module_name(path: Path) -> str:
@@ -125,11 +126,11 @@ def test_evaluation_writes_nothing_and_reports_use_no_use_case() -> None:
             assert not [i for i in imported if i.split(".")[1] in ("commands", "cli", "training")]
 
 
-def test_only_the_cli_imports_the_commands() -> None:
+def test_only_the_cli_and_the_python_api_import_the_commands() -> None:
     importers = {
         name
         for name, imported in GRAPH.items()
         if any(i.startswith("forecaster.commands") for i in imported)
         and not name.startswith("forecaster.commands")
     }
-    assert importers == {"forecaster.cli"}
+    assert importers == {"forecaster.cli", "forecaster.api"}

@@ -19,7 +19,6 @@ from typing import Any
 import keras
 import numpy as np
 
-from forecaster import __version__
 from forecaster.bundle import load_bundle
 from forecaster.commands.train import save_fitted
 from forecaster.errors import InputError
@@ -57,6 +56,7 @@ from forecaster.storage import (
     write_json,
 )
 from forecaster.training import fit, retracing_muted
+from forecaster.version import __version__
 
 RESULTS_FILE = "results.json"
 LATENCY_WARMUP_CALLS = 3

@@ -24,7 +24,6 @@ from typing import Any
 
 import pandas as pd
 
-from forecaster import __version__
 from forecaster.commands.train import TrainResult, train
 from forecaster.errors import ForecasterError, InputError
 from forecaster.evaluation.tuning import START, seed_check, top_trials
@@ -42,6 +41,7 @@ from forecaster.tuning import (
     search,
     trial_spec,
 )
+from forecaster.version import __version__
 
 BEST_SPEC_FILE = "best.yaml"
 TRIALS_FILE = "trials.csv"
