@@ -379,7 +379,8 @@ def tune_command(
     if spec.tune is not None:  # without one, tune() says how to add it
         search = {"max_trials": trials, "tuner": tuner, "seeds": seeds, "top": top}
         spec = spec.with_overrides(
-            **{f"tune.{key}": value for key, value in search.items() if value is not None}
+            source="command line",
+            **{f"tune.{key}": value for key, value in search.items() if value is not None},
         )
     out_dir = out or Path("tuning") / spec.name
 

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from forecaster.calendar_features import Calendar
-from forecaster.data import read_csv
+from forecaster.data import MissingPolicy, read_csv
 from forecaster.features import StaticEncoding
 from forecaster.panel import Panel
 from forecaster.scaling import Scaler, fit_scaler
@@ -29,7 +29,7 @@ class Preprocessing:
     frequency: str
     lookback: int
     horizon: int
-    missing: str
+    missing: MissingPolicy
     season: int
     scaler: Scaler | None  # wide data; long data has one per series instead
     time_style: str = "naive"  # naive | Z | offset | named | step
@@ -126,13 +126,20 @@ class Preprocessing:
     def is_long(self) -> bool:
         return bool(self.id_columns)
 
+    @property
+    def wide_scaler(self) -> Scaler:
+        """Wide data's one scaler (long data has one per series, in ``series_scalers``)."""
+        if self.scaler is None:
+            raise ValueError("long data is scaled per series: see series_scalers")
+        return self.scaler
+
     def series_scaling(self, panel: Panel) -> tuple[np.ndarray, np.ndarray, list[bool]]:
         """Every series' ``center`` and ``scale`` (``[series, columns]``) and whether it was
         seen in training. A series the model never saw is scaled by a scaler of the same
         kind fit on its own rows (the model is global; only the scale is per series)."""
         if not self.is_long:
-            assert self.scaler is not None
-            return self.scaler.center[None], self.scaler.scale[None], [True]
+            wide = self.wide_scaler
+            return wide.center[None], wide.scale[None], [True]
         kind = next(iter(self.series_scalers.values())).kind
         centers, scales, seen = [], [], []
         for k, key in enumerate(panel.keys):

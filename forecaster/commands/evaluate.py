@@ -24,6 +24,7 @@ from forecaster.reports.model import write_model_report
 from forecaster.reports.series import write_per_series
 from forecaster.storage import EVALUATION, check_replaceable, staged_folder, write_json
 from forecaster.windows import (
+    Period,
     scorable_series,
     split_boundaries,
     split_periods,
@@ -86,7 +87,7 @@ def _evaluate_wide(
     periods = split_periods(frame.index, spec.data.split)
     val_start, val_end = periods.bounds("val")
     has_val = len(window_origins(val_start, val_end, prep.lookback, prep.horizon)) > 0
-    names = ("val", "test") if has_val else ("test",)
+    names: tuple[Period, ...] = ("val", "test") if has_val else ("test",)
     statistical = spec.evaluation.baselines
 
     def score(preprocessing: Preprocessing) -> dict[str, PeriodForecasts]:

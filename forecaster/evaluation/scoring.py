@@ -23,7 +23,7 @@ from forecaster.panel import Panel, RowTimeLookup
 from forecaster.predict import predict_windows, with_fallback
 from forecaster.preprocessing import Preprocessing
 from forecaster.spec import Spec
-from forecaster.windows import Periods, period_origins, target_windows
+from forecaster.windows import Period, Periods, period_origins, target_windows
 
 if TYPE_CHECKING:
     import keras
@@ -64,7 +64,7 @@ def score_periods(
     preprocessing: Preprocessing,
     frame: pd.DataFrame,
     periods: Periods,
-    names: tuple[str, ...] = ("val", "test"),
+    names: tuple[Period, ...] = ("val", "test"),
     source: str = "data",
     statistical: Sequence[str] = (),
 ) -> dict[str, PeriodForecasts]:
@@ -79,7 +79,8 @@ def score_periods(
     targets = values[:, :num_targets]
     scale = mase_scale(targets[: periods.train_end], prep.season)
     scaled = prep.model_rows(Panel.single(frame.iloc[: periods.end]), source)
-    result = {}
+    scaler = prep.wide_scaler
+    result: dict[str, PeriodForecasts] = {}
     for period in names:
         origins = period_origins(periods, period, prep.lookback, prep.horizon, source)
         if origins.min() < prep.season:
@@ -88,8 +89,8 @@ def score_periods(
                 f"seasonal-naive baseline needs {prep.season}; fix: use more training rows"
             )
         output = predict_windows(model, scaled, origins, prep).astype(np.float64)
-        target_spread = prep.scaler.scale[:num_targets]
-        unscaled = unscale(output, target_spread, prep.scaler.center[:num_targets])
+        target_spread = scaler.scale[:num_targets]
+        unscaled = unscale(output, target_spread, scaler.center[:num_targets])
         point, head = prep.split_output(unscaled)
         point = with_fallback(prep, point, targets, origins)  # what the bundle forecasts
         forecasts = {

@@ -23,7 +23,7 @@ from forecaster.evaluation.statistical import statistical_forecast
 from forecaster.panel import Panel
 from forecaster.predict import predict_windows, with_fallback
 from forecaster.preprocessing import Preprocessing
-from forecaster.windows import SeriesPeriods, target_windows
+from forecaster.windows import Period, SeriesPeriods, target_windows
 
 if TYPE_CHECKING:
     import keras
@@ -34,7 +34,7 @@ def score_panel(
     preprocessing: Preprocessing,
     panel: Panel,
     series_periods: SeriesPeriods,
-    names: tuple[str, ...] = ("val", "test"),
+    names: tuple[Period, ...] = ("val", "test"),
     statistical: Sequence[str] = (),
 ) -> dict[str, PeriodForecasts]:
     """``score_periods`` for many series: every window of every series, each series on
@@ -58,7 +58,7 @@ def score_panel(
             for k, periods in enumerate(series_periods.periods)
         ]
     )  # [series, targets]
-    result = {}
+    result: dict[str, PeriodForecasts] = {}
     for period in names:
         origins, series = series_periods.origins(period, prep.lookback, prep.horizon)
         output = predict_windows(model, scaled, origins, prep).astype(np.float64)
