@@ -17,7 +17,7 @@ PROFILE_ARGS ?=
 # Extra arguments for benchmarks/scale.py, e.g. SCALE_ARGS='--sizes 100 1000' or '--command'
 SCALE_ARGS ?=
 
-.PHONY: install demo compare tune test lint clean bench-accuracy bench-profile bench-scale
+.PHONY: install demo compare tune test lint typecheck clean bench-accuracy bench-profile bench-scale
 
 install: $(VENV)/.installed
 
@@ -42,9 +42,15 @@ tune: install
 test: install
 	$(BIN)/python -m pytest -q
 
+# ruff's checks and formatting, then the type check
 lint: install
 	$(BIN)/ruff check forecaster tests benchmarks
 	$(BIN)/ruff format --check forecaster tests benchmarks
+	@$(MAKE) --no-print-directory typecheck
+
+# mypy on the package, configured in pyproject.toml ([tool.mypy])
+typecheck: install
+	$(BIN)/mypy forecaster
 
 # Trains every spec in benchmarks/specs/ and writes benchmarks/results/etth1.md and .json
 bench-accuracy: install
@@ -59,4 +65,4 @@ bench-scale: install
 	$(BIN)/python benchmarks/scale.py $(SCALE_ARGS)
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .mypy_cache

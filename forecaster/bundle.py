@@ -6,6 +6,7 @@ of checksums that ``load_bundle`` verifies before it trusts any file.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -64,7 +65,7 @@ def save_bundle(
     return write_sealed_folder(out_dir, write, manifest, BUNDLE)
 
 
-def load_bundle(path: str | Path, verify: bool = True) -> Forecaster:
+def load_bundle(path: str | os.PathLike[str], verify: bool = True) -> Forecaster:
     """Load a bundle; with ``verify`` (the default) refuse one whose files were altered."""
     folder = Path(path)
     if not folder.is_dir():

@@ -77,7 +77,7 @@ class Calendar:
         local = self._local(index)
         parts = [_cyclic(local, name) for name in self.features]
         if self.holiday_country:
-            parts.append(self._holidays(local))
+            parts.append(self._holidays(local, self.holiday_country))
         return np.concatenate(parts, axis=1).astype(np.float32)
 
     def _local(self, index: pd.DatetimeIndex) -> pd.DatetimeIndex:
@@ -91,14 +91,12 @@ class Calendar:
             )
         return index.tz_convert(self.timezone)
 
-    def _holidays(self, local: pd.DatetimeIndex) -> np.ndarray:
+    def _holidays(self, local: pd.DatetimeIndex, country: str) -> np.ndarray:
         import holidays
 
         days = local.normalize().tz_localize(None) if local.tz is not None else local.normalize()
         years = range(days.min().year - 1, days.max().year + 2)
-        dates = holidays.country_holidays(
-            self.holiday_country, subdiv=self.holiday_subdiv, years=years
-        )
+        dates = holidays.country_holidays(country, subdiv=self.holiday_subdiv, years=years)
         holiday_days = np.array(sorted(pd.Timestamp(day) for day in dates), dtype="datetime64[D]")
         day_numbers = days.to_numpy().astype("datetime64[D]")
         flag = np.isin(day_numbers, holiday_days).astype(np.float64)

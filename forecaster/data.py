@@ -207,10 +207,11 @@ def _parse_csv(raw: bytes, delimiter: str, dtypes: dict[str, str]) -> pd.DataFra
         # Text, so that we decide what a bad value is; blank lines are kept (and dropped
         # below) so that row positions still map to line numbers. round_trip: the float
         # nearest the written number, as pd.to_numeric reads the same cell as text.
+        column_types: defaultdict[str, str | type[str]] = defaultdict(lambda: str, dtypes)
         return pd.read_csv(
             io.BytesIO(raw),
             sep=delimiter,
-            dtype=defaultdict(lambda: str, dtypes),
+            dtype=column_types,
             skip_blank_lines=False,
             index_col=False,
             encoding="utf-8-sig",

@@ -9,17 +9,27 @@ are ignored too.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 import pandas as pd
 
-from forecaster.data import read_rows
+from forecaster.data import MissingPolicy, read_rows
 from forecaster.errors import InputError
 from forecaster.frequency import future_index
 from forecaster.panel import Panel, read_panel
 from forecaster.preprocessing import Preprocessing
+
+
+class _FutureColumns(TypedDict):
+    """The keywords that name FUTURE's columns, the same for every reader of it."""
+
+    time_column: str
+    columns: Sequence[str]
+    missing: MissingPolicy
+    column_fix: str
 
 
 def read_future(
@@ -36,7 +46,7 @@ def read_future(
         + (f", the id columns {', '.join(prep.id_columns)}" if prep.id_columns else "")
         + " and those columns"
     )
-    options = {
+    options: _FutureColumns = {
         "time_column": prep.time_column,
         "columns": prep.future_covariates,
         "missing": "error",

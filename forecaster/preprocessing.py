@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from forecaster.calendar_features import Calendar
-from forecaster.data import read_csv
+from forecaster.data import MissingPolicy, read_csv
 from forecaster.features import StaticEncoding
 from forecaster.panel import Panel
 from forecaster.scaling import Scaler, fit_scaler
@@ -29,7 +29,7 @@ class Preprocessing:
     frequency: str
     lookback: int
     horizon: int
-    missing: str
+    missing: MissingPolicy
     season: int
     time_style: str = "naive"  # naive | Z | offset | named | step
     timezone: str | None = None  # UTC, +02:00 (the latest row's offset), Europe/Berlin

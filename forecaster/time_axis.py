@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta, timezone
+from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
@@ -193,7 +194,7 @@ def fill_missing(frame: pd.DataFrame, policy: str, boundaries: Sequence[int] = (
     return out
 
 
-def write_table(table: pd.DataFrame, target: str | IO[str], **options: Any) -> None:
+def write_table(table: pd.DataFrame, target: str | Path | IO[str], **options: Any) -> None:
     """A CSV whose aware timestamps are ISO 8601 with their zone (``Z`` for UTC)."""
     table = table.copy()
     for column in table.columns:

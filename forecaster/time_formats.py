@@ -60,10 +60,18 @@ def parse_times(
         if step:
             raise _not_steps(name, source, str(series.iloc[0]))
         return pd.DatetimeIndex(series, name=name)
-    options = {"time_format": time_format, "dayfirst": dayfirst, "step": step}
     codes, uniques = pd.factorize(series, use_na_sentinel=False)
     if len(uniques) > len(series) // 2:  # mostly distinct: nothing to share
-        return _parse_values(series, np.ones(len(series)), name, source, where, **options)
+        return _parse_values(
+            series,
+            np.ones(len(series)),
+            name,
+            source,
+            where,
+            time_format=time_format,
+            dayfirst=dayfirst,
+            step=step,
+        )
     counts = np.bincount(codes, minlength=len(uniques))
     # codes are numbered in order of first appearance: a new one raises the running maximum
     running = np.maximum.accumulate(codes)
@@ -71,7 +79,14 @@ def parse_times(
     del running
     distinct = pd.Series(uniques, dtype=series.dtype)
     parsed = _parse_values(
-        distinct, counts, name, source, lambda i: where(int(first[i])), **options
+        distinct,
+        counts,
+        name,
+        source,
+        lambda i: where(int(first[i])),
+        time_format=time_format,
+        dayfirst=dayfirst,
+        step=step,
     )
     return parsed.take(codes)
 

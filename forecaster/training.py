@@ -127,7 +127,7 @@ def fit(
     }
 
     resumed = checkpoint is not None and checkpoint.saved is not None
-    if resumed:
+    if checkpoint is not None and checkpoint.saved is not None:
         train_seconds += checkpoint.saved.train_seconds
     history = pd.DataFrame(epoch_log.rows)
     _check_converged(history, spec)

@@ -174,10 +174,13 @@ class SpecTuner(keras_tuner.Tuner):
         directory: Path,
         report: Callable[[dict[str, Any]], None],
     ) -> None:
+        if spec.tune is None:
+            raise ValueError(f"spec {spec.name!r} has no tune section to search")
         super().__init__(
             oracle=oracle, directory=str(directory), project_name=TUNER_FOLDER, overwrite=False
         )
         self.spec = spec
+        self.space = spec.tune.space
         self.runner = runner
         self.report = report
 
@@ -193,7 +196,7 @@ class SpecTuner(keras_tuner.Tuner):
 
     def _run(self, trial: keras_tuner.engine.trial.Trial) -> dict[str, Any]:
         values = trial.hyperparameters.values
-        decoded = decoded_values(self.spec.tune.space, values)
+        decoded = decoded_values(self.space, values)
         fixed = {}
         if f"{HYPERBAND_KEYS}epochs" in values:  # Hyperband's budget for this round
             fixed["train.epochs"] = int(values[f"{HYPERBAND_KEYS}epochs"])

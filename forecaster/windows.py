@@ -103,7 +103,7 @@ def _first_and_count(start: int, stop: int, lookback: int, horizon: int) -> tupl
 
 
 def period_origins(
-    periods: Periods, period: str, lookback: int, horizon: int, source: str
+    periods: Periods, period: Period, lookback: int, horizon: int, source: str
 ) -> np.ndarray:
     start, stop = periods.bounds(period)
     origins = window_origins(start, stop, lookback, horizon)
@@ -138,7 +138,7 @@ def check_periods(
     origins = {
         period: period_origins(periods, period, lookback, horizon, source) for period in required
     }
-    scored = "val" if "val" in origins else "test"
+    scored: Period = "val" if "val" in origins else "test"
     first_scored = int(origins[scored][0])
     if first_scored < season:
         name = {"val": "validation", "test": "test"}[scored]
@@ -398,22 +398,29 @@ def window_dataset(
         if ranges is not None:
             batch_origins, series = ranges.locate(numbers)
         else:
+            assert explicit is not None, "origins without ranges are an array of them"
             batch_origins, series = explicit[numbers], None
         window = source.take(batch_origins[:, None] + offsets)  # [B, L + H, F]
-        inputs, targets = window[:, :lookback], window[:, lookback:, :num_targets]
+        past, targets = window[:, :lookback], window[:, lookback:, :num_targets]
+        inputs: np.ndarray | tuple[np.ndarray, np.ndarray] = past
         if known is not None:
-            inputs = (inputs, window[:, lookback:, known[0] : known[1]])  # [B, H, K]
+            inputs = (past, window[:, lookback:, known[0] : known[1]])  # [B, H, K]
         if weights is None:
             return inputs, targets
         return inputs, targets, weights[series].astype(np.float32)[:, None]  # [B, 1]
 
+    def epoch_batches(order: np.ndarray | None) -> Iterator[tuple[Any, ...]]:
+        """One pass over the windows: in order, or in ``order``."""
+        for first in range(0, count, batch_size):
+            last = min(first + batch_size, count)
+            yield batch(np.arange(first, last) if order is None else order[first:last])
+
     def batches() -> Iterator[tuple[Any, ...]]:
-        epochs = [None] if shuffle_seed is None else range(first_epoch, first_epoch + num_epochs)
-        for epoch in epochs:
-            order = None if epoch is None else epoch_order(count, shuffle_seed, epoch)
-            for first in range(0, count, batch_size):
-                last = min(first + batch_size, count)
-                yield batch(np.arange(first, last) if order is None else order[first:last])
+        if shuffle_seed is None:
+            yield from epoch_batches(None)
+            return
+        for epoch in range(first_epoch, first_epoch + num_epochs):
+            yield from epoch_batches(epoch_order(count, shuffle_seed, epoch))
 
     num_columns = source.num_columns
     history = tf.TensorSpec((None, lookback, num_columns), tf.float32)

@@ -21,9 +21,7 @@ from forecaster.preprocessing import Preprocessing
 from forecaster.reports.model import write_model_report
 from forecaster.reports.series import write_per_series
 from forecaster.storage import EVALUATION, check_replaceable, staged_folder, write_json
-from forecaster.windows import (
-    scorable_series,
-)
+from forecaster.windows import Period, scorable_series
 
 
 @dataclass(frozen=True)
@@ -78,7 +76,7 @@ def _evaluate(forecaster: Forecaster, path: Path, history: pd.DataFrame | None) 
         panel, spec.data.split, prep.lookback, prep.horizon, prep.season, str(path), ("test",)
     )
     has_val = series_periods.ranges("val", prep.lookback, prep.horizon).counts.all()
-    names = ("val", "test") if has_val else ("test",)
+    names: tuple[Period, ...] = ("val", "test") if has_val else ("test",)
 
     def score(preprocessing: Preprocessing) -> dict[str, PeriodForecasts]:
         return score_periods(

@@ -30,6 +30,7 @@ import pandas as pd
 from forecaster.errors import InputError
 from forecaster.evaluation.calibration import interval_metrics, spec_intervals
 from forecaster.evaluation.gate import gated_scores
+from forecaster.evaluation.intervals import Bounds
 from forecaster.evaluation.scoring import (
     PeriodForecasts,
     per_series_scores,
@@ -42,7 +43,7 @@ from forecaster.panel import Panel
 from forecaster.scaling import Scaler
 from forecaster.spec import Spec, TrainingRange
 from forecaster.training import FitResult, fit
-from forecaster.windows import Periods, SeriesPeriods, scorable_series, split_periods
+from forecaster.windows import Period, Periods, SeriesPeriods, scorable_series, split_periods
 
 
 @dataclass(frozen=True)
@@ -278,7 +279,7 @@ class RetracingNoise(logging.Filter):
         return "triggered tf.function retracing" not in record.getMessage()
 
 
-def periods_scored(spec: Spec) -> tuple[str, ...]:
+def periods_scored(spec: Spec) -> tuple[Period, ...]:
     """Intervals are recalibrated, and the fallback's steps chosen, per fold, on that
     fold's own validation windows."""
     per_fold_validation = spec.intervals is not None or spec.evaluation.fallback == "baseline"
@@ -305,18 +306,22 @@ def pool(results: list[FoldResult], spec: Spec, panel: Panel) -> PeriodForecasts
     if "actual_future_covariates" in scored[0].metrics:
         metrics["actual_future_covariates"] = scored[0].metrics["actual_future_covariates"]
     origins = np.concatenate([fold.origins for fold in scored])
-    bounds = None
+    bounds: dict[str, Bounds] | None = None
     if spec.intervals is not None and scored[0].intervals is not None:
         levels = spec.intervals.levels
+        per_fold = []
+        for fold in scored:
+            assert fold.intervals is not None, "each fold is calibrated when the first one is"
+            per_fold.append(fold.intervals)
         bounds = {
             name: {
-                level: tuple(
-                    np.concatenate([fold.intervals[name][level][side] for fold in scored])
-                    for side in (0, 1)
+                level: (
+                    np.concatenate([intervals[name][level][0] for intervals in per_fold]),
+                    np.concatenate([intervals[name][level][1] for intervals in per_fold]),
                 )
                 for level in levels
             }
-            for name in scored[0].intervals
+            for name in per_fold[0]
         }
         metrics["intervals"] = interval_metrics(actual, bounds, levels, scale)
     series = np.concatenate([fold.series for fold in scored])

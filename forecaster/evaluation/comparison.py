@@ -47,14 +47,16 @@ class Variant:
         return label
 
     def spec_for(self, spec: Spec, seed: int) -> Spec:
+        # a problem with the variant's spec names the variant
         return spec.with_overrides(
+            source=f"compare variant {self.name}",
             **{
                 "name": f"{spec.name}-{self.name}",
                 "model.cell": self.cell,
                 "model.bidirectional": self.bidirectional,
                 "model.units": list(self.units),
                 "train.seed": seed,
-            }
+            },
         )
 
 

@@ -90,8 +90,9 @@ def gated_scores(
     scored = score(network)
     gate = step_gate(scored[GATE_PERIOD].metrics) if GATE_PERIOD in scored else None
     if fallback is None:
-        choose = gate is not None and spec.evaluation.fallback == "baseline" and gate["spans"]
-        fallback = gate["choice"] if choose else []
+        fallback = []
+        if gate is not None and spec.evaluation.fallback == "baseline" and gate["spans"]:
+            fallback = gate["choice"]
     preprocessing = replace(network, fallback=fallback)
     if preprocessing.fallback_steps:
         scored = score(preprocessing)

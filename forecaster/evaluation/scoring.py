@@ -22,7 +22,7 @@ from forecaster.panel import Panel, RowTimeLookup
 from forecaster.predict import predict_windows, with_fallback
 from forecaster.preprocessing import Preprocessing
 from forecaster.spec import Spec
-from forecaster.windows import Periods, SeriesPeriods, target_windows
+from forecaster.windows import Period, Periods, SeriesPeriods, target_windows
 
 if TYPE_CHECKING:
     import keras
@@ -107,7 +107,7 @@ def score_periods(
     preprocessing: Preprocessing,
     panel: Panel,
     series_periods: SeriesPeriods,
-    names: tuple[str, ...] = ("val", "test"),
+    names: tuple[Period, ...] = ("val", "test"),
     statistical: Sequence[str] = (),
 ) -> dict[str, PeriodForecasts]:
     """The model and both baselines (and the ``statistical`` ones) on every window of
@@ -132,7 +132,7 @@ def score_periods(
             for k, periods in enumerate(series_periods.periods)
         ]
     )  # [series, targets]
-    result = {}
+    result: dict[str, PeriodForecasts] = {}
     for period in names:
         origins, series = series_periods.origins(period, prep.lookback, prep.horizon)
         output = predict_windows(model, scaled, origins, prep).astype(np.float64)

@@ -9,7 +9,7 @@ by the rule ``forecast compare`` uses for a measurable gap (``verdict.measurable
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from forecaster.evaluation.verdict import MEASURABLE_RULE, measurable, spread
@@ -28,7 +28,7 @@ def top_trials(rows: Sequence[dict[str, Any]], count: int, key: str) -> list[dic
     return chosen[:count]
 
 
-def seed_check(losses: dict[str, Sequence[float]]) -> dict[str, Any]:
+def seed_check(losses: Mapping[str, Sequence[float]]) -> dict[str, Any]:
     """The candidates' validation losses over the same seeds (``START`` among them)
     summarised, the best by mean, and the verdict against ``START``."""
     spreads = {name: spread(values) for name, values in losses.items()}

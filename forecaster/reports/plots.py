@@ -8,6 +8,7 @@ style per forecast: model, naive and seasonal naive look the same in every plot.
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from forecaster.evaluation.scoring import PeriodForecasts
+    from forecaster.windows import Period
 
 LAST_WINDOWS = 3
 FORECASTS = ("model", *BASELINES)
@@ -286,7 +288,7 @@ def periods_figure(
     index: pd.DatetimeIndex,
     targets: np.ndarray,
     names: list[str],
-    spans: dict[str, tuple[int, int]],
+    spans: Mapping[Period, tuple[int, int]],
 ) -> Figure:
     """The series with its training, validation and test periods shaded; ``spans`` maps
     "train", "val" and "test" to row bounds."""
