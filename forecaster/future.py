@@ -19,7 +19,8 @@ import pandas as pd
 from forecaster.data import MissingPolicy, read_rows
 from forecaster.errors import InputError
 from forecaster.frequency import future_index
-from forecaster.panel import Panel, read_panel
+from forecaster.panel import Panel
+from forecaster.panel_rows import read_panel
 from forecaster.preprocessing import Preprocessing
 
 

@@ -34,7 +34,8 @@ from forecaster.data import (
 )
 from forecaster.errors import InputError
 from forecaster.frequency import infer_frequency
-from forecaster.panel import GridTimes, Panel, _fast_path_allowed, long_values, read_panel
+from forecaster.panel import GridTimes, Panel
+from forecaster.panel_rows import _fast_path_allowed, long_values, read_panel
 from forecaster.time_axis import STEP, full_range
 from forecaster.time_formats import _ISO, parse_times
 

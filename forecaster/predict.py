@@ -17,7 +17,8 @@ from forecaster.data import read_rows, time_options
 from forecaster.errors import InputError
 from forecaster.future import future_inputs, future_times, missing_future, read_future
 from forecaster.notes import logger
-from forecaster.panel import KEY_SEPARATOR, Panel, read_panel
+from forecaster.panel import KEY_SEPARATOR, Panel
+from forecaster.panel_rows import read_panel
 from forecaster.preprocessing import Preprocessing
 from forecaster.spec import Spec
 from forecaster.time_axis import check_history

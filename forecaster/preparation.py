@@ -22,18 +22,12 @@ from forecaster.frequency import infer_frequency, season_length
 from forecaster.long_files import read_file
 from forecaster.notes import logger
 from forecaster.panel import Panel
+from forecaster.periods import Periods, SeriesPeriods, scorable_series, split_boundaries
 from forecaster.preprocessing import Preprocessing
 from forecaster.scaling import fit_series_scalers
 from forecaster.spec import Spec
 from forecaster.time_axis import time_style
-from forecaster.windows import (
-    ModelRows,
-    Periods,
-    SeriesPeriods,
-    WindowRanges,
-    scorable_series,
-    split_boundaries,
-)
+from forecaster.windows import ModelRows, WindowRanges
 
 
 @dataclass(frozen=True)

@@ -38,11 +38,12 @@ from forecaster.hardware import (
 )
 from forecaster.models import build_model, pinball_loss
 from forecaster.panel import Panel
+from forecaster.periods import Periods, SeriesPeriods
 from forecaster.preparation import Prepared, prepare
 from forecaster.preprocessing import Preprocessing
 from forecaster.spec import ExponentialSchedule, Spec
 from forecaster.tracking import tensorboard_callback
-from forecaster.windows import Periods, SeriesPeriods, window_dataset
+from forecaster.windows import window_dataset
 
 if TYPE_CHECKING:
     import tensorflow as tf

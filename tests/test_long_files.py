@@ -13,7 +13,8 @@ import pytest
 from forecaster.data import read_rows
 from forecaster.errors import InputError
 from forecaster.long_files import read_file, read_ready
-from forecaster.panel import GridTimes, Panel, RowTimes, long_panel
+from forecaster.panel import GridTimes, Panel, RowTimes
+from forecaster.panel_rows import long_panel
 from tests.conftest import synthetic_panel
 
 SUFFIXES = ("csv", "parquet")

@@ -10,7 +10,8 @@ import pytest
 
 from forecaster.errors import InputError
 from forecaster.long_files import read_file
-from forecaster.panel import GridTimes, Panel, long_values
+from forecaster.panel import GridTimes, Panel
+from forecaster.panel_rows import long_values
 from tests.conftest import synthetic_panel
 
 
@@ -149,7 +150,7 @@ def test_static_covariates_of_ready_series_are_their_first_value(tmp_path: Path)
 
 
 def test_a_frame_of_long_rows_is_filtered_like_a_file() -> None:
-    from forecaster.panel import long_panel
+    from forecaster.panel_rows import long_panel
 
     rows = synthetic_panel((20, 20, 20, 20))  # s1 and s3 are north
     panel = long_panel(

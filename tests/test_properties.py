@@ -14,16 +14,10 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from forecaster.data import read_csv
+from forecaster.periods import Periods, split_periods, window_origins
 from forecaster.scaling import fit_series_scalers
 from forecaster.spec import DateSplit, FractionSplit
-from forecaster.windows import (
-    ModelRows,
-    Periods,
-    input_windows,
-    split_periods,
-    target_windows,
-    window_origins,
-)
+from forecaster.windows import ModelRows, input_windows, target_windows
 
 finite = st.floats(-1e12, 1e12, allow_nan=False, allow_infinity=False, width=64)
 

@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 from forecaster.data import prepare_frame, read_csv
 from forecaster.errors import InputError
 from forecaster.frequency import future_index, infer_frequency
+from forecaster.periods import split_boundaries, split_periods, window_origins
 from forecaster.spec import DateSplit, FractionSplit, parse_spec
 from forecaster.time_axis import fill_missing, time_style, write_table
-from forecaster.windows import split_boundaries, split_periods, window_origins
 from tests.conftest import fails_to_read as fails
 
 

@@ -5,19 +5,15 @@ import pandas as pd
 import pytest
 
 from forecaster.errors import InputError
+from forecaster.periods import Periods, SeriesPeriods, period_origins, split_periods, window_origins
 from forecaster.spec import DateSplit, FractionSplit
 from forecaster.windows import (
     ModelRows,
-    Periods,
-    SeriesPeriods,
     WindowRanges,
     epoch_order,
     input_windows,
-    period_origins,
-    split_periods,
     target_windows,
     window_dataset,
-    window_origins,
 )
 
 INDEX = pd.date_range("2024-01-01", periods=100, freq="h")

@@ -15,13 +15,13 @@ from forecaster.evaluation.calibration import add_intervals
 from forecaster.evaluation.gate import gated_scores
 from forecaster.evaluation.scoring import ModelEvaluation, PeriodForecasts, score_periods
 from forecaster.frequency import infer_frequency
+from forecaster.periods import Period, scorable_series
 from forecaster.predict import Forecaster
 from forecaster.preparation import load_data
 from forecaster.preprocessing import Preprocessing
 from forecaster.reports.model import write_model_report
 from forecaster.reports.series import write_per_series
 from forecaster.storage import EVALUATION, check_replaceable, staged_folder, write_json
-from forecaster.windows import Period, scorable_series
 
 
 @dataclass(frozen=True)

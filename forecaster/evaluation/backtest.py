@@ -40,10 +40,10 @@ from forecaster.evaluation.scoring import (
 )
 from forecaster.frequency import infer_frequency, season_length
 from forecaster.panel import Panel
+from forecaster.periods import Period, Periods, SeriesPeriods, scorable_series, split_periods
 from forecaster.scaling import Scaler
 from forecaster.spec import Spec, TrainingRange
 from forecaster.training import FitResult, fit
-from forecaster.windows import Period, Periods, SeriesPeriods, scorable_series, split_periods
 
 
 @dataclass(frozen=True)

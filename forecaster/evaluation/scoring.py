@@ -19,10 +19,11 @@ from forecaster.evaluation.intervals import Bounds
 from forecaster.evaluation.metrics import mase_scale, scaled_errors, score, skills
 from forecaster.evaluation.statistical import statistical_forecast
 from forecaster.panel import Panel, RowTimeLookup
+from forecaster.periods import Period, Periods, SeriesPeriods
 from forecaster.predict import predict_windows, with_fallback
 from forecaster.preprocessing import Preprocessing
 from forecaster.spec import Spec
-from forecaster.windows import Period, Periods, SeriesPeriods, target_windows
+from forecaster.windows import target_windows
 
 if TYPE_CHECKING:
     import keras

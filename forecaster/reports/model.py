@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from forecaster.evaluation.scoring import ModelEvaluation, PeriodForecasts
+from forecaster.periods import PERIODS
 from forecaster.preprocessing import Preprocessing
 from forecaster.reports.html import document, preformatted, table
 from forecaster.reports.interval_plots import coverage_figure, fan_figure
@@ -29,7 +30,6 @@ from forecaster.reports.sections import (
 )
 from forecaster.reports.series import series_section
 from forecaster.reports.text import gate_lines, steps_text
-from forecaster.windows import PERIODS
 
 
 def write_model_report(folder: Path, evaluation: ModelEvaluation, title: str) -> Path:

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from forecaster.evaluation.scoring import PeriodForecasts
-    from forecaster.windows import Period
+    from forecaster.periods import Period
 
 LAST_WINDOWS = 3
 FORECASTS = ("model", *BASELINES)

@@ -11,9 +11,9 @@ from forecaster.errors import InputError
 from forecaster.evaluation.backtest import Fold, fold_layout, run_backtest
 from forecaster.evaluation.metrics import mae
 from forecaster.panel import Panel
+from forecaster.periods import Periods
 from forecaster.scaling import fit_scaler
 from forecaster.spec import parse_spec
-from forecaster.windows import Periods
 from tests.conftest import synthetic_frame
 
 # 100 training rows, 40 validation rows, 60 test rows
