@@ -47,6 +47,7 @@ lint: install
 	$(BIN)/ruff check forecaster tests benchmarks
 	$(BIN)/ruff format --check forecaster tests benchmarks
 	@$(MAKE) --no-print-directory typecheck
+	$(BIN)/lint-imports
 
 # mypy on the package, configured in pyproject.toml ([tool.mypy])
 typecheck: install

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def environment(measured: list[str]) -> dict[str, Any]:
     """``measured``: the paths whose uncommitted changes would make the numbers another
     code's than the commit's."""
-    from forecaster.manifest import package_versions
+    from forecaster.bundle.manifest import package_versions
 
     try:
         commit = _git("rev-parse", "--short", "HEAD")

@@ -45,9 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     # internal: times steps inside training (forward, train step, encoder vs decoder)
-    from forecaster.preparation import load_data
+    from forecaster.model.preparation import load_data
+    from forecaster.model.training import select_device
     from forecaster.spec import load_spec
-    from forecaster.training import select_device
 
     os.chdir(ROOT)
     base = load_spec(args.spec)
@@ -74,8 +74,8 @@ def _profile(spec: Any, frame: Any, epochs: int) -> dict[str, Any]:
     import tensorflow as tf
 
     # internal: the model and batches forecaster.train would build, to time them apart
-    from forecaster.preparation import prepare
-    from forecaster.training import compiled_model, datasets
+    from forecaster.model.preparation import prepare
+    from forecaster.model.training import compiled_model, datasets
 
     spec = spec.with_overrides(**{"train.epochs": epochs})
     keras.backend.clear_session()

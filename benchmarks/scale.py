@@ -218,7 +218,8 @@ def _child(step: str, dataset: dict[str, Any] | None) -> dict[str, Any]:
     """One measurement, in this process alone; memory in MiB, times in seconds."""
     import tensorflow as tf  # noqa: F401  (the baseline holds TensorFlow as training does)
 
-    from forecaster import predict, training  # noqa: F401
+    from forecaster.bundle import forecasting as predict  # noqa: F401
+    from forecaster.model import training  # noqa: F401
 
     imported = _memory()
     if step == "baseline":
@@ -249,10 +250,10 @@ def _child(step: str, dataset: dict[str, Any] | None) -> dict[str, Any]:
 
 def _read(spec: Any) -> dict[str, Any]:
     """``read_file`` as ``load_data`` calls it: a file whose series are ready is streamed
-    (``long_files.read_ready``), any other goes through ``read_rows`` and ``long_panel``."""
+    (``streaming.read_ready``), any other goes through ``read_rows`` and ``long_panel``."""
     # internal: the memory and speed of reading alone, a step no API call stops after
-    from forecaster.panel import GridTimes
-    from forecaster.preparation import load_data
+    from forecaster.data.panel import GridTimes
+    from forecaster.model.preparation import load_data
 
     started = time.perf_counter()
     panel = load_data(spec)
@@ -295,8 +296,8 @@ def _train(spec: Any) -> dict[str, Any]:
     # internal: memory after reading, and a batch callback inside fit, sit within one API call
     import keras
 
-    from forecaster import training
-    from forecaster.preparation import load_data
+    from forecaster.model import training
+    from forecaster.model.preparation import load_data
 
     ends: list[float] = []  # when each batch ended
 
@@ -342,9 +343,9 @@ def _predict(spec: Any) -> dict[str, Any]:
     # internal: forecasting throughput of an untrained model, without training a bundle first
     import numpy as np
 
-    from forecaster.predict import Forecaster
-    from forecaster.preparation import load_data, prepare
-    from forecaster.training import compiled_model
+    from forecaster.bundle.forecasting import Forecaster
+    from forecaster.model.preparation import load_data, prepare
+    from forecaster.model.training import compiled_model
 
     panel = load_data(spec)
     prepared = prepare(spec, panel)

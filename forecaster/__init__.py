@@ -29,12 +29,12 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from forecaster.predict import Forecaster
+    from forecaster.bundle.forecasting import Forecaster
 
 
 def __getattr__(name: str) -> Any:
     if name == "Forecaster":
-        from forecaster.predict import Forecaster
+        from forecaster.bundle.forecasting import Forecaster
 
         return Forecaster
     raise AttributeError(f"module 'forecaster' has no attribute {name!r}")

@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from forecaster.bundle.forecasting import Forecaster
     from forecaster.commands.backtest import BacktestRun
     from forecaster.commands.compare import ComparisonRun
     from forecaster.commands.evaluate import EvaluateResult
     from forecaster.commands.options import PathLike, SpecSource, TrainingRange
     from forecaster.commands.train import TrainResult
     from forecaster.evaluation.comparison import Direction
-    from forecaster.predict import Forecaster
 
 
 def load(path: PathLike) -> Forecaster:
@@ -32,7 +32,7 @@ def load(path: PathLike) -> Forecaster:
     >>> fc = forecaster.load("models/etth1-gru")
     >>> future = fc.predict(recent_frame)  # the table `forecast predict` writes
     """
-    from forecaster.bundle import load_bundle
+    from forecaster.bundle.layout import load_bundle
 
     return load_bundle(path)
 

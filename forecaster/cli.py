@@ -85,7 +85,7 @@ def main_options(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks on errors.")] = False,
 ) -> None:
     _state["debug"] = debug
-    from forecaster.notes import show_notes
+    from forecaster.log import show_notes
 
     show_notes()
     if not debug:
@@ -129,7 +129,7 @@ def train_command(
         spec_path, out, data=data, epochs=epochs, seed=seed, tensorboard=tensorboard
     )
     if mlflow:
-        from forecaster.tracking import require_mlflow
+        from forecaster.model.tracking import require_mlflow
 
         require_mlflow()  # before the training, not after it
 
@@ -140,7 +140,7 @@ def train_command(
     if not quiet:
         _print_summary(result)
     if mlflow:
-        from forecaster.tracking import log_run, mlflow_tracking_uri
+        from forecaster.model.tracking import log_run, mlflow_tracking_uri
         from forecaster.version import __version__
 
         run_id = log_run(
@@ -187,7 +187,7 @@ def predict_command(
         )
     _start_tensorflow()
     from forecaster.commands.predict import predict
-    from forecaster.time_axis import write_table
+    from forecaster.data.time_axis import write_table
 
     forecast = predict(bundle, data, out, ids or (), future)
     if out is None:

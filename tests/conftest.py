@@ -37,7 +37,7 @@ def synthetic_frame(
 
 def fails_to_read(path: Path, *words: str, **kwargs: object) -> str:
     """Assert read_csv raises InputError with a one-line message holding the file and words."""
-    from forecaster.data import read_csv
+    from forecaster.data.reading import read_csv
     from forecaster.errors import InputError
 
     with pytest.raises(InputError) as caught:
@@ -92,7 +92,7 @@ def pause():
 
 
 if moment == "epoch":
-    import forecaster.training as train_module
+    import forecaster.model.training as train_module
 
     def on_train_batch_end(self, batch, logs=None):
         if len(self.rows) == int(after) and batch == 1:
@@ -100,7 +100,7 @@ if moment == "epoch":
 
     train_module.EpochLog.on_train_batch_end = on_train_batch_end
 elif moment == "save":
-    import forecaster.bundle as bundle_module
+    import forecaster.bundle.layout as bundle_module
 
     write_json = bundle_module.write_json
 

@@ -13,11 +13,11 @@ import pandas as pd
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from forecaster.data import read_csv
-from forecaster.periods import Periods, split_periods, window_origins
-from forecaster.scaling import fit_series_scalers
+from forecaster.data.reading import read_csv
+from forecaster.model.periods import Periods, split_periods, window_origins
+from forecaster.model.scaling import fit_series_scalers
+from forecaster.model.windows import ModelRows, input_windows, target_windows
 from forecaster.spec import DateSplit, FractionSplit
-from forecaster.windows import ModelRows, input_windows, target_windows
 
 finite = st.floats(-1e12, 1e12, allow_nan=False, allow_infinity=False, width=64)
 

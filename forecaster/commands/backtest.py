@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from forecaster.bundle.manifest import run_record
 from forecaster.evaluation.backtest import BacktestResult, fold_boundaries, run_backtest
-from forecaster.manifest import run_record
-from forecaster.preparation import load_data
+from forecaster.model.preparation import load_data
 from forecaster.reports.backtest import write_backtest_report
 from forecaster.reports.series import PER_SERIES_FILE
 from forecaster.spec import Spec

@@ -19,8 +19,11 @@ from typing import Any
 import keras
 import numpy as np
 
-from forecaster.bundle import load_bundle
+from forecaster.bundle.forecasting import Forecaster
+from forecaster.bundle.layout import load_bundle
+from forecaster.bundle.manifest import environment
 from forecaster.commands.train import save_fitted
+from forecaster.data.panel import Panel
 from forecaster.errors import InputError
 from forecaster.evaluation.comparison import (
     Direction,
@@ -41,11 +44,9 @@ from forecaster.evaluation.verdict import (
     long_horizon_mae,
     long_horizon_steps,
 )
-from forecaster.manifest import environment
-from forecaster.notes import notes_muted
-from forecaster.panel import Panel
-from forecaster.predict import Forecaster
-from forecaster.preparation import load_data
+from forecaster.log import notes_muted
+from forecaster.model.preparation import load_data
+from forecaster.model.training import fit, retracing_muted
 from forecaster.reports.comparison import write_comparison_report
 from forecaster.spec import Spec
 from forecaster.storage import (
@@ -55,7 +56,6 @@ from forecaster.storage import (
     to_json_ready,
     write_json,
 )
-from forecaster.training import fit, retracing_muted
 from forecaster.version import __version__
 
 RESULTS_FILE = "results.json"

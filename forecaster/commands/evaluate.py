@@ -9,16 +9,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecaster.bundle import HISTORY_FILE, METRICS_FILE, load_bundle
+from forecaster.bundle.forecasting import Forecaster
+from forecaster.bundle.layout import HISTORY_FILE, METRICS_FILE, load_bundle
+from forecaster.data.frequency import infer_frequency
 from forecaster.errors import InputError
 from forecaster.evaluation.calibration import add_intervals
 from forecaster.evaluation.gate import gated_scores
 from forecaster.evaluation.scoring import ModelEvaluation, PeriodForecasts, score_periods
-from forecaster.frequency import infer_frequency
-from forecaster.periods import Period, scorable_series
-from forecaster.predict import Forecaster
-from forecaster.preparation import load_data
-from forecaster.preprocessing import Preprocessing
+from forecaster.model.periods import Period, scorable_series
+from forecaster.model.preparation import load_data
+from forecaster.model.preprocessing import Preprocessing
 from forecaster.reports.model import write_model_report
 from forecaster.reports.series import write_per_series
 from forecaster.storage import EVALUATION, check_replaceable, staged_folder, write_json

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from forecaster.bundle import load_bundle
+from forecaster.bundle.layout import load_bundle
+from forecaster.data.time_axis import write_table
 from forecaster.errors import InputError
-from forecaster.time_axis import write_table
 
 
 def predict(

@@ -6,20 +6,20 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from forecaster.bundle import save_bundle
-from forecaster.checkpoint import Checkpoint
+from forecaster.bundle.layout import save_bundle
+from forecaster.bundle.manifest import bundle_manifest
 from forecaster.evaluation.calibration import spec_intervals
 from forecaster.evaluation.gate import gated_scores
 from forecaster.evaluation.scoring import ModelEvaluation, PeriodForecasts, score_periods
-from forecaster.hardware import remove_worker_folder, worker_folder
-from forecaster.manifest import bundle_manifest
-from forecaster.preparation import load_data
-from forecaster.preprocessing import Preprocessing
+from forecaster.model.checkpoint import Checkpoint
+from forecaster.model.distribution import remove_worker_folder, worker_folder
+from forecaster.model.preparation import load_data
+from forecaster.model.preprocessing import Preprocessing
+from forecaster.model.training import FitResult, fit
 from forecaster.reports.model import write_model_report
 from forecaster.reports.series import write_per_series
 from forecaster.spec import Spec
 from forecaster.storage import BUNDLE, check_replaceable, file_sha256
-from forecaster.training import FitResult, fit
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ def train(
     """Read the spec's CSV, fit, evaluate on validation and test, save the bundle.
 
     Training keeps a checkpoint beside ``out_dir`` after every epoch (see
-    ``forecaster.checkpoint``); ``resume`` continues from it. Nothing is written to
+    ``forecaster.model.checkpoint``); ``resume`` continues from it. Nothing is written to
     ``out_dir`` until the whole bundle is ready.
     """
     requested = Path(out_dir)

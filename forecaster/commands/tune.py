@@ -27,11 +27,8 @@ import pandas as pd
 from forecaster.commands.train import TrainResult, train
 from forecaster.errors import ForecasterError, InputError
 from forecaster.evaluation.tuning import START, seed_check, top_trials
-from forecaster.reports.tuning import write_tuning_report
-from forecaster.spec import SearchRange, Spec
-from forecaster.storage import TUNING, check_replaceable, write_json
-from forecaster.training import retracing_muted
-from forecaster.tuning import (
+from forecaster.model.training import retracing_muted
+from forecaster.model.tuning import (
     OBJECTIVE,
     RUNS_FILE,
     TUNER_FOLDER,
@@ -41,6 +38,9 @@ from forecaster.tuning import (
     search,
     trial_spec,
 )
+from forecaster.reports.tuning import write_tuning_report
+from forecaster.spec import SearchRange, Spec
+from forecaster.storage import TUNING, check_replaceable, write_json
 from forecaster.version import __version__
 
 BEST_SPEC_FILE = "best.yaml"

@@ -27,6 +27,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from forecaster.data.frequency import infer_frequency, season_length
+from forecaster.data.panel import Panel
 from forecaster.errors import InputError
 from forecaster.evaluation.calibration import interval_metrics, spec_intervals
 from forecaster.evaluation.gate import gated_scores
@@ -38,12 +40,10 @@ from forecaster.evaluation.scoring import (
     score_periods,
     series_summary,
 )
-from forecaster.frequency import infer_frequency, season_length
-from forecaster.panel import Panel
-from forecaster.periods import Period, Periods, SeriesPeriods, scorable_series, split_periods
-from forecaster.scaling import Scaler
+from forecaster.model.periods import Period, Periods, SeriesPeriods, scorable_series, split_periods
+from forecaster.model.scaling import Scaler
+from forecaster.model.training import FitResult, fit
 from forecaster.spec import Spec, TrainingRange
-from forecaster.training import FitResult, fit
 
 
 @dataclass(frozen=True)

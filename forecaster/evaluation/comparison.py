@@ -16,11 +16,11 @@ from typing import Any, Literal, TypeVar
 
 import numpy as np
 
-from forecaster.baselines import BASELINES
-from forecaster.calendar_features import Calendar
+from forecaster.data.calendar import Calendar
 from forecaster.evaluation.metrics import METRICS
 from forecaster.evaluation.verdict import long_horizon_mae, spread
-from forecaster.models import build_model
+from forecaster.model.baselines import BASELINES
+from forecaster.model.network import build_model
 from forecaster.spec import ModelSpec, Spec
 
 Direction = Literal["no", "yes", "both"]

@@ -19,9 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from forecaster.baselines import BASELINES
 from forecaster.evaluation.scoring import PeriodForecasts
-from forecaster.preprocessing import Preprocessing
+from forecaster.model.baselines import BASELINES
+from forecaster.model.preprocessing import Preprocessing
 from forecaster.spec import Spec
 
 GATE_PERIOD = "val"

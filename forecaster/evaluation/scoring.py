@@ -14,16 +14,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from forecaster.baselines import baseline_forecasts
+from forecaster.bundle.forecasting import predict_windows, with_fallback
+from forecaster.data.panel import Panel, RowTimeLookup
 from forecaster.evaluation.intervals import Bounds
 from forecaster.evaluation.metrics import mase_scale, scaled_errors, score, skills
 from forecaster.evaluation.statistical import statistical_forecast
-from forecaster.panel import Panel, RowTimeLookup
-from forecaster.periods import Period, Periods, SeriesPeriods
-from forecaster.predict import predict_windows, with_fallback
-from forecaster.preprocessing import Preprocessing
+from forecaster.model.baselines import baseline_forecasts
+from forecaster.model.periods import Period, Periods, SeriesPeriods
+from forecaster.model.preprocessing import Preprocessing
+from forecaster.model.windows import target_windows
 from forecaster.spec import Spec
-from forecaster.windows import target_windows
 
 if TYPE_CHECKING:
     import keras

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from forecaster.baselines import BASELINES
 from forecaster.evaluation.backtest import BacktestResult, FoldResult
+from forecaster.model.baselines import BASELINES
 from forecaster.reports.html import document, paragraph, preformatted, table
 from forecaster.reports.plots import (
     FORECASTS,

@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 
 from forecaster.evaluation.scoring import ModelEvaluation, PeriodForecasts
-from forecaster.periods import PERIODS
-from forecaster.preprocessing import Preprocessing
+from forecaster.model.periods import PERIODS
+from forecaster.model.preprocessing import Preprocessing
 from forecaster.reports.html import document, preformatted, table
 from forecaster.reports.interval_plots import coverage_figure, fan_figure
 from forecaster.reports.plots import PERIOD_LABELS, forecast_labels, loss_figure, periods_figure

@@ -15,15 +15,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from forecaster.baselines import BASELINES
 from forecaster.evaluation.statistical import LABELS as STATISTICAL_LABELS
+from forecaster.model.baselines import BASELINES
 from forecaster.reports.text import step_name
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from forecaster.evaluation.scoring import PeriodForecasts
-    from forecaster.periods import Period
+    from forecaster.model.periods import Period
 
 LAST_WINDOWS = 3
 FORECASTS = ("model", *BASELINES)

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from forecaster.evaluation.metrics import skill as model_skill
-from forecaster.preprocessing import Preprocessing
+from forecaster.model.preprocessing import Preprocessing
 from forecaster.reports.html import image, paragraph, table
 from forecaster.reports.plots import (
     error_by_step_figure,

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from forecaster.baselines import BASELINES
 from forecaster.evaluation.metrics import skill
 from forecaster.evaluation.statistical import STATISTICAL
+from forecaster.model.baselines import BASELINES
 
 if TYPE_CHECKING:
     from forecaster.evaluation.backtest import BacktestResult

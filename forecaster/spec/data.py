@@ -12,7 +12,7 @@ from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
 from forecaster.spec.base import Strict
 
-# the features forecaster.calendar_features generates (its CALENDAR_PERIODS)
+# the features forecaster.data.calendar generates (its CALENDAR_PERIODS)
 CalendarFeature = Literal[
     "minute", "hour", "weekday", "day_of_month", "day_of_year", "week_of_year", "month"
 ]

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 import forecaster
 from forecaster.cli import app
-from forecaster.preprocessing import Preprocessing
+from forecaster.model.preprocessing import Preprocessing
 from tests.conftest import synthetic_panel, write_panel_spec, write_spec
 
 runner = CliRunner()

@@ -10,11 +10,11 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-import forecaster.tuning
+import forecaster.model.tuning
 from forecaster.cli import app
 from forecaster.commands.tune import tune
+from forecaster.model.tuning import spec_fingerprint
 from forecaster.spec import load_spec
-from forecaster.tuning import spec_fingerprint
 from tests.conftest import write_spec
 
 TUNE = {
@@ -36,7 +36,7 @@ def test_tune_writes_the_best_spec_and_resumes_without_retraining(
     spec_path = write_spec(tmp_path / "tiny.yaml", series_csv, train={"epochs": 1}, tune=TUNE)
     spec = load_spec(spec_path)
     out = tmp_path / "tuning"
-    real_fit = forecaster.tuning.fit
+    real_fit = forecaster.model.tuning.fit
     fitted: list[Any] = []
 
     def interrupted_fit(run_spec: Any, *args: Any, **kwargs: Any) -> Any:
@@ -45,7 +45,7 @@ def test_tune_writes_the_best_spec_and_resumes_without_retraining(
         fitted.append(run_spec)
         return real_fit(run_spec, *args, **kwargs)
 
-    monkeypatch.setattr(forecaster.tuning, "fit", interrupted_fit)
+    monkeypatch.setattr(forecaster.model.tuning, "fit", interrupted_fit)
     with pytest.raises(KeyboardInterrupt):
         tune(spec, out)
     first = fitted[0]
@@ -56,7 +56,7 @@ def test_tune_writes_the_best_spec_and_resumes_without_retraining(
         resumed.append(run_spec)
         return real_fit(run_spec, *args, **kwargs)
 
-    monkeypatch.setattr(forecaster.tuning, "fit", counting_fit)
+    monkeypatch.setattr(forecaster.model.tuning, "fit", counting_fit)
     run = tune(spec, out)
     again = [(spec_fingerprint(s), s.train.seed) for s in resumed]
     assert (spec_fingerprint(first), first.train.seed) not in again  # trial 0 not retrained

@@ -6,13 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecaster.data import prepare_frame
+from forecaster.data.panel import Panel
+from forecaster.data.reading import prepare_frame
 from forecaster.errors import InputError
 from forecaster.evaluation.backtest import Fold, fold_layout, run_backtest
 from forecaster.evaluation.metrics import mae
-from forecaster.panel import Panel
-from forecaster.periods import Periods
-from forecaster.scaling import fit_scaler
+from forecaster.model.periods import Periods
+from forecaster.model.scaling import fit_scaler
 from forecaster.spec import parse_spec
 from tests.conftest import synthetic_frame
 

@@ -8,10 +8,10 @@ from typing import Any
 import numpy as np
 import pytest
 
+from forecaster.bundle.forecasting import with_fallback
 from forecaster.evaluation.gate import fallback_spans, step_gate
 from forecaster.evaluation.verdict import baseline_sentence, baseline_steps, beats_over_seeds
-from forecaster.predict import with_fallback
-from forecaster.preprocessing import Preprocessing
+from forecaster.model.preprocessing import Preprocessing
 
 
 def period_metrics(per_step: dict[str, list[float]]) -> dict[str, Any]:

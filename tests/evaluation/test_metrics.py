@@ -5,11 +5,6 @@ import math
 import numpy as np
 import pytest
 
-from forecaster.baselines import (
-    baseline_forecasts,
-    naive_forecast,
-    seasonal_naive_forecast,
-)
 from forecaster.evaluation.metrics import (
     mae,
     mape,
@@ -23,6 +18,11 @@ from forecaster.evaluation.metrics import (
     smape,
 )
 from forecaster.evaluation.scoring import score_forecasts
+from forecaster.model.baselines import (
+    baseline_forecasts,
+    naive_forecast,
+    seasonal_naive_forecast,
+)
 
 # two windows, two steps, one target
 Y_TRUE = np.array([[[1.0], [2.0]], [[4.0], [0.0]]])

@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.colors import to_hex
 
-from forecaster.baselines import baseline_forecasts
 from forecaster.evaluation.scoring import PeriodForecasts, score_forecasts
+from forecaster.model.baselines import baseline_forecasts
 from forecaster.reports.plots import (
     STYLES,
     error_by_step_figure,

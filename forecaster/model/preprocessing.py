@@ -1,0 +1,214 @@
+"""What ``preprocessing.json`` holds: everything between a CSV and the model's input, as
+trained (time column, columns, frequency, window sizes, missing-value policy, scaler)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from forecaster.data.calendar import Calendar
+from forecaster.data.panel import Panel
+from forecaster.data.reading import MissingPolicy, read_csv
+from forecaster.data.statics import StaticEncoding
+from forecaster.model.scaling import Scaler, fit_scaler
+from forecaster.model.windows import ModelRows
+from forecaster.spec import quantile_pair
+
+
+@dataclass(frozen=True)
+class Preprocessing:
+    """Everything between a CSV and the model's input, as trained (``preprocessing.json``)."""
+
+    time_column: str
+    targets: list[str]
+    covariates: list[str]
+    frequency: str
+    lookback: int
+    horizon: int
+    missing: MissingPolicy
+    season: int
+    time_style: str = "naive"  # naive | Z | offset | named | step
+    timezone: str | None = None  # UTC, +02:00 (the latest row's offset), Europe/Berlin
+    id_columns: list[str] = field(default_factory=list)  # what names a series (wide: none)
+    # one scaler per series, by series key (a wide CSV's one series has the key "")
+    series_scalers: dict[str, Scaler] = field(default_factory=dict)
+    statics: StaticEncoding = field(default_factory=StaticEncoding)
+    # conformal half-widths per level, [horizon, targets] in units of each series' scale
+    calibration: dict[int, np.ndarray] = field(default_factory=dict)
+    quantiles: list[float] = field(default_factory=list)  # the model's quantile head
+    # evaluation.fallback: per horizon step, the forecast the bundle gives: "model",
+    # "naive" or "seasonal_naive" (chosen on validation); empty: the model at every step
+    fallback: list[str] = field(default_factory=list)
+    future_covariates: list[str] = field(default_factory=list)  # known through the horizon
+    calendar: Calendar = field(default_factory=Calendar)  # generated known inputs
+
+    @property
+    def fallback_steps(self) -> dict[int, str]:
+        """The 0-based steps a baseline forecasts, and which baseline."""
+        return {h: name for h, name in enumerate(self.fallback) if name != "model"}
+
+    @property
+    def known_columns(self) -> list[str]:
+        """The inputs the model also gets over the horizon: future covariates, then the
+        generated calendar and holiday columns. In the model's input they follow the
+        targets and past covariates (and precede any static columns)."""
+        return [*self.future_covariates, *self.calendar.columns]
+
+    @property
+    def known_range(self) -> tuple[int, int] | None:
+        """The model-input columns of ``known_columns`` (None: the model has none)."""
+        if not self.known_columns:
+            return None
+        first = len(self.targets) + len(self.covariates)
+        return first, first + len(self.known_columns)
+
+    def with_calendar(self, scaled: np.ndarray, index: pd.Index, source: str) -> np.ndarray:
+        """``scaled`` (``[rows, columns]``) with the calendar columns of ``index`` after it."""
+        if not self.calendar:
+            return scaled
+        generated = self.calendar.values(index, source).astype(scaled.dtype)
+        return np.concatenate([scaled, generated], axis=1)
+
+    def split_output(self, output: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """A model's output as (point forecast ``[..., H, T]``, quantiles ``[..., H, T, Q]``
+        or None): the median is the point forecast of a quantile head."""
+        if not self.quantiles:
+            return output, None
+        return output[..., self.quantiles.index(0.5)], output
+
+    def level_quantiles(self, level: int) -> tuple[int, int]:
+        """Positions of a level's lower and upper quantile in the head's output."""
+        lower, upper = quantile_pair(level)
+        return self.quantiles.index(lower), self.quantiles.index(upper)
+
+    def interval_columns(
+        self, forecast: np.ndarray, scale: np.ndarray, head: np.ndarray | None = None
+    ) -> dict[str, np.ndarray]:
+        """``<target>_lo_<level>`` and ``<target>_hi_<level>`` for ``forecast``
+        (``[..., horizon, targets]``, ``scale`` broadcasting to it): the forecast plus or
+        minus the calibrated widths, or a quantile ``head``'s pair moved by them."""
+        columns = {}
+        for level, width in sorted(self.calibration.items()):
+            if head is None:
+                lower, upper = forecast - width * scale, forecast + width * scale
+            else:
+                low, high = self.level_quantiles(level)
+                lower = head[..., low] - width * scale
+                upper = head[..., high] + width * scale
+            for k, target in enumerate(self.targets):
+                columns[f"{target}_lo_{level}"] = lower[..., k]
+                columns[f"{target}_hi_{level}"] = upper[..., k]
+        return columns
+
+    def model_rows(self, panel: Panel, source: str = "data") -> ModelRows:
+        """The model's input rows of ``panel``, scaled when taken: every row by its own
+        series' scaler, the calendar columns of its timestamp, then the series' static
+        covariates (codes and standardised numbers)."""
+        centers, scales, _ = self.series_scaling(panel)
+        calendar = None
+        if self.calendar:
+            calendar = self.calendar.values(panel.index, source).astype(np.float32)
+        static = self.statics.encode(panel.statics, panel.keys)
+        return ModelRows(
+            panel.values,
+            panel.starts,
+            centers,
+            scales,
+            calendar,
+            static.astype(np.float32) if static is not None and static.shape[1] else None,
+        )
+
+    def series_scaling(self, panel: Panel) -> tuple[np.ndarray, np.ndarray, list[bool]]:
+        """Every series' ``center`` and ``scale`` (``[series, columns]``) and whether it was
+        seen in training. A series the model never saw is scaled by a scaler of the same
+        kind fit on its own rows (the model is global; only the scale is per series)."""
+        kind = next(iter(self.series_scalers.values())).kind
+        centers, scales, seen = [], [], []
+        for k, key in enumerate(panel.keys):
+            scaler = self.series_scalers.get(key)
+            seen.append(scaler is not None)
+            if scaler is None:
+                scaler = fit_scaler(kind, panel.series(k).to_numpy(dtype=np.float64))
+            centers.append(scaler.center)
+            scales.append(scaler.scale)
+        return np.stack(centers), np.stack(scales), seen
+
+    @property
+    def columns(self) -> list[str]:
+        return [*self.targets, *self.covariates, *self.future_covariates]
+
+    @property
+    def column_fix(self) -> str:
+        """The advice when history lacks a column the model was trained on."""
+        return (
+            f"the model was trained on time column {self.time_column!r} and columns "
+            f"{', '.join(self.columns)}; pass history with those names"
+        )
+
+    def read_csv(
+        self, path: str | Path, *, column_fix: str | None = None, **time: Any
+    ) -> pd.DataFrame:
+        """A CSV's columns as trained, checked with the trained missing-value policy;
+        ``column_fix`` is the advice when a column is missing (default: the spec's);
+        ``time`` the time keywords of ``reading.read_csv``."""
+        return read_csv(
+            path,
+            time_column=self.time_column,
+            columns=self.columns,
+            missing=self.missing,
+            column_fix=column_fix,
+            **time,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return (
+            {
+                "time_column": self.time_column,
+                "targets": self.targets,
+                "covariates": self.covariates,
+                "columns": self.columns,
+                "frequency": self.frequency,
+                "lookback": self.lookback,
+                "horizon": self.horizon,
+                "missing": self.missing,
+                "season": self.season,
+                "time_style": self.time_style,
+                "timezone": self.timezone,
+            }
+            | (
+                {"calibration": {str(k): v.tolist() for k, v in self.calibration.items()}}
+                if self.calibration
+                else {}
+            )
+            | ({"quantiles": self.quantiles} if self.quantiles else {})
+            | ({"future_covariates": self.future_covariates} if self.future_covariates else {})
+            | ({"calendar": self.calendar.to_dict()} if self.calendar else {})
+            | ({"fallback": self.fallback} if self.fallback_steps else {})
+            | {
+                "id_columns": self.id_columns,
+                "series_scalers": {k: v.to_dict() for k, v in self.series_scalers.items()},
+                "statics": self.statics.to_dict(),
+            }
+        )
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Preprocessing:
+        skip = ("columns", "scaler", "series_scalers", "statics", "calibration", "calendar")
+        fields = {k: v for k, v in data.items() if k not in skip}
+        scalers = data.get("series_scalers") or {}
+        if data.get("scaler"):  # written before one scaler per series held for wide data too
+            scalers = {"": data["scaler"]}
+        return cls(
+            **fields,
+            statics=StaticEncoding.from_dict(data.get("statics") or {}),
+            calendar=Calendar.from_dict(data["calendar"]) if data.get("calendar") else Calendar(),
+            calibration={
+                int(level): np.asarray(width, dtype=np.float64)
+                for level, width in (data.get("calibration") or {}).items()
+            },
+            series_scalers={key: Scaler.from_dict(value) for key, value in scalers.items()},
+        )
