@@ -1,4 +1,5 @@
-"""From a panel to a trained network: windows over the periods, scalers, the fitted
+"""From a panel to a trained network: each series' periods (``periods``), windows over
+them, scalers, the fitted
 ``Preprocessing`` a bundle saves, the data prepared for training, the Keras network, the
 fit with its checkpoints, devices (``distribution``) and trackers, the hyperparameter
 search, and the naive baselines every model is scored against.
