@@ -250,7 +250,7 @@ def _child(step: str, dataset: dict[str, Any] | None) -> dict[str, Any]:
 
 def _read(spec: Any) -> dict[str, Any]:
     """``read_file`` as ``load_data`` calls it: a file whose series are ready is streamed
-    (``streaming.read_ready``), any other goes through ``read_rows`` and ``long_panel``."""
+    (``streaming.read_ready``), any other goes through ``read_rows`` and ``read_panel``."""
     # internal: the memory and speed of reading alone, a step no API call stops after
     from forecaster.data.panel import GridTimes
     from forecaster.model.preparation import load_data
