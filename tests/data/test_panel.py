@@ -168,11 +168,11 @@ def test_a_frame_of_long_rows_is_filtered_like_a_file() -> None:
 def test_series_ready_as_read_skip_the_per_series_checks(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import forecaster.data.panel as panel_module
+    import forecaster.data.rows as rows_module
     from forecaster.data.reading import read_rows
 
     def general(path: Path, **options: object) -> Panel:  # not streamed by read_file
-        return panel_module.long_panel(*read_rows(path), str(path), **options)  # type: ignore[arg-type]
+        return rows_module.long_panel(*read_rows(path), str(path), **options)  # type: ignore[arg-type]
 
     rows = synthetic_panel((30, 20, 25))
     path = tmp_path / "ready.csv"
@@ -182,7 +182,7 @@ def test_series_ready_as_read_skip_the_per_series_checks(
     def per_series(*args: object, **kwargs: object) -> None:
         raise AssertionError("a ready series went through the per-series checks")
 
-    monkeypatch.setattr(panel_module, "prepare_rows", per_series)
+    monkeypatch.setattr(rows_module, "prepare_rows", per_series)
     fast = general(path, id_columns=["store"], columns=["sales"])
     pd.testing.assert_frame_equal(fast.frame, expected.frame)
     # a series with a gap still needs them
