@@ -17,7 +17,7 @@ PROFILE_ARGS ?=
 # Extra arguments for benchmarks/scale.py, e.g. SCALE_ARGS='--sizes 100 1000' or '--command'
 SCALE_ARGS ?=
 
-.PHONY: install demo compare tune test lint typecheck clean bench-accuracy bench-profile bench-scale
+.PHONY: install demo compare tune test lint typecheck schema clean bench-accuracy bench-profile bench-scale
 
 install: $(VENV)/.installed
 
@@ -52,6 +52,11 @@ lint: install
 # mypy on the package, configured in pyproject.toml ([tool.mypy])
 typecheck: install
 	$(BIN)/mypy forecaster
+
+# The spec's JSON Schema, which the example specs name on their first line; a test checks
+# that the committed file is what `forecast schema` prints
+schema: install
+	$(BIN)/forecast schema > docs/spec.schema.json
 
 # Trains every spec in benchmarks/specs/ and writes benchmarks/results/etth1.md and .json
 bench-accuracy: install
