@@ -59,7 +59,7 @@ class DateSplit(Strict):
     end: datetime | None = Field(
         None,
         description="End of the test period (exclusive): later rows are left out. "
-        "None: the last row.",
+        "Unset: the last row.",
     )
 
     @model_validator(mode="after")
@@ -132,7 +132,7 @@ class HolidaySpec(Strict):
     )
     subdiv: str | None = Field(
         None,
-        description="A subdivision of the country (state, province), e.g. VIC. None: "
+        description="A subdivision of the country (state, province), e.g. VIC. Unset: "
         "national holidays only.",
     )
     distances: bool = Field(
@@ -154,7 +154,7 @@ class DataSpec(Strict):
     )
     time_column: str | None = Field(
         None,
-        description="The time column. None: a column named date, datetime, time, timestamp, "
+        description="The time column. Unset: a column named date, datetime, time, timestamp, "
         "ds, ..., else the first column of dates.",
     )
     targets: list[str] = Field(min_length=1, description="The columns to forecast (one or more).")
@@ -178,24 +178,24 @@ class DataSpec(Strict):
     frequency: str | None = Field(
         None,
         description="The step, as a pandas offset alias (h, 15min, D, B, W-SUN, MS, QE, "
-        "YS, ...), or `step` for an integer time column. None: inferred from the times. "
+        "YS, ...), or `step` for an integer time column. Unset: inferred from the times. "
         "A missing step is a gap.",
     )
     max_gap: int | None = Field(
         None,
         ge=1,
         description="Most steps in a row that `ffill` or `interpolate` may fill in a column; "
-        "a longer gap is an error. None: no limit.",
+        "a longer gap is an error. Unset: no limit.",
     )
     time_format: str | None = Field(
         None,
-        description='strftime format of the time column, e.g. "%d/%m/%Y %H:%M". None: one '
+        description='strftime format of the time column, e.g. "%d/%m/%Y %H:%M". Unset: one '
         "format detected for the whole column.",
     )
     dayfirst: bool | None = Field(
         None,
         description="Settles 01/02/2020 (day first or month first) when no day in the column "
-        "is above 12. None: detected.",
+        "is above 12. Unset: detected.",
     )
     filter: dict[str, str | int | float] = Field(
         {},
@@ -225,13 +225,13 @@ class DataSpec(Strict):
     holidays: HolidaySpec | None = Field(
         None,
         description="Public holidays from the holidays package: a flag for each local date. "
-        "None: no holiday input.",
+        "Unset: no holiday input.",
     )
     calendar_timezone: str | None = Field(
         None,
         description="IANA zone whose local time the calendar and holidays are read in, for "
         "timestamps with a zone (e.g. Australia/Melbourne for UTC data of a Melbourne "
-        "sensor). None: the data's own zone or wall clock.",
+        "sensor). Unset: the data's own zone or wall clock.",
     )
 
     @field_validator("calendar_timezone")

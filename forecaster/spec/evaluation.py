@@ -18,7 +18,7 @@ class EvaluationSpec(Strict):
         None,
         ge=1,
         le=100_000,
-        description="Season m of the seasonal-naive baseline and of MASE's scale. None: from "
+        description="Season m of the seasonal-naive baseline and of MASE's scale. Unset: from "
         "the data's frequency: steps per day below daily (hourly: 24), daily 7, weekly 52, "
         "monthly 12, quarterly 4.",
     )

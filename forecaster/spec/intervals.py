@@ -49,7 +49,7 @@ class IntervalSpec(Strict):
         None,
         ge=10,
         le=10_000_000,
-        description="`rolling`: how many recent windows calibrate. None: as many as the "
+        description="`rolling`: how many recent windows calibrate. Unset: as many as the "
         "validation period has.",
     )
 

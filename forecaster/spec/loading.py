@@ -61,10 +61,10 @@ class Spec(Strict):
         "folds and the validation gate's fallback.",
     )
     intervals: IntervalSpec | None = Field(
-        None, description="Prediction intervals. None: point forecasts only."
+        None, description="Prediction intervals. Unset: point forecasts only."
     )
     tune: TuneSpec | None = Field(
-        None, description="`forecast tune`: the search space. None: the spec is not tuned."
+        None, description="`forecast tune`: the search space. Unset: the spec is not tuned."
     )
 
     @model_validator(mode="after")

@@ -62,7 +62,7 @@ class RecurrentModelSpec(Strict):
         le=100_000,
         description="Cut the lookback into segments of this many rows, each embedded by a "
         "dense layer: the RNN runs `lookback / segment_length` steps. Must divide "
-        "`window.lookback`. None: one RNN step per row.",
+        "`window.lookback`. Unset: one RNN step per row.",
     )
     decoder: Decoder = Field(
         "dense",

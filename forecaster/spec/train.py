@@ -93,7 +93,7 @@ class TrainSpec(Strict):
     tensorboard: Path | None = Field(
         None,
         description="A folder: TensorBoard logs of every run in a subfolder "
-        "`<name>-<UTC time>` (per-epoch scalars and the model). None: off.",
+        "`<name>-<UTC time>` (per-epoch scalars and the model). Unset: off.",
     )
     distribute: Literal["none", "mirrored", "multi_worker"] = Field(
         "none",

@@ -18,7 +18,7 @@ class SearchRange(Strict):
     max: int | float = Field(description="Highest value; above `min`.")
     log: bool = Field(False, description="Sample evenly on a log scale (needs `min` > 0).")
     step: int | float | None = Field(
-        None, description="Spacing of the values tried. None: any value in the range."
+        None, description="Spacing of the values tried. Unset: any value in the range."
     )
 
     @property
