@@ -17,7 +17,7 @@ PROFILE_ARGS ?=
 # Extra arguments for benchmarks/scale.py, e.g. SCALE_ARGS='--sizes 100 1000' or '--command'
 SCALE_ARGS ?=
 
-.PHONY: install demo compare tune test lint typecheck schema clean bench-accuracy bench-profile bench-scale
+.PHONY: install demo compare tune test lint typecheck schema docs docs-serve clean bench-accuracy bench-profile bench-scale
 
 install: $(VENV)/.installed
 
@@ -58,6 +58,14 @@ typecheck: install
 schema: install
 	$(BIN)/forecast schema > docs/spec.schema.json
 
+# The documentation site into site/ (mkdocs.yml; the dev extra installs the docs extra).
+# --strict: a broken link or anchor, a missing included file or a stale schema fails it.
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+docs-serve: install
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve
+
 # Trains every spec in benchmarks/specs/ and writes benchmarks/results/etth1.md and .json
 bench-accuracy: install
 	$(BIN)/python benchmarks/accuracy.py $(BENCH_ARGS)
@@ -71,4 +79,4 @@ bench-scale: install
 	$(BIN)/python benchmarks/scale.py $(SCALE_ARGS)
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) build site *.egg-info .pytest_cache .ruff_cache .mypy_cache
