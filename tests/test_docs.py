@@ -6,16 +6,20 @@ parses."""
 from __future__ import annotations
 
 import os
+import re
+import shlex
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
+import typer.main
 import yaml
 from typer.testing import CliRunner
 
 from forecaster.cli import app
-from forecaster.spec import parse_spec
+from forecaster.spec import load_spec, parse_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -118,3 +122,133 @@ def test_the_schema_flags_unknown_keys(raw: dict[str, Any]) -> None:
 def test_the_schema_accepts_what_the_loader_reads(section: dict[str, Any]) -> None:
     parse_spec(section)
     assert _problems(section) == []
+
+
+# --- YAML specs shown in the docs ------------------------------------------------------
+
+FENCE = re.compile(r"^( *)```(\w*)[^\n]*\n(.*?)^\1```", flags=re.MULTILINE | re.DOTALL)
+SNIPPET = re.compile(r'^--8<-- "([^"]+)"$')
+PAGES = sorted(DOCS.rglob("*.md"))
+
+
+def _blocks(path: Path) -> Iterator[tuple[str, str]]:
+    """The fenced code blocks of a page: language and text, snippets included."""
+    for match in FENCE.finditer(path.read_text()):
+        lines = []
+        for line in match.group(3).splitlines():
+            included = SNIPPET.match(line.strip())
+            lines += (ROOT / included.group(1)).read_text().splitlines() if included else [line]
+        yield match.group(2), "\n".join(line.removeprefix(match.group(1)) for line in lines)
+
+
+YAML_BLOCKS = [
+    pytest.param(text, id=f"{_name(page)}:{number}")
+    for page in PAGES
+    for number, (language, text) in enumerate(_blocks(page), start=1)
+    if language == "yaml" and not text.startswith("# fragment")
+]
+
+
+def test_the_docs_show_specs() -> None:
+    assert len(YAML_BLOCKS) >= 8
+
+
+@pytest.mark.parametrize("text", YAML_BLOCKS)
+def test_every_yaml_block_in_the_docs_is_a_spec_that_loads(text: str, tmp_path: Path) -> None:
+    spec_file = tmp_path / "spec.yaml"
+    spec_file.write_text(text)
+    load_spec(spec_file)
+
+
+# --- forecast command lines shown in the docs and the README ---------------------------
+
+INLINE = re.compile(r"`([^`\n]+)`")
+# between two commands: ; && || |, or a wide gap (two machines' commands side by side)
+SEPARATORS = re.compile(r"\s*(?:;|&&|\|\|?)\s*|\s{3,}")
+REDIRECTS = {">", ">>", "2>", "2>&1", "<"}
+
+
+def _command_lines(text: str) -> Iterator[str]:
+    """Every `forecast ...` line: in code blocks (after a `$ ` prompt, between `;` or
+    `&&`), and in inline code."""
+    candidates = [span for span in INLINE.findall(FENCE.sub("", text))]
+    candidates += [
+        line for language, block in _fenced(text) if language != "yaml" for line in block
+    ]
+    for candidate in candidates:
+        for piece in SEPARATORS.split(candidate.strip().removeprefix("$ ")):
+            piece = piece.strip().removeprefix(".venv/bin/")
+            if piece == "forecast" or piece.startswith("forecast "):
+                yield piece
+
+
+def _fenced(text: str) -> Iterator[tuple[str, list[str]]]:
+    for match in FENCE.finditer(text):
+        yield match.group(2), match.group(3).splitlines()
+
+
+def _arguments(line: str) -> list[str] | None:
+    """The arguments after `forecast`, with placeholders tidied (`...` dropped, brackets
+    of `[--window]` removed, a value in capitals such as `--folds K` made a number); None
+    for a line that stands for any command (`forecast COMMAND --help`)."""
+    words = shlex.split(line, comments=True)[1:]
+    for index, word in enumerate(words):
+        if word in REDIRECTS:
+            words = words[:index]
+            break
+    words = [word.strip("[]") for word in words if word not in ("...", "--help")]
+    commands = [word for word in words if not word.startswith("-")]
+    if commands and commands[0].isupper():
+        return None
+    return ["1" if word.isalpha() and word.isupper() else word for word in words]
+
+
+def _parse_problem(arguments: list[str]) -> str | None:
+    """What the command line's own parser says is wrong with these arguments (None:
+    nothing), without running the command. A missing argument is not a problem: prose
+    names commands without their arguments."""
+    group = typer.main.get_command(app)
+    try:
+        context = group.make_context("forecast", list(arguments), resilient_parsing=False)
+        rest = [*(getattr(context, "_protected_args", None) or []), *context.args]
+        if not rest:
+            return None
+        name, command, rest = group.resolve_command(context, rest)
+        command.make_context(name, rest, parent=context, resilient_parsing=False)
+    except Exception as error:
+        if type(error).__name__ in ("MissingParameter", "NoArgsIsHelpError"):
+            return None
+        format_message = getattr(error, "format_message", None)
+        message = format_message() if format_message else str(error)
+        return f"{type(error).__name__}: {message}"
+    return None
+
+
+COMMAND_LINES = sorted(
+    {
+        (_name(path), line)
+        for path in [*PAGES, ROOT / "README.md", ROOT / "CONTRIBUTING.md"]
+        for line in _command_lines(path.read_text())
+    }
+)
+
+
+def test_the_docs_show_command_lines() -> None:
+    assert len(COMMAND_LINES) >= 40
+    shown = {line.split()[1] for _, line in COMMAND_LINES if len(line.split()) > 1}
+    assert set(typer.main.get_command(app).list_commands(None)) <= shown  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("page", "line"), COMMAND_LINES)
+def test_every_forecast_command_line_shown_parses(page: str, line: str) -> None:
+    arguments = _arguments(line)
+    if arguments is not None:
+        assert _parse_problem(arguments) is None, f"{page}: {line}"
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [["train", "spec.yaml", "--epoch", "3"], ["trian", "spec.yaml"], ["predict", "b", "--id=x"]],
+)
+def test_the_check_catches_a_wrong_option_or_command(arguments: list[str]) -> None:
+    assert _parse_problem(arguments) is not None
