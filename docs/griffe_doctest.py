@@ -1,7 +1,11 @@
-"""A griffe extension for the Python API reference: forecaster's docstrings write their
-examples as doctest lines, under ``Example:`` or in the text. Griffe reads ``>>>`` lines
-as code only in an ``Examples:`` section, so this renames that heading and fences the
-doctest lines found outside one; the docstrings themselves stay as they are."""
+"""A griffe extension for the Python API reference, which reads forecaster's docstrings
+as they are written:
+
+- examples are doctest lines, under ``Example:`` or in the text; griffe reads ``>>>``
+  lines as code only in an ``Examples:`` section, so that heading is renamed and doctest
+  lines outside a section are fenced;
+- ``Args:`` may document two options in one entry (``data, epochs: as for train``);
+  each gets the entry of its own, so the table shows its type and default."""
 
 from __future__ import annotations
 
@@ -19,7 +23,29 @@ class DoctestExamples(griffe.Extension):
         if docstring is None:
             return
         text = _EXAMPLE_HEADING.sub(r"\1Examples:", docstring.value)
-        docstring.value = _fence_loose_doctests(text)
+        docstring.value = _split_shared_entries(_fence_loose_doctests(text))
+
+
+_SHARED_ENTRY = re.compile(r"^(\s+)(\w+(?:, \w+)+): (.*)$")
+
+
+def _split_shared_entries(text: str) -> str:
+    """``    a, b: text`` (and its deeper-indented continuation lines) once per name."""
+    lines, out, index = text.splitlines(), [], 0
+    while index < len(lines):
+        match = _SHARED_ENTRY.match(lines[index])
+        index += 1
+        if not match:
+            out.append(lines[index - 1])
+            continue
+        indent, names, first = match.groups()
+        rest = []
+        while index < len(lines) and lines[index].startswith(indent + " "):
+            rest.append(lines[index])
+            index += 1
+        for name in names.split(", "):
+            out += [f"{indent}{name}: {first}", *rest]
+    return "\n".join(out)
 
 
 def _fence_loose_doctests(text: str) -> str:

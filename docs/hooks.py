@@ -146,7 +146,8 @@ def _table(prefix: str, anchor_prefix: str, model: type[BaseModel]) -> str:
         else:
             key = f'<a id="{anchor}"></a>`{path}`'
             kind = _type(info.annotation) + _constraints(info.metadata)
-        rows.append(f"| {key} | {kind} | {_default(info, bool(inner))} | {_cell(info.description)} |")
+        default = _default(info, len(inner) == 1)
+        rows.append(f"| {key} | {kind} | {default} | {_cell(info.description)} |")
     return "\n".join(rows)
 
 
@@ -155,7 +156,12 @@ def _is_optional(annotation: Any) -> bool:
 
 
 def _cell(text: str | None) -> str:
-    return (text or "").replace("|", "\\|").replace("\n", " ")
+    """Text for a table cell: one line, `|` escaped, and `<` `>` outside code spans
+    written as entities (help texts say `models/<spec name>`)."""
+    parts = (text or "").replace("|", "\\|").replace("\n", " ").split("`")
+    for index in range(0, len(parts), 2):
+        parts[index] = parts[index].replace("<", "&lt;").replace(">", "&gt;")
+    return "`".join(parts)
 
 
 _NAMES = {

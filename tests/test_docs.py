@@ -136,9 +136,10 @@ def _blocks(path: Path) -> Iterator[tuple[str, str]]:
     for match in FENCE.finditer(path.read_text()):
         lines = []
         for line in match.group(3).splitlines():
+            line = line.removeprefix(match.group(1))  # the block's indentation, in a list
             included = SNIPPET.match(line.strip())
             lines += (ROOT / included.group(1)).read_text().splitlines() if included else [line]
-        yield match.group(2), "\n".join(line.removeprefix(match.group(1)) for line in lines)
+        yield match.group(2), "\n".join(lines)
 
 
 YAML_BLOCKS = [
