@@ -44,8 +44,8 @@ test: install
 
 # ruff's checks and formatting, then the type check
 lint: install
-	$(BIN)/ruff check forecaster tests benchmarks
-	$(BIN)/ruff format --check forecaster tests benchmarks
+	$(BIN)/ruff check forecaster tests benchmarks docs
+	$(BIN)/ruff format --check forecaster tests benchmarks docs/*.py
 	@$(MAKE) --no-print-directory typecheck
 	$(BIN)/lint-imports
 

@@ -94,9 +94,7 @@ def _is_mapping(annotation: Any) -> bool:
     return origin is dict
 
 
-def _sections(
-    model: type[BaseModel], prefix: str
-) -> list[tuple[str, type[BaseModel], bool, str]]:
+def _sections(model: type[BaseModel], prefix: str) -> list[tuple[str, type[BaseModel], bool, str]]:
     """Every section below ``model``, depth first: its dotted path, its model, whether it
     is one of several forms the section may take, and the field's description."""
     found = []
