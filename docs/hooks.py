@@ -224,7 +224,7 @@ def _default(info: Any, section: bool) -> str:
         return "its keys' defaults"
     if isinstance(value, BaseModel):
         value = value.model_dump(mode="json")
-    text = yaml.safe_dump(value, default_flow_style=True, width=1000).strip()
+    text = yaml.safe_dump(value, default_flow_style=True, sort_keys=False, width=1000).strip()
     text = text.removesuffix("\n...").removesuffix("...").strip()
     return f"`{text}`"
 
