@@ -237,7 +237,9 @@ COMMAND_LINES = sorted(
 def test_the_docs_show_command_lines() -> None:
     assert len(COMMAND_LINES) >= 40
     shown = {line.split()[1] for _, line in COMMAND_LINES if len(line.split()) > 1}
-    assert set(typer.main.get_command(app).list_commands(None)) <= shown  # type: ignore[arg-type]
+    group = typer.main.get_command(app)
+    commands = group.list_commands(group.make_context("forecast", [], resilient_parsing=True))
+    assert set(commands) <= shown, "a command the docs never show"
 
 
 @pytest.mark.parametrize(("page", "line"), COMMAND_LINES)
@@ -253,3 +255,16 @@ def test_every_forecast_command_line_shown_parses(page: str, line: str) -> None:
 )
 def test_the_check_catches_a_wrong_option_or_command(arguments: list[str]) -> None:
     assert _parse_problem(arguments) is not None
+
+
+def test_every_make_target_shown_in_the_docs_has_a_rule() -> None:
+    shown = set()
+    for path in [*PAGES, ROOT / "CONTRIBUTING.md"]:
+        text = path.read_text()
+        code = INLINE.findall(FENCE.sub("", text)) + [
+            line for _, block in _fenced(text) for line in block
+        ]
+        shown |= {m for piece in code for m in re.findall(r"^\s*make ([a-z][a-z-]*)", piece)}
+    rules = set(re.findall(r"^([a-z][a-z-]*):", (ROOT / "Makefile").read_text(), re.MULTILINE))
+    assert {"demo", "docs", "schema"} <= shown
+    assert shown <= rules, f"the docs name make targets without a rule: {sorted(shown - rules)}"
