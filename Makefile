@@ -10,6 +10,8 @@ TUNE_SPEC ?= models/etth1-tune.yaml
 # Extra arguments for forecast tune, e.g. TUNE_ARGS='--trials 20 --train-best'
 TUNE_ARGS ?=
 
+# Extra arguments for benchmarks/examples.py, e.g. EXAMPLES_ARGS='--only retail'
+EXAMPLES_ARGS ?=
 # Extra arguments for benchmarks/accuracy.py, e.g. BENCH_ARGS='--seeds 1'
 BENCH_ARGS ?=
 # Extra arguments for benchmarks/profile_segments.py, e.g. PROFILE_ARGS='--units 128 256'
@@ -17,7 +19,7 @@ PROFILE_ARGS ?=
 # Extra arguments for benchmarks/scale.py, e.g. SCALE_ARGS='--sizes 100 1000' or '--command'
 SCALE_ARGS ?=
 
-.PHONY: install demo compare tune test lint typecheck schema docs docs-serve clean bench-accuracy bench-profile bench-scale
+.PHONY: install demo compare tune test lint typecheck schema docs docs-serve clean bench-examples bench-accuracy bench-profile bench-scale
 
 install: $(VENV)/.installed
 
@@ -65,6 +67,10 @@ docs: install
 
 docs-serve: install
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve
+
+# Trains the shipped example specs; writes benchmarks/results/examples.md and .json
+bench-examples: install
+	$(BIN)/python benchmarks/examples.py $(EXAMPLES_ARGS)
 
 # Trains every spec in benchmarks/specs/ and writes benchmarks/results/etth1.md and .json
 bench-accuracy: install
