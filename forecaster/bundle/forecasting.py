@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +39,22 @@ class Forecaster:
     preprocessing: Preprocessing
     manifest: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
+
+    def __post_init__(self) -> None:
+        """A level whose calibration has no finite width (saved by versions that trained
+        on too few calibration windows) is left out of every forecast, with a note."""
+        calibration = self.preprocessing.calibration
+        empty = [level for level, width in calibration.items() if not np.isfinite(width).all()]
+        if not empty:
+            return
+        named = " and ".join(map(str, sorted(empty)))
+        logger.warning(
+            f"{self.path or 'the bundle'}: its {named}% intervals were calibrated on too few "
+            f"windows and have no bounds; forecasts leave them out; fix: train again with a "
+            f"longer validation period (data.split) or without {named} in intervals.levels"
+        )
+        kept = {level: width for level, width in calibration.items() if level not in empty}
+        self.preprocessing = replace(self.preprocessing, calibration=kept)
 
     @property
     def lookback(self) -> int:

@@ -16,11 +16,13 @@ from forecaster.errors import InputError
 from forecaster.evaluation.calibration import add_intervals
 from forecaster.evaluation.gate import gated_scores
 from forecaster.evaluation.scoring import ModelEvaluation, PeriodForecasts, score_periods
+from forecaster.log import logger
 from forecaster.model.periods import Period, scorable_series
 from forecaster.model.preparation import load_data
 from forecaster.model.preprocessing import Preprocessing
 from forecaster.reports.model import write_model_report
 from forecaster.reports.series import write_per_series
+from forecaster.spec import windows_needed
 from forecaster.storage import EVALUATION, check_replaceable, staged_folder, write_json
 
 
@@ -44,13 +46,14 @@ def evaluate(bundle: Path, data: Path | None, out_dir: Path) -> EvaluateResult:
     history = pd.read_csv(history_file) if history_file.is_file() else None
     evaluation = _evaluate(forecaster, Path(path), history)
     if prep.calibration:
+        levels = sorted(prep.calibration)
         _, scored = add_intervals(
-            evaluation.scored,
-            sorted(prep.calibration),
+            _calibration_periods(evaluation.scored, levels, str(path)),
+            levels,
             model_widths=prep.calibration,
             quantile_levels=prep.quantiles,
         )
-        evaluation = replace(evaluation, scored=scored)
+        evaluation = replace(evaluation, scored={**evaluation.scored, "test": scored["test"]})
     metrics = {"val": None, **evaluation.metrics}
     with staged_folder(out_dir, EVALUATION) as staging:
         write_json(staging / METRICS_FILE, metrics)
@@ -58,6 +61,29 @@ def evaluate(bundle: Path, data: Path | None, out_dir: Path) -> EvaluateResult:
         write_model_report(staging, evaluation, title)
         write_per_series(staging, evaluation)
     return EvaluateResult(out_dir, metrics)
+
+
+def _calibration_periods(
+    scored: dict[str, PeriodForecasts], levels: list[int], source: str
+) -> dict[str, PeriodForecasts]:
+    """The periods the intervals are calibrated on: the model keeps the bundle's widths,
+    the baselines are calibrated on the data's validation windows, unless there are too
+    few of them for a level (then only the model's intervals are scored, with a note)."""
+    val = scored.get("val")
+    if val is None:
+        return scored
+    short = [level for level in levels if windows_needed(level) > len(val.actual)]
+    if not short:
+        return scored
+    named = " and ".join(map(str, short))
+    logger.warning(
+        f"{source}: the validation period has {len(val.actual)} windows, too few to "
+        f"calibrate the baselines' {named}% intervals (at least "
+        f"{windows_needed(short[-1])} needed); only the model's intervals, with the "
+        "bundle's calibration, are scored; fix: evaluate on data with a longer validation "
+        "period"
+    )
+    return {name: period for name, period in scored.items() if name != "val"}
 
 
 def _evaluate(forecaster: Forecaster, path: Path, history: pd.DataFrame | None) -> ModelEvaluation:

@@ -40,7 +40,7 @@ Boundaries = Callable[[pd.Index], Sequence[int]]  # final index -> rows where pe
 TIME_NAMES = ("date", "datetime", "time", "timestamp", "ds", "period", "month", "day", "step")
 _SNIFF_CHARS = 8192
 SNIFF_HEAD_CHARS = _SNIFF_CHARS + 1  # what csv_delimiter reads: one more tells a cut sample
-_SPEC_FIX = "check data.targets / data.covariates in the spec"
+SPEC_FIX = "check data.targets / data.covariates in the spec"
 
 
 def read_csv(
@@ -274,7 +274,7 @@ def prepare_rows(
     )
     available = [name for name in frame.columns if name != time_name]
     wanted = list(columns) if columns else available
-    _check_columns(wanted, available, source, column_fix or _SPEC_FIX)
+    check_columns(wanted, available, source, column_fix or SPEC_FIX)
     values = {name: _parse_numbers(frame[name], name, source, where) for name in wanted}
     out = pd.DataFrame(values, index=times, columns=wanted)
     keys = out.index.asi8 if isinstance(out.index, pd.DatetimeIndex) else out.index.to_numpy()
@@ -371,7 +371,9 @@ def find_time_column(
     raise input_error(source, found, "set data.time_column in the spec")
 
 
-def _check_columns(wanted: list[str], available: list[str], source: str, fix: str) -> None:
+def check_columns(wanted: list[str], available: list[str], source: str, fix: str) -> None:
+    """Each ``wanted`` column once and among ``available``, or the one-line error (wide
+    and long data alike): the column missing, the columns found, a close name, the fix."""
     if not wanted:
         found = "has no value columns besides the time column"
         raise input_error(source, found, "add the numeric series to the CSV")
@@ -381,7 +383,8 @@ def _check_columns(wanted: list[str], available: list[str], source: str, fix: st
     lost = [name for name in wanted if name not in available]
     if lost:
         found = "column" + (f" {lost[0]!r} is" if len(lost) == 1 else f"s {lost} are")
-        found += f" missing; found columns: {_listing(available)}{_suggest(lost[0], available)}"
+        found += f" missing; found columns: {_listing(available) or 'none'}"
+        found += _suggest(lost[0], available)
         raise input_error(source, found, fix)
 
 

@@ -18,9 +18,11 @@ import pandas as pd
 from forecaster.data.frequency import infer_frequency
 from forecaster.data.panel import Panel, RowTimes, SeriesKey, key_text
 from forecaster.data.reading import (
+    SPEC_FIX,
     TIME_NAMES,
     Boundaries,
     MissingPolicy,
+    check_columns,
     filter_rows,
     find_time_column,
     prepare_rows,
@@ -112,6 +114,10 @@ def long_panel(
         time_name, raw = time_column, frame[time_column]  # no copy of the frame to find it
     else:
         time_name, raw = find_time_column(frame.drop(columns=list(id_columns)), time_column, source)
+    if columns:  # a missing column named as for a wide file, before any time is parsed
+        named = {*id_columns, *static_covariates, time_name}
+        available = [name for name in frame.columns if name not in named]
+        check_columns(list(columns), available, source, column_fix or SPEC_FIX)
     frequency = time.pop("frequency", None)
     step = None if frequency is None else frequency == "step"
     # one date format for the whole column, decided from every series' values at once

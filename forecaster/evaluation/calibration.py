@@ -22,7 +22,7 @@ from forecaster.evaluation.intervals import (
     rolling_widths,
 )
 from forecaster.evaluation.scoring import PeriodForecasts
-from forecaster.spec import Spec, quantile_pair
+from forecaster.spec import Spec, quantile_pair, windows_needed
 
 
 def add_intervals(
@@ -51,6 +51,12 @@ def add_intervals(
     latest: Widths | None = None
     if val is not None:
         assert val.target_scale is not None
+        short = [level for level in levels if windows_needed(level) > len(val.actual)]
+        if short:  # an infinite bound: refused before training (check_calibration_windows)
+            raise ValueError(
+                f"{len(val.actual)} validation windows cannot calibrate the {short}% "
+                f"intervals, which need {windows_needed(short[-1])}"
+            )
         val_heads = {}
         if val.quantiles is not None:
             val_heads["model"] = _head_bounds(val.quantiles, quantile_levels, levels)

@@ -19,7 +19,6 @@ the in-sample seasonal-naive MAE, per series). Compute only: no files, no printi
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -47,10 +46,11 @@ def rolling_widths(
 
 def conformal_quantile(scores: np.ndarray, level: int) -> np.ndarray:
     """The ``ceil((n + 1) level) / n`` empirical quantile of conformity ``scores`` over
-    windows, ``[horizon, targets]``; infinite when there are too few windows to promise
-    ``level`` (``scores``: absolute errors in scale units, or a quantile head's misses)."""
+    windows, ``[horizon, targets]`` (``scores``: absolute errors in scale units, or a
+    quantile head's misses); infinite when there are too few windows to promise ``level``
+    (fewer than ``spec.windows_needed(level)``, a split training refuses before it starts)."""
     count = len(scores)
-    rank = math.ceil((count + 1) * level / 100)
+    rank = -(-(count + 1) * level // 100)  # ceil((count + 1) level / 100), exactly
     if rank > count:
         return np.full(scores.shape[1:], np.inf)
     return np.partition(scores, rank - 1, axis=0)[rank - 1]

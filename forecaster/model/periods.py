@@ -21,7 +21,7 @@ from forecaster.data.panel import Panel
 from forecaster.data.time_axis import as_index_time
 from forecaster.errors import InputError
 from forecaster.model.windows import WindowRanges
-from forecaster.spec import DateSplit, FractionSplit, StepSplit
+from forecaster.spec import DateSplit, FractionSplit, StepSplit, windows_needed
 
 Split = FractionSplit | DateSplit | StepSplit
 
@@ -144,6 +144,27 @@ def check_periods(
             f"window.lookback of at least {season}"
         )
     return periods
+
+
+def check_calibration_windows(
+    levels: Sequence[int], windows: int, num_series: int, source: str
+) -> None:
+    """Every interval level can be calibrated on the ``windows`` validation windows (of
+    ``num_series`` series together): a level ``L`` needs ``L / (100 - L)`` of them (19 for
+    95), or its bound would be infinite. Checked before any training."""
+    short = [level for level in levels if windows_needed(level) > windows]
+    if not short:
+        return
+    need = windows_needed(short[-1])
+    steps = -(-(need - windows) // num_series)  # each validation step adds a window a series
+    named = " and ".join(map(str, short))
+    raise InputError(
+        f"{source}: intervals.levels {named} {'needs' if len(short) == 1 else 'need'} at "
+        f"least {need} calibration windows; the validation period has {windows}; fix: "
+        f"lengthen the validation period (data.split) by at least {steps} step(s)"
+        + (" in every series" if num_series > 1 else "")
+        + f", or drop {named} from intervals.levels"
+    )
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,13 @@ from forecaster.data.streaming import read_file
 from forecaster.data.time_axis import time_style
 from forecaster.errors import InputError
 from forecaster.log import logger
-from forecaster.model.periods import Periods, SeriesPeriods, scorable_series, split_boundaries
+from forecaster.model.periods import (
+    Periods,
+    SeriesPeriods,
+    check_calibration_windows,
+    scorable_series,
+    split_boundaries,
+)
 from forecaster.model.preprocessing import Preprocessing
 from forecaster.model.scaling import fit_series_scalers
 from forecaster.model.windows import ModelRows, WindowRanges
@@ -104,6 +110,8 @@ def prepare(spec: Spec, panel: Panel, given: SeriesPeriods | None = None) -> Pre
                 "fix: use more data, a smaller window.lookback/window.horizon, or change "
                 "data.split"
             )
+    if spec.intervals is not None:  # every level calibrated on the validation windows
+        check_calibration_windows(spec.intervals.levels, len(val_windows), panel.num_series, source)
     weights = None
     if spec.train.series_weights == "equal" and panel.num_series > 1:
         # each series' windows share one unit of weight; the mean weight stays 1

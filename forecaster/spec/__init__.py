@@ -23,7 +23,7 @@ from forecaster.spec.data import (
 )
 from forecaster.spec.errors import describe
 from forecaster.spec.evaluation import EvaluationSpec, TrainingRange
-from forecaster.spec.intervals import IntervalSpec, quantile_pair
+from forecaster.spec.intervals import IntervalSpec, quantile_pair, windows_needed
 from forecaster.spec.loading import DuplicateKeyError, Spec, load_spec, parse_spec
 from forecaster.spec.model import (
     DEFAULT_MODEL_KIND,
@@ -82,4 +82,5 @@ __all__ = [
     "load_spec",
     "parse_spec",
     "quantile_pair",
+    "windows_needed",
 ]

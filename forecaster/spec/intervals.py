@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from forecaster.spec.base import Strict
 
@@ -14,6 +14,13 @@ def quantile_pair(level: int) -> tuple[float, float]:
     Rounded, so that every place that looks a quantile up finds the same number."""
     tail = round((100 - level) / 200, 6)
     return tail, round(1 - tail, 6)
+
+
+def windows_needed(level: int) -> int:
+    """The fewest calibration windows ``n`` whose conformal quantile at ``level`` percent
+    exists: its rank ``ceil((n + 1) level / 100)`` must not pass ``n``, so
+    ``n >= level / (100 - level)``: 4 for 80, 9 for 90, 19 for 95, 99 for 99."""
+    return -(-level // (100 - level))
 
 
 class IntervalSpec(Strict):
@@ -68,3 +75,19 @@ class IntervalSpec(Strict):
         if len(set(levels)) != len(levels):
             raise ValueError(f"a level is listed twice: {levels}")
         return sorted(levels)
+
+    @model_validator(mode="after")
+    def _enough_rolling_windows(self) -> IntervalSpec:
+        """A rolling window of fewer errors than a level needs never gives it a bound."""
+        count = self.calibration_windows
+        if self.calibration != "rolling" or count is None:
+            return self
+        short = [level for level in self.levels if windows_needed(level) > count]
+        if short:
+            need = windows_needed(short[-1])
+            raise ValueError(
+                f"calibration_windows {count} is too few for level {short[-1]}, which needs "
+                f"at least {need} calibration windows; expected calibration_windows of at "
+                f"least {need}, or levels without {', '.join(map(str, short))}"
+            )
+        return self
