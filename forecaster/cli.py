@@ -185,6 +185,10 @@ def predict_command(
         raise InputError(
             f"{out}: is a folder; expected a file name; fix: use --out {out / 'forecast.csv'}"
         )
+    if out is not None:
+        from forecaster.storage import check_writable_file
+
+        check_writable_file(out)
     _start_tensorflow()
     from forecaster.commands.predict import predict
     from forecaster.data.time_axis import write_table
