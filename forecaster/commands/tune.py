@@ -41,7 +41,7 @@ from forecaster.model.tuning import (
 )
 from forecaster.reports.tuning import write_tuning_report
 from forecaster.spec import SearchRange, Spec
-from forecaster.storage import TUNING, check_replaceable, write_json, write_marker
+from forecaster.storage import TUNING, check_replaceable, write_csv, write_json, write_marker
 from forecaster.version import __version__
 
 BEST_SPEC_FILE = "best.yaml"
@@ -127,7 +127,7 @@ def tune(
     }
     write_json(out_dir / TUNING_FILE, results)
     (out_dir / BEST_SPEC_FILE).write_text(best_spec.to_yaml(), encoding="utf-8")
-    trials_table(rows, list(spec.tune.space)).to_csv(out_dir / TRIALS_FILE, index=False)
+    write_csv(trials_table(rows, list(spec.tune.space)), out_dir / TRIALS_FILE)
     write_tuning_report(results, out_dir)
     bundle = None
     if train_best:
