@@ -136,7 +136,12 @@ def train_command(
     _start_tensorflow()
     from forecaster.commands.train import train
 
-    result = train(spec, out_dir, quiet=quiet, force_cpu=cpu, resume=resume)
+    try:
+        result = train(spec, out_dir, quiet=quiet, force_cpu=cpu, resume=resume)
+    except KeyboardInterrupt:
+        again = [str(spec_path), *_given(out=out, data=data, epochs=epochs, seed=seed)]
+        typer.echo(_interrupted_training(out_dir, again), err=True)
+        raise typer.Exit(130) from None
     if not quiet:
         _print_summary(result)
     if mlflow:
@@ -185,13 +190,17 @@ def predict_command(
         raise InputError(
             f"{out}: is a folder; expected a file name; fix: use --out {out / 'forecast.csv'}"
         )
+    if out is not None:
+        from forecaster.storage import check_writable_file
+
+        check_writable_file(out)
     _start_tensorflow()
     from forecaster.commands.predict import predict
     from forecaster.data.time_axis import write_table
 
     forecast = predict(bundle, data, out, ids or (), future)
     if out is None:
-        write_table(forecast, sys.stdout)
+        _to_stdout(lambda: write_table(forecast, sys.stdout))
     else:
         typer.echo(f"wrote {len(forecast)} forecast rows to {out}", err=True)
 
@@ -403,6 +412,55 @@ def schema_command() -> None:
     from forecaster.spec.schema import schema_text
 
     typer.echo(schema_text(), nl=False)
+
+
+def _to_stdout(write: Callable[[], None]) -> None:
+    """Run ``write`` (to stdout) and flush. A reader that closed the pipe early
+    (``forecast predict ... | head -1``) has all it wanted: the command ends quietly, with
+    exit code 0 and no traceback, as ``head`` expects and ``set -o pipefail`` accepts."""
+    try:
+        write()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Python flushes stdout again at exit: that flush goes to /dev/null instead
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        raise typer.Exit(0) from None
+
+
+def _given(**options: Any) -> list[str]:
+    """The options given (not None) as they are typed: ``--out models/x``."""
+    import shlex
+
+    given = {name: value for name, value in options.items() if value is not None}
+    return [f"--{name} {shlex.quote(str(value))}" for name, value in given.items()]
+
+
+def _interrupted_training(out_dir: Path, command: list[str]) -> str:
+    """The one line after Ctrl-C in ``forecast train``: where the last completed epoch's
+    checkpoint is, and the command that continues from it."""
+    import json
+    import shlex
+
+    from forecaster.model.checkpoint import STATE_FILE, checkpoint_folder
+    from forecaster.model.distribution import worker_folder
+
+    again = " ".join(["forecast train", shlex.quote(command[0]), *command[1:]])
+    folder = checkpoint_folder(worker_folder(out_dir))
+    if not (folder / STATE_FILE).is_file():
+        return (
+            "interrupted before the first epoch was completed; nothing was written; "
+            f"to start again: {again}"
+        )
+    try:
+        epoch = f"epoch {json.loads((folder / STATE_FILE).read_text())['epochs_done']}"
+    except (OSError, ValueError, KeyError, TypeError):
+        epoch = "the last completed epoch"
+    return (
+        f"interrupted; the checkpoint of {epoch} is kept in {folder}; "
+        f"to continue from it: {again} --resume"
+    )
 
 
 def _start_tensorflow() -> None:

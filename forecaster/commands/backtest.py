@@ -13,7 +13,7 @@ from forecaster.model.preparation import load_data
 from forecaster.reports.backtest import write_backtest_report
 from forecaster.reports.series import PER_SERIES_FILE
 from forecaster.spec import Spec
-from forecaster.storage import BACKTEST, check_replaceable, staged_folder, write_json
+from forecaster.storage import BACKTEST, check_replaceable, staged_folder, write_csv, write_json
 
 BACKTEST_FILE = "backtest.json"
 
@@ -43,5 +43,5 @@ def backtest(
         write_json(staging / BACKTEST_FILE, {**result.to_dict(), "environment": environment})
         write_backtest_report(staging, result, environment)
         if result.panel.id_columns and result.pooled.per_series is not None:
-            result.pooled.per_series.to_csv(staging / PER_SERIES_FILE, index=False)
+            write_csv(result.pooled.per_series, staging / PER_SERIES_FILE)
     return BacktestRun(out_dir, result, environment)

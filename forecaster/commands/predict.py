@@ -10,6 +10,7 @@ import pandas as pd
 from forecaster.bundle.layout import load_bundle
 from forecaster.data.time_axis import write_table
 from forecaster.errors import InputError
+from forecaster.storage import check_writable_file, unwritable
 
 
 def predict(
@@ -26,6 +27,8 @@ def predict(
         raise InputError(
             f"{out}: is a folder; expected a file name; fix: use --out {out / 'forecast.csv'}"
         )
+    if out is not None:
+        check_writable_file(out)
     forecaster = load_bundle(bundle)
     if ids and not forecaster.preprocessing.id_columns:
         raise InputError(
@@ -34,6 +37,9 @@ def predict(
         )
     forecast = forecaster.predict_csv(data or forecaster.spec.data.path, ids, future)
     if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        write_table(forecast, out)  # aware times keep their zone (Z or offset)
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            write_table(forecast, out)  # aware times keep their zone (Z or offset)
+        except OSError as error:
+            raise unwritable(out, error) from None
     return forecast

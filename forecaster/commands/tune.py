@@ -9,6 +9,7 @@ trials against seed noise, and write the best spec, the trials table and a repor
   report.html   # objective by trial, each parameter against it, the seed check
   tuner/        # KerasTuner's state and runs.json: what an interrupted search resumes from
   best/         # with --train-best: the best spec trained as a bundle
+  .forecaster.json  # the folder's kind and files: a later run overwrites only these
 ```
 """
 
@@ -40,7 +41,7 @@ from forecaster.model.tuning import (
 )
 from forecaster.reports.tuning import write_tuning_report
 from forecaster.spec import SearchRange, Spec
-from forecaster.storage import TUNING, check_replaceable, write_json
+from forecaster.storage import TUNING, check_replaceable, write_csv, write_json, write_marker
 from forecaster.version import __version__
 
 BEST_SPEC_FILE = "best.yaml"
@@ -126,12 +127,13 @@ def tune(
     }
     write_json(out_dir / TUNING_FILE, results)
     (out_dir / BEST_SPEC_FILE).write_text(best_spec.to_yaml(), encoding="utf-8")
-    trials_table(rows, list(spec.tune.space)).to_csv(out_dir / TRIALS_FILE, index=False)
+    write_csv(trials_table(rows, list(spec.tune.space)), out_dir / TRIALS_FILE)
     write_tuning_report(results, out_dir)
     bundle = None
     if train_best:
         say(f"training the best spec into {out_dir / BEST_BUNDLE}")
         bundle = train(best_spec, out_dir / BEST_BUNDLE, quiet=True, force_cpu=force_cpu)
+    write_marker(out_dir, TUNING)  # the files written: what a later run may overwrite
     return TuningRun(out_dir, results, best_spec, bundle)
 
 

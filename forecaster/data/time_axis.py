@@ -22,6 +22,7 @@ from pandas.tseries.frequencies import to_offset
 
 from forecaster.errors import InputError
 from forecaster.log import logger
+from forecaster.storage import write_csv
 
 STEP = "step"
 
@@ -195,7 +196,8 @@ def fill_missing(frame: pd.DataFrame, policy: str, boundaries: Sequence[int] = (
 
 
 def write_table(table: pd.DataFrame, target: str | Path | IO[str], **options: Any) -> None:
-    """A CSV whose aware timestamps are ISO 8601 with their zone (``Z`` for UTC)."""
+    """A CSV whose aware timestamps are ISO 8601 with their zone (``Z`` for UTC), written
+    by ``storage.write_csv`` (text that would run as a spreadsheet formula neutralised)."""
     table = table.copy()
     for column in table.columns:
         if isinstance(table[column].dtype, pd.DatetimeTZDtype):
@@ -203,7 +205,7 @@ def write_table(table: pd.DataFrame, target: str | Path | IO[str], **options: An
             if time_style(pd.DatetimeIndex(table[column]))[0] == "Z":
                 text = text.str.replace(r"\+00:00$", "Z", regex=True)
             table[column] = text
-    table.to_csv(target, index=False, **options)
+    write_csv(table, target, **options)
 
 
 def describe_rows(index: pd.Index) -> str:

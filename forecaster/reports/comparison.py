@@ -214,6 +214,6 @@ def _setup(results: dict[str, Any], environment: str) -> str:
 
 
 def _yaml(data: dict[str, Any]) -> str:
-    import yaml
+    from forecaster.spec import dump_yaml
 
-    return yaml.safe_dump(data, sort_keys=False)
+    return dump_yaml(data)  # as a spec file reads it: no anchors

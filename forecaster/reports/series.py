@@ -15,6 +15,7 @@ from forecaster.reports.html import paragraph, table
 from forecaster.reports.plots import STYLES, last_windows_figure, new_figure
 from forecaster.reports.sections import Plots
 from forecaster.reports.text import baselines_in
+from forecaster.storage import write_csv
 
 if TYPE_CHECKING:
     pass
@@ -130,4 +131,4 @@ def write_per_series(folder: Path, evaluation: ModelEvaluation) -> None:
         scores = [c for c in val.per_series.columns if c.endswith(("_mae", "_mase", "_smape"))]
         for column in scores:
             table[f"val_{column}"] = val.per_series[column].to_numpy()
-    table.to_csv(folder / PER_SERIES_FILE, index=False)
+    write_csv(table, folder / PER_SERIES_FILE)

@@ -144,6 +144,6 @@ def _trials_table(rows: list[dict[str, Any]], keys: list[str]) -> str:
 
 
 def _yaml(data: dict[str, Any]) -> str:
-    import yaml
+    from forecaster.spec import dump_yaml
 
-    return yaml.safe_dump(data, sort_keys=False)
+    return dump_yaml(data)  # as a spec file reads it: no anchors

@@ -24,7 +24,14 @@ from forecaster.spec.data import (
 from forecaster.spec.errors import describe
 from forecaster.spec.evaluation import EvaluationSpec, TrainingRange
 from forecaster.spec.intervals import IntervalSpec, quantile_pair, windows_needed
-from forecaster.spec.loading import DuplicateKeyError, Spec, load_spec, parse_spec
+from forecaster.spec.loading import (
+    AliasError,
+    DuplicateKeyError,
+    Spec,
+    dump_yaml,
+    load_spec,
+    parse_spec,
+)
 from forecaster.spec.model import (
     DEFAULT_MODEL_KIND,
     MODEL_KINDS,
@@ -50,6 +57,7 @@ __all__ = [
     "DEFAULT_MODEL_KIND",
     "MODEL_KINDS",
     "UNSEARCHABLE",
+    "AliasError",
     "CalendarFeature",
     "Cell",
     "DataSpec",
@@ -79,6 +87,7 @@ __all__ = [
     "TuneSpec",
     "WindowSpec",
     "describe",
+    "dump_yaml",
     "load_spec",
     "parse_spec",
     "quantile_pair",

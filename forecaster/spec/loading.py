@@ -118,7 +118,7 @@ class Spec(Strict):
         raw = self.model_dump(mode="json")
         if raw.get("tune") is None:
             raw.pop("tune", None)  # a spec that is not tuned reads as it did before tuning
-        return yaml.safe_dump(raw, sort_keys=False)
+        return dump_yaml(raw)
 
     def with_overrides(self, source: str = "command line", **changes: Any) -> Spec:
         """A copy with dotted-path fields replaced, validated like the YAML was (problems
@@ -155,6 +155,11 @@ def load_spec(path: str | Path) -> Spec:
         raise InputError(f"{path}: is not a text file; expected a YAML spec") from None
     except DuplicateKeyError as error:
         raise InputError(f"{path}: {error}; fix: keep one of them") from None
+    except AliasError as error:
+        raise InputError(
+            f"{path}: {error}: YAML anchors and aliases are not supported in a spec; "
+            "fix: write the values out in full where the alias stands"
+        ) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -167,8 +172,24 @@ class DuplicateKeyError(yaml.YAMLError):
     """A mapping that names the same key twice: YAML would silently keep the last one."""
 
 
+class AliasError(yaml.YAMLError):
+    """An anchor (``&name``) or an alias (``*name``): a few aliases of aliases expand a
+    kilobyte of YAML into billions of values ("billion laughs"), so a spec has none."""
+
+
 class _UniqueKeyLoader(yaml.SafeLoader):
-    """``yaml.SafeLoader`` that refuses repeated keys instead of keeping the last."""
+    """``yaml.SafeLoader`` that refuses repeated keys instead of keeping the last, and
+    anchors and aliases before any of them is expanded."""
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        event = self.peek_event()
+        anchor = getattr(event, "anchor", None)
+        if anchor is not None:
+            sign = "*" if isinstance(event, yaml.AliasEvent) else "&"
+            what = "alias" if sign == "*" else "anchor"
+            line = event.start_mark.line + 1 if event.start_mark else "?"
+            raise AliasError(f"{what} {sign}{anchor} at line {line}")
+        return super().compose_node(parent, index)
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         first_line: dict[Any, int] = {}
@@ -184,6 +205,20 @@ class _UniqueKeyLoader(yaml.SafeLoader):
             except TypeError:  # an unhashable key: the base class reports it
                 break
         return super().construct_mapping(node, deep=deep)
+
+
+class _PlainDumper(yaml.SafeDumper):
+    """``yaml.SafeDumper`` that writes a value seen twice out twice: no ``&id001`` anchors,
+    which ``load_spec`` refuses."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def dump_yaml(data: Any) -> str:
+    """YAML as forecaster writes it (specs, the spec in reports): in the order given,
+    with no anchors or aliases."""
+    return yaml.dump(data, Dumper=_PlainDumper, sort_keys=False)
 
 
 def parse_spec(raw: Any, source: str = "spec") -> Spec:
