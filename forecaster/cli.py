@@ -411,7 +411,7 @@ def schema_command() -> None:
     """Print the spec's JSON Schema, for editors that check a YAML spec as it is typed."""
     from forecaster.spec.schema import schema_text
 
-    typer.echo(schema_text(), nl=False)
+    _to_stdout(lambda: typer.echo(schema_text(), nl=False))
 
 
 def _to_stdout(write: Callable[[], None]) -> None:
