@@ -13,5 +13,5 @@ def test_every_make_target_in_the_readme_has_a_rule() -> None:
     named = set(re.findall(r"\bmake ([a-z][a-z-]*)", readme))
     makefile = (ROOT / "Makefile").read_text()
     rules = set(re.findall(r"^([a-z][a-z-]*):", makefile, flags=re.MULTILINE))
-    assert {"demo", "test", "bench-scale", "bench-profile"} <= named
+    assert {"demo", "test", "docs", "bench-examples"} <= named  # the walk finds them
     assert named <= rules, f"README names make targets without a rule: {sorted(named - rules)}"

@@ -32,7 +32,9 @@ class IntervalSpec(Strict):
         default=[80, 95],
         min_length=1,
         description="Percentages between 1 and 99: a prediction interval at each level, "
-        "written as `<target>_lo_<level>` and `<target>_hi_<level>` beside each target.",
+        "written as `<target>_lo_<level>` and `<target>_hi_<level>` beside each target. A "
+        "level `L` needs at least `L / (100 - L)` validation windows (19 for 95), else "
+        "training is refused.",
     )
     method: Literal["conformal", "quantile"] = Field(
         "conformal",
@@ -56,8 +58,8 @@ class IntervalSpec(Strict):
         None,
         ge=10,
         le=10_000_000,
-        description="`rolling`: how many recent windows calibrate. Unset: as many as the "
-        "validation period has.",
+        description="`rolling`: how many recent windows calibrate, at least the highest "
+        "level's need (19 for 95). Unset: as many as the validation period has.",
     )
 
     @property
