@@ -96,6 +96,8 @@ def prepare(spec: Spec, panel: Panel, given: SeriesPeriods | None = None) -> Pre
             f"{source}: {len(left_out)} of {total} series left out, too short for a "
             f"window in every period (the first: {next(iter(left_out))})"
         )
+    if spec.data.nonnegative:
+        _check_nonnegative(panel, series_periods, list(spec.data.targets), source)
     scalers = fit_series_scalers(
         spec.scaling, panel.values, panel.starts, series_periods.train_ends
     )
@@ -161,5 +163,31 @@ def _preprocessing(
         quantiles=spec.intervals.quantiles if spec.intervals is not None else [],
         future_covariates=list(spec.data.future_covariates),
         calendar=Calendar.from_spec(spec.data),
+        nonnegative=spec.data.nonnegative,
         **scaling,
+    )
+
+
+def _check_nonnegative(
+    panel: Panel, series_periods: SeriesPeriods, targets: list[str], source: str
+) -> None:
+    """``data.nonnegative`` promises targets that are never negative: refuse training rows
+    that break it, naming the first such value, rather than clip forecasts of data that
+    can go below zero."""
+    values = panel.values[:, : len(targets)]
+    rows = np.flatnonzero((values < 0).any(axis=1))  # any period: few rows, if any
+    series = np.searchsorted(panel.starts, rows, side="right") - 1
+    rows = rows[rows - panel.starts[series] < series_periods.train_ends[series]]
+    if not len(rows):
+        return
+    row = int(rows[0])
+    k = int(np.searchsorted(panel.starts, row, side="right") - 1)
+    column = int(np.argmax(values[row] < 0))
+    time = panel.series_index(k)[row - int(panel.starts[k])]
+    where = f" of {panel.name_of(k)}" if panel.id_columns else ""
+    raise InputError(
+        f"{source}: data.nonnegative is true, but target {targets[column]!r}{where} is "
+        f"{values[row, column]:g} at {time} in the training rows ({len(rows):,} such rows "
+        "in all); fix: correct the data, or set data.nonnegative: false "
+        "(forecasts are then not clipped at zero)"
     )
