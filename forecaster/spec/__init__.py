@@ -37,6 +37,7 @@ from forecaster.spec.model import (
 )
 from forecaster.spec.scaling import Scaling
 from forecaster.spec.train import (
+    SCALE_FREE_LOSSES,
     ExponentialSchedule,
     LearningRateSchedule,
     Loss,
@@ -49,6 +50,7 @@ from forecaster.spec.window import WindowSpec
 __all__ = [
     "DEFAULT_MODEL_KIND",
     "MODEL_KINDS",
+    "SCALE_FREE_LOSSES",
     "UNSEARCHABLE",
     "CalendarFeature",
     "Cell",
