@@ -38,7 +38,12 @@ TrainingDataOption = Annotated[
     Path | None, typer.Option("--data", help="CSV to train on instead of data.path.")
 ]
 EpochsOption = Annotated[int | None, typer.Option("--epochs", help="Override train.epochs.")]
-QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")]
+QuietOption = Annotated[
+    bool,
+    typer.Option(
+        "--quiet", "-q", help="No progress output (epoch lines); the scores are still printed."
+    ),
+]
 CpuOption = Annotated[bool, typer.Option("--cpu", help="Train on the CPU even if a GPU is seen.")]
 
 
@@ -142,8 +147,7 @@ def train_command(
         again = [str(spec_path), *_given(out=out, data=data, epochs=epochs, seed=seed)]
         typer.echo(_interrupted_training(out_dir, again), err=True)
         raise typer.Exit(130) from None
-    if not quiet:
-        _print_summary(result)
+    _print_summary(result)  # --quiet drops the progress, never the scores
     if mlflow:
         from forecaster.model.tracking import log_run, mlflow_tracking_uri
         from forecaster.version import __version__
@@ -156,8 +160,7 @@ def train_command(
             experiment=spec.name,
             tags={"forecaster.version": __version__, "bundle": str(result.bundle.resolve())},
         )
-        if not quiet:
-            typer.echo(f"logged MLflow run {run_id} to {mlflow_tracking_uri()}", err=True)
+        typer.echo(f"logged MLflow run {run_id} to {mlflow_tracking_uri()}", err=True)
 
 
 @app.command("predict")
@@ -271,8 +274,6 @@ def backtest_command(
         typer.echo(line, err=True)
 
     run = backtest(spec, out_dir, quiet=quiet, force_cpu=cpu, progress=None if quiet else progress)
-    if quiet:
-        return
     typer.echo(f"wrote {out_dir}/{BACKTEST_FILE} and {out_dir}/report.html", err=True)
     pooled = run.result.pooled.metrics
     for line in [*fold_lines(run.result), *score_lines(pooled, "all folds")]:
@@ -335,15 +336,14 @@ def compare_command(
         force_cpu=cpu,
         progress=progress,
     )
-    if not quiet:
-        results = run.results
-        for line in summary_lines(results):
-            typer.echo(line, err=True)
-        typer.echo(f"device: {describe_threads(results['environment'])}", err=True)
-        typer.echo(f"verdict: {results['verdict']}", err=True)
-        typer.echo(
-            f"results: {run.folder / RESULTS_FILE}  report: {run.folder / REPORT_FILE}", err=True
-        )
+    results = run.results
+    for line in summary_lines(results):
+        typer.echo(line, err=True)
+    typer.echo(f"device: {describe_threads(results['environment'])}", err=True)
+    typer.echo(f"verdict: {results['verdict']}", err=True)
+    typer.echo(
+        f"results: {run.folder / RESULTS_FILE}  report: {run.folder / REPORT_FILE}", err=True
+    )
 
 
 @app.command("tune")
@@ -393,16 +393,15 @@ def tune_command(
     run = tune(
         spec, out_dir, train_best=train_best, restart=restart, force_cpu=cpu, progress=progress
     )
-    if not quiet:
-        typer.echo(f"verdict: {run.results['seed_check']['verdict']}", err=True)
-        folder = run.folder
-        typer.echo(
-            f"best spec: {folder / BEST_SPEC_FILE}  trials: {folder / TRIALS_FILE}  "
-            f"report: {folder / REPORT_FILE}",
-            err=True,
-        )
-        if run.bundle is not None:
-            _print_summary(run.bundle)
+    typer.echo(f"verdict: {run.results['seed_check']['verdict']}", err=True)
+    folder = run.folder
+    typer.echo(
+        f"best spec: {folder / BEST_SPEC_FILE}  trials: {folder / TRIALS_FILE}  "
+        f"report: {folder / REPORT_FILE}",
+        err=True,
+    )
+    if run.bundle is not None:
+        _print_summary(run.bundle)
 
 
 @app.command("schema")

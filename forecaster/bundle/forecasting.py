@@ -180,6 +180,8 @@ class Forecaster:
             _check_fallback_history(prep, int(np.diff(panel.starts).min()), source)
             values = panel.values[:, :num_targets].astype(np.float64)
             forecast = with_fallback(prep, forecast, values, panel.starts[1:])
+        forecast = prep.clip(forecast)  # data.nonnegative; bands are clipped as made
+        head = None if head is None else prep.clip(head)
         if not np.isfinite(forecast).all():
             bad = int(np.argmax(~np.isfinite(forecast).all(axis=(1, 2))))
             raise InputError(

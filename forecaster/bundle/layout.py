@@ -22,7 +22,7 @@ import yaml
 from forecaster.bundle.forecasting import Forecaster
 from forecaster.errors import BundleError, InputError
 from forecaster.model.preprocessing import Preprocessing
-from forecaster.spec import Spec, parse_spec
+from forecaster.spec import SCALE_FREE_LOSSES, Spec, parse_spec
 from forecaster.storage import (
     BUNDLE,
     MANIFEST_FILE,
@@ -59,7 +59,7 @@ def save_bundle(
     """
 
     def write(folder: Path) -> None:
-        _loadable_with_plain_keras(model, preprocessing).save(folder / MODEL_FILE)
+        _loadable_with_plain_keras(model, spec, preprocessing).save(folder / MODEL_FILE)
         (folder / SPEC_FILE).write_text(spec.to_yaml(), encoding="utf-8")
         write_json(folder / PREPROCESSING_FILE, preprocessing.to_dict())
         history.to_csv(folder / HISTORY_FILE, index=False)
@@ -318,11 +318,13 @@ def _load_bundled_spec(path: Path, data: bytes) -> Spec:
         ) from None
 
 
-def _loadable_with_plain_keras(model: keras.Model, preprocessing: Preprocessing) -> keras.Model:
-    """A quantile head trains on a loss Keras does not ship; ``keras.models.load_model``
-    would fail to rebuild it. The bundle keeps an uncompiled copy with the same weights:
-    forecasting needs no loss."""
-    if not preprocessing.quantiles:
+def _loadable_with_plain_keras(
+    model: keras.Model, spec: Spec, preprocessing: Preprocessing
+) -> keras.Model:
+    """A quantile head, and ``train.loss: mase`` or ``smape``, train on a loss Keras does
+    not ship; ``keras.models.load_model`` would fail to rebuild it. The bundle keeps an
+    uncompiled copy with the same weights: forecasting needs no loss."""
+    if not preprocessing.quantiles and spec.train.loss not in SCALE_FREE_LOSSES:
         return model
     import keras
 

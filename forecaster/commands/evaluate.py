@@ -52,6 +52,7 @@ def evaluate(bundle: Path, data: Path | None, out_dir: Path) -> EvaluateResult:
             levels,
             model_widths=prep.calibration,
             quantile_levels=prep.quantiles,
+            nonnegative=prep.nonnegative,
         )
         evaluation = replace(evaluation, scored={**evaluation.scored, "test": scored["test"]})
     metrics = {"val": None, **evaluation.metrics}

@@ -33,13 +33,15 @@ def add_intervals(
     conformalize: bool = True,
     rolling: bool = False,
     rolling_windows: int | None = None,
+    nonnegative: bool = False,
 ) -> tuple[Widths | None, dict[str, PeriodForecasts]]:
     """Conformal intervals for the test windows: every forecast calibrated on its own
     validation errors, or with ``rolling`` on the latest errors known at each window's
     origin (``rolling_windows`` of them, default as many as validation has; validation's
     first, then earlier test windows'). The model uses ``model_widths`` instead when
     given (a bundle's calibration scored on new data); without validation windows only
-    the model gets intervals then.
+    the model gets intervals then. ``nonnegative`` (``data.nonnegative``) clips every
+    bound at zero, as the bundle's forecasts are.
     Returns the model's widths for later forecasts (from the latest errors known) and
     ``scored`` with the test period's bounds and ``metrics["intervals"]``."""
     test, val = scored["test"], scored.get("val")
@@ -96,6 +98,14 @@ def add_intervals(
         )
         for name in widths
     }
+    if nonnegative:
+        bounds = {
+            name: {
+                level: (np.maximum(low, 0.0), np.maximum(high, 0.0))
+                for level, (low, high) in by_level.items()
+            }
+            for name, by_level in bounds.items()
+        }
     metrics = {
         **test.metrics,
         "intervals": interval_metrics(test.actual, bounds, levels, test.window_scale),
@@ -169,4 +179,5 @@ def spec_intervals(
         conformalize=spec.intervals.conformalize,
         rolling=spec.intervals.calibration == "rolling",
         rolling_windows=spec.intervals.calibration_windows,
+        nonnegative=spec.data.nonnegative,
     )

@@ -150,6 +150,10 @@ def score_periods(
             forecasts[method] = _per_series_statistical(
                 method, targets, panel, series_periods, origins, series, prep
             )
+        # data.nonnegative: what the bundle forecasts, the baselines alike for a fair
+        # comparison
+        forecasts = {name: prep.clip(forecast) for name, forecast in forecasts.items()}
+        head = None if head is None else prep.clip(head)
         actual = np.array(target_windows(targets, origins, prep.horizon), dtype=np.float64)
         window_scale = mase_scales[series][:, None, :]
         metrics = score_forecasts(actual, forecasts, window_scale, prep.targets)

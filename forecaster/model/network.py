@@ -194,6 +194,41 @@ def pinball_loss(quantiles: Sequence[float]) -> Any:
     return loss
 
 
+# a window whose actual and forecast are both this close to zero (in units of its
+# series' scale) counts as perfect in sMAPE, as the metric counts both exactly zero
+SMAPE_EPSILON = 1e-6
+
+
+def mase_loss(num_targets: int) -> Any:
+    """MASE as a training loss: the absolute error of each target over its series'
+    in-sample seasonal-naive MAE. The targets come with one extra channel per target,
+    ``[B, H, 2T]``: the actual values, then the inverse of that scale (on the model's
+    scale, the same at every step); the forecast is ``[B, H, T]``."""
+    from keras import ops
+
+    def mase(y_true: Any, y_pred: Any) -> Any:
+        actual, inverse_scale = y_true[..., :num_targets], y_true[..., num_targets:]
+        return ops.mean(ops.abs(actual - y_pred) * inverse_scale, axis=-1)
+
+    return mase
+
+
+def smape_loss(num_targets: int) -> Any:
+    """sMAPE as a training loss, in percent (0-200), on the original scale: the targets
+    come with one extra channel per target, ``[B, H, 2T]``, the actual values then the
+    series' ``center / scale``. Scaled values plus that offset are the original values
+    over the (positive) scale, which sMAPE does not see; the forecast is ``[B, H, T]``."""
+    from keras import ops
+
+    def smape(y_true: Any, y_pred: Any) -> Any:
+        offset = y_true[..., num_targets:]
+        actual, forecast = y_true[..., :num_targets] + offset, y_pred + offset
+        denominator = ops.maximum(ops.abs(actual) + ops.abs(forecast), SMAPE_EPSILON)
+        return ops.mean(200.0 * ops.abs(actual - forecast) / denominator, axis=-1)
+
+    return smape
+
+
 def _static_inputs(codes: Any, sizes: Sequence[int], layers: Any, ops: Any) -> Any:
     """``[B, S]`` static columns to ``[B, E]``: each category embedded, numbers as they are."""
     parts = []

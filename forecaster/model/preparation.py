@@ -33,7 +33,7 @@ from forecaster.model.periods import (
 from forecaster.model.preprocessing import Preprocessing
 from forecaster.model.scaling import fit_series_scalers
 from forecaster.model.windows import ModelRows, WindowRanges
-from forecaster.spec import Spec
+from forecaster.spec import SCALE_FREE_LOSSES, Spec
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,9 @@ class Prepared:
     series_periods: SeriesPeriods
     left_out: dict[str, str] = field(default_factory=dict)  # series key -> why
     train_weights: np.ndarray | None = None  # per series; None: every window alike
+    # [series, targets], what a scale-free loss reads beside each window's targets
+    # (``target_extras``); None for the other losses
+    target_extras: np.ndarray | None = None
 
 
 def load_data(
@@ -96,6 +99,8 @@ def prepare(spec: Spec, panel: Panel, given: SeriesPeriods | None = None) -> Pre
             f"{source}: {len(left_out)} of {total} series left out, too short for a "
             f"window in every period (the first: {next(iter(left_out))})"
         )
+    if spec.data.nonnegative:
+        _check_nonnegative(panel, series_periods, list(spec.data.targets), source)
     scalers = fit_series_scalers(
         spec.scaling, panel.values, panel.starts, series_periods.train_ends
     )
@@ -130,6 +135,11 @@ def prepare(spec: Spec, panel: Panel, given: SeriesPeriods | None = None) -> Pre
     preprocessing.calendar.check_varies(panel.series_index(0)[: first.train_end], source)
     rows = preprocessing.model_rows(panel, source)
     rows.check_finite(source)
+    extras = None
+    if spec.train.loss in SCALE_FREE_LOSSES and not preprocessing.quantiles:
+        extras = target_extras(
+            spec.train.loss, rows, len(spec.data.targets), series_periods.train_ends, season
+        )
     return Prepared(
         preprocessing,
         series_periods.periods[0],
@@ -140,7 +150,40 @@ def prepare(spec: Spec, panel: Panel, given: SeriesPeriods | None = None) -> Pre
         series_periods,
         left_out,
         weights,
+        extras,
     )
+
+
+def target_extras(
+    loss: str, rows: ModelRows, num_targets: int, train_ends: np.ndarray, season: int
+) -> np.ndarray:
+    """``[series, targets]`` float32, what ``train.loss`` reads beside each window's
+    targets (the first ``num_targets`` columns of ``rows``). ``mase``: the inverse of each
+    series' in-sample seasonal-naive MAE on its scaled training rows, so that a window's
+    absolute error times it is its MASE (a target that never changes in training, whose
+    MASE is undefined, keeps its error on the model's scale). ``smape``: each series'
+    ``center / scale``, which turns scaled values back into original ones over the
+    scale."""
+    centers, scales = rows.centers[:, :num_targets], rows.scales[:, :num_targets]
+    if loss == "smape":
+        return (centers / scales).astype(np.float32)
+    found = []
+    for k, train_end in enumerate(train_ends):
+        first = int(rows.starts[k])
+        values = rows.values[first : first + int(train_end), :num_targets].astype(np.float64)
+        found.append(in_sample_scale((values - centers[k]) / scales[k], season))
+    scale = np.stack(found)
+    return np.where(np.isfinite(scale), 1.0 / scale, 1.0).astype(np.float32)
+
+
+def in_sample_scale(train_rows: np.ndarray, season: int) -> np.ndarray:
+    """The in-sample seasonal-naive MAE per column of ``train_rows`` (``[rows, columns]``),
+    by the rule MASE is scored with (``evaluation.metrics.mase_scale``): lag ``season``,
+    lag 1 when the rows are shorter than two seasons; NaN for a column that never
+    changes."""
+    lag = season if len(train_rows) > 2 * season else 1
+    scale = np.mean(np.abs(train_rows[lag:] - train_rows[:-lag]), axis=0)
+    return np.where(scale > 0, scale, np.nan)
 
 
 def _preprocessing(
@@ -161,5 +204,31 @@ def _preprocessing(
         quantiles=spec.intervals.quantiles if spec.intervals is not None else [],
         future_covariates=list(spec.data.future_covariates),
         calendar=Calendar.from_spec(spec.data),
+        nonnegative=spec.data.nonnegative,
         **scaling,
+    )
+
+
+def _check_nonnegative(
+    panel: Panel, series_periods: SeriesPeriods, targets: list[str], source: str
+) -> None:
+    """``data.nonnegative`` promises targets that are never negative: refuse training rows
+    that break it, naming the first such value, rather than clip forecasts of data that
+    can go below zero."""
+    values = panel.values[:, : len(targets)]
+    rows = np.flatnonzero((values < 0).any(axis=1))  # any period: few rows, if any
+    series = np.searchsorted(panel.starts, rows, side="right") - 1
+    rows = rows[rows - panel.starts[series] < series_periods.train_ends[series]]
+    if not len(rows):
+        return
+    row = int(rows[0])
+    k = int(np.searchsorted(panel.starts, row, side="right") - 1)
+    column = int(np.argmax(values[row] < 0))
+    time = panel.series_index(k)[row - int(panel.starts[k])]
+    where = f" of {panel.name_of(k)}" if panel.id_columns else ""
+    raise InputError(
+        f"{source}: data.nonnegative is true, but target {targets[column]!r}{where} is "
+        f"{values[row, column]:g} at {time} in the training rows ({len(rows):,} such rows "
+        "in all); fix: correct the data, or set data.nonnegative: false "
+        "(forecasts are then not clipped at zero)"
     )

@@ -50,6 +50,13 @@ class Preprocessing:
     # how preprocessing.json writes series keys: 2, ``panel.key_text``; 1 (bundles written
     # before it), the id values joined by " / ", nothing quoted
     key_format: int = KEY_FORMAT
+    # data.nonnegative: every forecast clipped at zero (bundles written before it: False)
+    nonnegative: bool = False
+
+    def clip(self, values: np.ndarray) -> np.ndarray:
+        """``values`` (forecasts, quantiles or interval bounds) clipped at zero when the
+        targets cannot be negative (``data.nonnegative``); as they are otherwise."""
+        return np.maximum(values, 0.0) if self.nonnegative else values
 
     @property
     def fallback_steps(self) -> dict[int, str]:
@@ -104,6 +111,7 @@ class Preprocessing:
                 low, high = self.level_quantiles(level)
                 lower = head[..., low] - width * scale
                 upper = head[..., high] + width * scale
+            lower, upper = self.clip(lower), self.clip(upper)
             for k, target in enumerate(self.targets):
                 columns[f"{target}_lo_{level}"] = lower[..., k]
                 columns[f"{target}_hi_{level}"] = upper[..., k]
@@ -198,6 +206,7 @@ class Preprocessing:
             | ({"future_covariates": self.future_covariates} if self.future_covariates else {})
             | ({"calendar": self.calendar.to_dict()} if self.calendar else {})
             | ({"fallback": self.fallback} if self.fallback_steps else {})
+            | ({"nonnegative": True} if self.nonnegative else {})
             | {
                 "id_columns": self.id_columns,
                 "key_format": self.key_format,

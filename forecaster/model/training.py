@@ -37,7 +37,7 @@ from forecaster.model.distribution import (
     strategy_scope,
     worker_role,
 )
-from forecaster.model.network import build_model, pinball_loss
+from forecaster.model.network import build_model, mase_loss, pinball_loss, smape_loss
 from forecaster.model.periods import Periods, SeriesPeriods
 from forecaster.model.preparation import Prepared, prepare
 from forecaster.model.preprocessing import Preprocessing
@@ -169,6 +169,7 @@ def datasets(
         num_epochs=spec.train.epochs - first_epoch,
         weights=prepared.train_weights,
         known=known,
+        target_extras=prepared.target_extras,
     )
     val_data = window_dataset(
         prepared.rows,
@@ -178,6 +179,7 @@ def datasets(
         num_targets,
         batch_size,
         known=known,
+        target_extras=prepared.target_extras,
     )
     return train_data, val_data
 
@@ -199,7 +201,15 @@ def compiled_model(
         quantiles,
         num_known,
     )
-    loss = {"mse": "mse", "mae": "mae", "huber": keras.losses.Huber()}[spec.train.loss]
+    num_targets = len(spec.data.targets)
+    loss = {
+        "mse": "mse",
+        "mae": "mae",
+        "huber": keras.losses.Huber(),
+        # each window's targets come with its series' scale or offset (Prepared.target_extras)
+        "mase": mase_loss(num_targets),
+        "smape": smape_loss(num_targets),
+    }[spec.train.loss]
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=spec.train.learning_rate),
         loss=pinball_loss(quantiles) if quantiles else loss,  # quantiles: train.loss unused

@@ -146,6 +146,7 @@ def window_dataset(
     num_epochs: int = 1,
     weights: np.ndarray | None = None,
     known: tuple[int, int] | None = None,
+    target_extras: np.ndarray | None = None,
 ) -> tf.data.Dataset:
     """Batches of ``(inputs, targets)`` cut on the fly from ``rows`` (``ModelRows``, or
     an array of rows already scaled): no window is stored, and nothing per row either.
@@ -160,6 +161,11 @@ def window_dataset(
     ``known`` (a column range: future covariates and calendar) makes the inputs a pair
     ``(history, future)``: ``future`` holds those columns alone over the horizon, so
     nothing else after the origin is ever part of the inputs.
+
+    ``target_extras`` (``[series, num_targets]``, for the windows of a ``WindowRanges``)
+    follow the targets as more channels, the same at every step: targets become
+    ``[B, H, 2 x num_targets]``, what a scale-free loss reads (``network.mase_loss``,
+    ``network.smape_loss``).
     """
     import tensorflow as tf
 
@@ -167,6 +173,7 @@ def window_dataset(
     ranges = origins if isinstance(origins, WindowRanges) else None
     explicit = None if ranges is not None else np.asarray(origins, dtype=np.int64)
     assert weights is None or ranges is not None
+    assert target_extras is None or ranges is not None
     count = len(origins)
     offsets = np.arange(-lookback, horizon, dtype=np.int64)  # input rows, then target rows
 
@@ -181,6 +188,9 @@ def window_dataset(
         inputs: np.ndarray | tuple[np.ndarray, np.ndarray] = past
         if known is not None:
             inputs = (past, window[:, lookback:, known[0] : known[1]])  # [B, H, K]
+        if target_extras is not None:  # [B, H, T] + [B, H, T] -> [B, H, 2T]
+            extras = np.broadcast_to(target_extras[series][:, None, :], targets.shape)
+            targets = np.concatenate([targets, extras.astype(np.float32)], axis=-1)
         if weights is None:
             return inputs, targets
         return inputs, targets, weights[series].astype(np.float32)[:, None]  # [B, 1]
@@ -202,7 +212,11 @@ def window_dataset(
     history = tf.TensorSpec((None, lookback, num_columns), tf.float32)
     if known is not None:
         history = (history, tf.TensorSpec((None, horizon, known[1] - known[0]), tf.float32))
-    signature: tuple[Any, ...] = (history, tf.TensorSpec((None, horizon, num_targets), tf.float32))
+    target_channels = num_targets * (1 if target_extras is None else 2)
+    signature: tuple[Any, ...] = (
+        history,
+        tf.TensorSpec((None, horizon, target_channels), tf.float32),
+    )
     if weights is not None:
         signature = (*signature, tf.TensorSpec((None, 1), tf.float32))
     dataset = tf.data.Dataset.from_generator(batches, output_signature=signature)

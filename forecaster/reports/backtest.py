@@ -21,6 +21,7 @@ from forecaster.reports.plots import (
     epoch_axis,
     forecast_labels,
     log_scale_if_wide,
+    loss_label,
     new_figure,
     row_end,
     time_axis,
@@ -212,7 +213,7 @@ def fold_losses_figure(results: list[FoldResult], loss: str) -> Figure:
     figure, axes = new_figure(
         "Validation loss by epoch, each fold (dashed: training loss)",
         "epoch",
-        f"{loss} loss on the scaled targets",
+        loss_label(loss),
     )
     for j, result in enumerate(results):
         history, color = result.history, f"C{j % 10}"

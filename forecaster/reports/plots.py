@@ -18,6 +18,7 @@ import pandas as pd
 from forecaster.evaluation.statistical import LABELS as STATISTICAL_LABELS
 from forecaster.model.baselines import BASELINES
 from forecaster.reports.text import step_name
+from forecaster.spec import SCALE_FREE_LOSSES
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -269,12 +270,16 @@ def _error_bins(errors: np.ndarray, resolution: float, count: int = 60) -> np.nd
     return np.linspace(low, high, count + 1)
 
 
+def loss_label(loss: str) -> str:
+    """The loss axis: mse, mae and huber are on the scaled targets; mase and smape are
+    scale-free (the scores of the same names)."""
+    return f"{loss} loss" + ("" if loss in SCALE_FREE_LOSSES else " on the scaled targets")
+
+
 def loss_figure(history: pd.DataFrame, loss: str) -> Figure:
     """Training and validation loss by epoch, the epoch whose weights were kept marked."""
     best = history.loc[history["val_loss"].idxmin()]
-    figure, axes = new_figure(
-        "Loss by epoch (scaled values)", "epoch", f"{loss} loss on the scaled targets"
-    )
+    figure, axes = new_figure("Loss by epoch", "epoch", loss_label(loss))
     axes.plot(history["epoch"], history["loss"], marker="o", markersize=3, label="training")
     axes.plot(history["epoch"], history["val_loss"], marker="o", markersize=3, label="validation")
     axes.axvline(best["epoch"], color="0.5", linestyle="-.", linewidth=0.8, label="best epoch")

@@ -21,7 +21,12 @@ from forecaster.reports.plots import (
     last_windows_figure,
     one_step_figure,
 )
-from forecaster.reports.text import baselines_in, future_covariates_caveat, skill_text
+from forecaster.reports.text import (
+    baselines_in,
+    future_covariates_caveat,
+    skill_metric,
+    skill_text,
+)
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -34,9 +39,10 @@ MAX_TARGETS_PLOTTED = 6  # beyond this the page becomes a wall of plots; the tab
 ONE_STEP_POINTS = 720  # a month of hourly data: dense but every day still visible
 
 
-def scores_table(metrics: dict[str, Any], labels: dict[str, str]) -> str:
-    """Every metric for the model and both baselines, with each one's MAE skill against
-    both baselines; a note when MAPE left out zero actuals."""
+def scores_table(metrics: dict[str, Any], labels: dict[str, str], judged: str = "mae") -> str:
+    """Every metric for the model and both baselines, with each one's skill against both
+    baselines by ``judged`` (MAE, or MASE for many series); a note when MAPE left out
+    zero actuals."""
     baselines = baselines_in(metrics)
     header = ["forecast", "MAE", "RMSE", "MAPE %", "sMAPE %", "MASE"]
     header += [f"skill vs {labels[base].split(' (')[0]}" for base in baselines]
@@ -46,7 +52,7 @@ def scores_table(metrics: dict[str, Any], labels: dict[str, str]) -> str:
             *(metrics[name][key] for key in ("mae", "rmse")),
             *(percent(metrics[name][key]) for key in ("mape", "smape")),
             metrics[name]["mase"],
-            *(skill_text(metrics[name]["mae"], metrics[base]["mae"]) for base in baselines),
+            *(skill_text(metrics[name][judged], metrics[base][judged]) for base in baselines),
         ]
         for name in ("model", *baselines)
     ]
@@ -107,36 +113,61 @@ def describe_task(spec: Any, prep: Preprocessing) -> str:
 def headline(
     index: pd.DatetimeIndex, scored: PeriodForecasts, what: str, labels: dict[str, str]
 ) -> str:
+    """The period's verdict in one sentence, then its score tables. One series is judged
+    by MAE; many by MASE (each series on its own scale) and by the share of series where
+    the model's MAE is lower, never by MAE pooled over series of different scales."""
     metrics = scored.metrics
     baselines = baselines_in(metrics)
+    judged = skill_metric(metrics)
     first, last = scored.origins.min(), scored.origins.max() + scored.actual.shape[1] - 1
+
+    def name(base: str) -> str:
+        return labels[base].split(" (")[0]
+
     comparisons = [
-        f"{abs(skill):.1%} {'lower' if skill >= 0 else 'higher'} than the "
-        f"{labels[base].split(' (')[0]} forecast's"
+        f"{abs(skill):.1%} {'lower' if skill >= 0 else 'higher'} than the {name(base)} forecast's"
         for base in baselines
-        if np.isfinite(skill := model_skill(metrics["model"]["mae"], metrics[base]["mae"]))
+        if np.isfinite(skill := model_skill(metrics["model"][judged], metrics[base][judged]))
     ]
     if "series" in metrics:  # long data: each series has its own dates
         span = f"{metrics['series']:,} series"
     else:
         span = f"{time_text(index[first])} to {time_text(index[last])}"
+    error = (
+        "mean absolute scaled error (MASE, every series on its own scale)"
+        if judged == "mase"
+        else "mean absolute error"
+    )
     summary = (
         f"On the {what} ({span}, "
-        f"{metrics['windows']:,} windows of {scored.actual.shape[1]} steps) the model's mean "
-        f"absolute error is {' and '.join(comparisons)}."
+        f"{metrics['windows']:,} windows of {scored.actual.shape[1]} steps) the model's "
+        f"{error} is {' and '.join(comparisons) or 'not comparable with the baselines'}"
     )
-    html = paragraph(summary) + scores_table(metrics, labels)
+    shares = metrics.get("share_of_series_better") or {}
+    if judged == "mase" and shares:
+        summary += "; its MAE is lower " + " and ".join(
+            f"than the {name(base)} forecast's in {shares[base]:.0%} of the series"
+            for base in baselines
+            if base in shares
+        )
+    html = paragraph(summary + ".") + scores_table(metrics, labels, judged)
     per_target = metrics["model"].get("per_target", {})
     if len(per_target) > 1:
-        for name in per_target:
-            by_target = {key: metrics[key]["per_target"][name] for key in ("model", *baselines)}
-            html += paragraph(f"{name} alone:") + scores_table(by_target, labels)
+        for target in per_target:
+            by_target = {key: metrics[key]["per_target"][target] for key in ("model", *baselines)}
+            html += paragraph(f"{target} alone:") + scores_table(by_target, labels, judged)
     if metrics.get("intervals"):
         html += interval_table(metrics["intervals"], labels)
+    skill_rule = (
+        "Skill is 1 - MASE / MASE of the baseline: with many series an error pooled in "
+        "the targets' units is mostly the largest series' error, so skill and verdict use "
+        "MASE, which measures every series against its own seasonal-naive error. "
+        if judged == "mase"
+        else "Skill is 1 - MAE / MAE of the baseline: "
+    )
     html += paragraph(
-        "Skill is 1 - MAE / MAE of the baseline: positive means less error than the "
-        "baseline, +25% a quarter less. Errors are in the targets' own units; MAPE and sMAPE "
-        "in percent.",
+        skill_rule + "positive means less error than the baseline, +25% a quarter less. "
+        "Errors are in the targets' own units; MAPE and sMAPE in percent.",
         note=True,
     )
     return html

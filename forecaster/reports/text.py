@@ -31,33 +31,66 @@ def future_covariates_caveat(names: list[str]) -> str:
     )
 
 
+# the terminal table's columns: header, the least width (what fits the usual values),
+# and the metric each shows; a wider value widens its column
+_SCORE_COLUMNS = (
+    ("MAE", 10, "mae"),
+    ("RMSE", 10, "rmse"),
+    ("MAPE %", 9, "mape"),
+    ("sMAPE %", 9, "smape"),
+    ("MASE", 8, "mase"),
+)
+
+
+def skill_metric(scores: dict[str, Any]) -> str:
+    """The metric a period's skill and verdict are judged by: MAE for one series, MASE
+    for many (MAE pooled over series of different scales is the largest series' MAE)."""
+    return "mase" if "series" in scores else "mae"
+
+
 def score_lines(scores: dict[str, Any], heading: str) -> list[str]:
     """A period's scores as a plain-text table: the model beside both baselines, with its
-    MAE skill against each (``1 - MAE / MAE of the baseline``)."""
+    skill against each (``1 - error / error of the baseline``, by MAE for one series,
+    by MASE for many), and the verdict: for one series by MAE; for many by MASE and by
+    the share of series where the model's MAE is lower."""
     baselines = baselines_in(scores)
     extra = baselines[len(BASELINES) :]  # statistical baselines, when asked for
+    judged = skill_metric(scores)
     series = f", {scores['series']} series" if "series" in scores else ""
-    lines = [
-        f"{heading} ({scores['windows']} windows{series}, seasonal naive with season "
-        f"{scores['season']}):",
-        f"  {'forecast':<16}{'MAE':>10}{'RMSE':>10}{'MASE':>8}"
-        f"{'skill vs naive':>16}{'vs seasonal':>13}" + "".join(f"{'vs ' + n:>14}" for n in extra),
-    ]
+    by_mase = "; skill by MASE" if judged == "mase" else ""
+    header = ["forecast", *(name for name, _, _ in _SCORE_COLUMNS)]
+    header += ["skill vs naive", "vs seasonal", *(f"vs {name}" for name in extra)]
+    least = [16, *(width for _, width, _ in _SCORE_COLUMNS), 16, 13, *(14 for _ in extra)]
+    rows = [header]
     for name in ("model", *baselines):
         row = scores[name]
-        skills = [skill_text(row["mae"], scores[base]["mae"]) for base in baselines]
-        lines.append(
-            f"  {name:<16}{row['mae']:>10.4f}{row['rmse']:>10.4f}{_number(row['mase']):>8}"
-            f"{skills[0]:>16}{skills[1]:>13}" + "".join(f"{text:>14}" for text in skills[2:])
+        rows.append(
+            [
+                name,
+                f"{row['mae']:.4f}",
+                f"{row['rmse']:.4f}",
+                _number(row.get("mape"), 2),
+                _number(row.get("smape"), 2),
+                _number(row["mase"]),
+                *(skill_text(row[judged], scores[base][judged]) for base in baselines),
+            ]
         )
-    losses = [name for name in baselines if scores["model"]["mae"] > scores[name]["mae"]]
-    if losses:
-        lines.append(
-            f"  the model does NOT beat {' or '.join(losses)} here: its MAE is higher "
-            f"({scores['model']['mae']:.4f} against "
-            + ", ".join(f"{scores[name]['mae']:.4f}" for name in losses)
-            + ")"
-        )
+    lines = [
+        f"{heading} ({scores['windows']} windows{series}, seasonal naive with season "
+        f"{scores['season']}{by_mase}):",
+        *aligned(rows, least),
+    ]
+    if judged == "mase":
+        lines += _panel_verdict(scores, baselines)
+    else:
+        losses = [name for name in baselines if scores["model"]["mae"] > scores[name]["mae"]]
+        if losses:
+            lines.append(
+                f"  the model does NOT beat {' or '.join(losses)} here: its MAE is higher "
+                f"({scores['model']['mae']:.4f} against "
+                + ", ".join(f"{scores[name]['mae']:.4f}" for name in losses)
+                + ")"
+            )
     for level, by_forecast in (scores.get("intervals") or {}).items():
         parts = [
             f"{name} {values['coverage']:.1%} (width {values['width']:.4g}, "
@@ -67,11 +100,70 @@ def score_lines(scores: dict[str, Any], heading: str) -> list[str]:
         lines.append(f"  {level}% intervals cover: " + "; ".join(parts))
     if scores.get("actual_future_covariates"):
         lines.append("  " + future_covariates_caveat(scores["actual_future_covariates"]))
-    shares = scores.get("share_of_series_better")
-    if shares:
-        beaten = ", ".join(f"{share:.0%} of series vs {name}" for name, share in shares.items())
-        lines.append(f"  the model's MAE is lower in {beaten}")
     return lines
+
+
+def aligned(rows: list[list[str]], least: list[int]) -> list[str]:
+    """Rows of cells as lines: the first column left-aligned, the others right-aligned,
+    each column as wide as its ``least`` width or its longest cell and one space, so
+    neighbouring cells never run together however large the values."""
+    widths = [max(least[k], *(len(row[k]) + 1 for row in rows)) for k in range(len(rows[0]))]
+    return [
+        "  "
+        + "".join(
+            cell.ljust(width) if k == 0 else cell.rjust(width)
+            for k, (cell, width) in enumerate(zip(row, widths, strict=True))
+        )
+        for row in rows
+    ]
+
+
+def _panel_verdict(scores: dict[str, Any], baselines: list[str]) -> list[str]:
+    """Many series: against each baseline, the model's MASE (every window's error on its
+    own series' scale) and the share of series where its MAE is lower; a note when the
+    MAE pooled over all series says otherwise."""
+    shares = scores.get("share_of_series_better") or {}
+    model = scores["model"]
+    lines, misled = [], []
+    for name in baselines:
+        mase, base = model["mase"], scores[name]["mase"]
+        share = shares.get(name)
+        in_series = "" if share is None else f"its MAE is lower in {share:.0%} of series"
+        if not (_finite(mase) and _finite(base)):
+            verdict = f"  against {name} MASE is undefined (a series never changes in training)"
+            lines.append(verdict + (f"; {in_series}" if in_series else ""))
+            continue
+        lower = mase < base
+        most = share is None or share > 0.5
+        against = f"({mase:.3f} against {base:.3f})"
+        if lower and most:
+            text = f"  the model beats {name}: its MASE is lower {against}"
+            text += f" and {in_series}" if in_series else ""
+        elif not lower and not most:
+            text = f"  the model does NOT beat {name} here: its MASE is higher {against}"
+            text += f" and {in_series.replace('lower in', 'lower in only')}"
+        elif lower:
+            text = (
+                f"  the model beats {name} by MASE {against} but not in most series: "
+                f"{in_series.replace('lower in', 'lower in only')}"
+            )
+        else:
+            text = f"  the model does NOT beat {name} by MASE {against}"
+            text += f", though {in_series}" if in_series else ""
+        lines.append(text)
+        if lower != (model["mae"] < scores[name]["mae"]):
+            misled.append(name)
+    if misled:
+        lines.append(
+            f"  (the MAE pooled over all series says otherwise against {', '.join(misled)}: "
+            "it adds up errors of series of different scales, so the largest series "
+            "decide it)"
+        )
+    return lines
+
+
+def _finite(value: float | None) -> bool:
+    return value is not None and math.isfinite(value)
 
 
 def gate_lines(gate: dict[str, Any]) -> list[str]:
@@ -118,8 +210,8 @@ def skill_text(mae_value: float | None, baseline_mae: float | None) -> str:
     return "n/a" if not math.isfinite(value) else f"{value:+.1%}"
 
 
-def _number(value: float | None) -> str:
-    return "n/a" if value is None or not math.isfinite(value) else f"{value:.3f}"
+def _number(value: float | None, digits: int = 3) -> str:
+    return "n/a" if value is None or not math.isfinite(value) else f"{value:.{digits}f}"
 
 
 def fold_lines(backtest: BacktestResult) -> list[str]:

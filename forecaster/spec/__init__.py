@@ -44,6 +44,7 @@ from forecaster.spec.model import (
 )
 from forecaster.spec.scaling import Scaling
 from forecaster.spec.train import (
+    SCALE_FREE_LOSSES,
     ExponentialSchedule,
     LearningRateSchedule,
     Loss,
@@ -56,6 +57,7 @@ from forecaster.spec.window import WindowSpec
 __all__ = [
     "DEFAULT_MODEL_KIND",
     "MODEL_KINDS",
+    "SCALE_FREE_LOSSES",
     "UNSEARCHABLE",
     "AliasError",
     "CalendarFeature",

@@ -158,6 +158,13 @@ class DataSpec(Strict):
         "ds, ..., else the first column of dates.",
     )
     targets: list[str] = Field(min_length=1, description="The columns to forecast (one or more).")
+    nonnegative: bool = Field(
+        False,
+        description="The targets cannot be negative (sales, counts, demand): every forecast "
+        "is clipped at zero (the point forecast, the quantiles, the interval bounds) when "
+        "forecasting and when scoring, and a negative target value in the training rows is "
+        "refused. A clip of the output, not a transform: training is unchanged.",
+    )
     covariates: list[str] = Field(
         [],
         description="Extra input columns observed in the past only: seen over the lookback, "

@@ -9,7 +9,10 @@ from pydantic import Field, field_validator
 
 from forecaster.spec.base import Strict
 
-Loss = Literal["mse", "mae", "huber"]
+Loss = Literal["mse", "mae", "huber", "mase", "smape"]
+# losses Keras does not ship: a bundle's model.keras is saved uncompiled, so that plain
+# keras.models.load_model needs no forecaster code
+SCALE_FREE_LOSSES = ("mase", "smape")
 
 
 class PlateauSchedule(Strict):
@@ -72,7 +75,13 @@ class TrainSpec(Strict):
         "every epoch: epoch n trains at `rate * factor ** max(0, n - hold_epochs)`. "
         "`--resume` continues either exactly.",
     )
-    loss: Loss = Field("mse", description="The training loss: `mse`, `mae` or `huber`.")
+    loss: Loss = Field(
+        "mse",
+        description="The training loss: `mse`, `mae` or `huber` on the scaled targets, or "
+        "the M-competitions' scale-free scores: `mase` (each window's absolute error over "
+        "its series' in-sample seasonal-naive MAE) or `smape` (on the original scale, "
+        "0-200). A quantile head (`intervals.quantiles`) trains on the pinball loss instead.",
+    )
     patience: int = Field(
         10,
         ge=1,

@@ -136,6 +136,10 @@ def test_static_covariates_and_series_embedding_load_with_plain_keras(tmp_path: 
     bundle = tmp_path / "bundle"
     result = runner.invoke(app, ["train", str(spec), "--out", str(bundle), "--quiet"])
     assert result.exit_code == 0, result.output
+    # --quiet drops the epoch lines, not the scores (judged by MASE: many series)
+    assert "val_loss" not in result.output
+    assert "test period (16 windows, 2 series" in result.output
+    assert "skill by MASE" in result.output and "MAPE %" in result.output
     model = keras.models.load_model(bundle / "model.keras")
     names = [layer.name for layer in model.layers]
     assert "static_embedding_1" in names and "static_embedding_2" in names

@@ -56,3 +56,31 @@ def test_skill_text_and_missing_numbers() -> None:
 )
 def test_step_names_for_axis_labels(frequency: str, name: str) -> None:
     assert step_name(frequency) == name
+
+
+def test_the_headline_of_many_series_judges_by_mase_and_series_won() -> None:
+    import pandas as pd
+
+    from forecaster.evaluation.scoring import PeriodForecasts
+    from forecaster.reports.sections import headline
+
+    metrics = {
+        "windows": 30,
+        "season": 7,
+        "series": 3,
+        "model": {"mae": 1100.0, "rmse": 1.0, "mape": 5.0, "smape": 5.0, "mase": 0.8},
+        "naive": {"mae": 3000.0, "rmse": 1.0, "mape": 9.0, "smape": 9.0, "mase": 2.5},
+        "seasonal_naive": {"mae": 1000.0, "rmse": 1.0, "mape": 7.0, "smape": 7.0, "mase": 1.1},
+        "share_of_series_better": {"naive": 1.0, "seasonal_naive": 2 / 3},
+    }
+    scored = PeriodForecasts(np.arange(30), np.zeros((30, 7, 1)), {}, metrics)
+    html = headline(pd.DatetimeIndex([]), scored, "test period", forecast_labels(7))
+    assert (
+        "the model&#x27;s mean absolute scaled error (MASE, every series on its own scale) is "
+        "68.0% lower than the naive forecast&#x27;s and 27.3% lower than the seasonal naive "
+        "forecast&#x27;s; its MAE is lower than the naive forecast&#x27;s in 100% of the "
+        "series and than the seasonal naive forecast&#x27;s in 67% of the series." in html
+    )
+    assert "<td>+68.0%</td><td>+27.3%</td>" in html  # the model's row: MASE skill
+    assert "Skill is 1 - MASE / MASE of the baseline" in html
+    assert "higher than" not in html  # the MAE pooled over series is not the verdict
