@@ -150,6 +150,8 @@ def unknown_file(folder: Path, kind: FolderKind) -> str | None:
     before markers, or a search still running), the file names of the kind.
     """
     listed = _sealed_files(folder) if kind.sealed else _marker_files(folder)
+    if kind.sealed and listed is not None:  # and what forecast predict wrote into it
+        listed |= _marker_files(folder) or set()
     known = [_parts(pattern) for pattern in kind.known]
     # the file names of the kind: for a folder written in place, and for one without a
     # list (an older version's); a bundle always had its manifest list every file
@@ -279,6 +281,18 @@ def write_marker(folder: Path, kind: FolderKind) -> None:
             continue
         files.append("/".join(parts))
     write_json(folder / MARKER_FILE, {"kind": kind.name, "files": files})
+
+
+def record_output(path: Path) -> None:
+    """Note ``path`` (a file ``forecast predict`` just wrote) in its folder's marker when
+    that folder is a bundle, so that retraining into the bundle may replace it: a forecast
+    written beside the model (``make demo`` does) is ours too."""
+    folder = path.parent
+    if _sealed_files(folder) is None or path.name in _sealed_files(folder):
+        return
+    marker = _marker(folder) or {"files": []}
+    files = sorted({*map(str, marker["files"]), path.name})
+    write_json(folder / MARKER_FILE, {"kind": BUNDLE.name, "files": files})
 
 
 def write_sealed_folder(

@@ -228,3 +228,22 @@ def test_a_write_the_system_refuses_is_one_line_and_leaves_the_earlier_folder(
     # an error about another file (an input read inside the block) is not the output's
     with pytest.raises(FileNotFoundError), staged_folder(out, BACKTEST):
         raise FileNotFoundError(2, "No such file or directory", str(tmp_path / "data.csv"))
+
+
+def test_a_forecast_predict_wrote_into_a_bundle_is_ours_and_a_users_file_beside_it_is_not(
+    tmp_path: Path,
+) -> None:
+    from forecaster.storage import record_output
+
+    bundle = _bundle(tmp_path / "bundle")
+    forecast = bundle / "forecast.csv"
+    forecast.write_text("time,y\n")  # as `forecast predict --out BUNDLE/forecast.csv` does
+    with pytest.raises(InputError, match="holds forecast.csv"):
+        check_replaceable(bundle, BUNDLE)  # before predict noted it
+    record_output(forecast)
+    check_replaceable(bundle, BUNDLE)  # `make demo` twice: the retrain may replace it
+    (bundle / "notes.md").write_text("mine")
+    with pytest.raises(InputError, match="holds notes.md"):
+        check_replaceable(bundle, BUNDLE)
+    record_output(tmp_path / "elsewhere.csv")  # not inside a bundle: nothing is noted
+    assert not (tmp_path / ".forecaster.json").exists()

@@ -10,7 +10,7 @@ import pandas as pd
 from forecaster.bundle.layout import load_bundle
 from forecaster.data.time_axis import write_table
 from forecaster.errors import InputError
-from forecaster.storage import check_writable_file, unwritable
+from forecaster.storage import check_writable_file, record_output, unwritable
 
 
 def predict(
@@ -40,6 +40,7 @@ def predict(
         try:
             out.parent.mkdir(parents=True, exist_ok=True)
             write_table(forecast, out)  # aware times keep their zone (Z or offset)
+            record_output(out)
         except OSError as error:
             raise unwritable(out, error) from None
     return forecast
