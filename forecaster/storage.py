@@ -288,7 +288,8 @@ def record_output(path: Path) -> None:
     that folder is a bundle, so that retraining into the bundle may replace it: a forecast
     written beside the model (``make demo`` does) is ours too."""
     folder = path.parent
-    if _sealed_files(folder) is None or path.name in _sealed_files(folder):
+    sealed = _sealed_files(folder)
+    if sealed is None or path.name in sealed:
         return
     marker = _marker(folder) or {"files": []}
     files = sorted({*map(str, marker["files"]), path.name})
