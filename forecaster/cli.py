@@ -20,9 +20,16 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 
 from forecaster.errors import ForecasterError, InputError
+from forecaster.terminal import (
+    given_options,
+    interrupted_training,
+    print_scores,
+    print_summary,
+    to_stdout,
+)
 
 if TYPE_CHECKING:
-    from forecaster.commands.train import TrainResult
+    pass
 
 app = typer.Typer(
     help="Train LSTM/GRU forecasters from a CSV and a YAML spec, and forecast with them.",
@@ -144,10 +151,10 @@ def train_command(
     try:
         result = train(spec, out_dir, quiet=quiet, force_cpu=cpu, resume=resume)
     except KeyboardInterrupt:
-        again = [str(spec_path), *_given(out=out, data=data, epochs=epochs, seed=seed)]
-        typer.echo(_interrupted_training(out_dir, again), err=True)
+        again = [str(spec_path), *given_options(out=out, data=data, epochs=epochs, seed=seed)]
+        typer.echo(interrupted_training(out_dir, again), err=True)
         raise typer.Exit(130) from None
-    _print_summary(result)  # --quiet drops the progress, never the scores
+    print_summary(result)  # --quiet drops the progress, never the scores
     if mlflow:
         from forecaster.model.tracking import log_run, mlflow_tracking_uri
         from forecaster.version import __version__
@@ -194,7 +201,7 @@ def predict_command(
             f"{out}: is a folder; expected a file name; fix: use --out {out / 'forecast.csv'}"
         )
     if out is not None:
-        from forecaster.storage import check_writable_file
+        from forecaster.storage.folders import check_writable_file
 
         check_writable_file(out)
     _start_tensorflow()
@@ -203,7 +210,7 @@ def predict_command(
 
     forecast = predict(bundle, data, out, ids or (), future)
     if out is None:
-        _to_stdout(lambda: write_table(forecast, sys.stdout))
+        to_stdout(lambda: write_table(forecast, sys.stdout))
     else:
         typer.echo(f"wrote {len(forecast)} forecast rows to {out}", err=True)
 
@@ -228,7 +235,7 @@ def evaluate_command(
 
     result = evaluate(bundle, data, out_dir)
     typer.echo(f"wrote {result.folder}/metrics.json and {result.folder}/report.html", err=True)
-    _print_scores(result.metrics)
+    print_scores(result.metrics)
 
 
 @app.command("backtest")
@@ -401,7 +408,7 @@ def tune_command(
         err=True,
     )
     if run.bundle is not None:
-        _print_summary(run.bundle)
+        print_summary(run.bundle)
 
 
 @app.command("schema")
@@ -410,56 +417,7 @@ def schema_command() -> None:
     """Print the spec's JSON Schema, for editors that check a YAML spec as it is typed."""
     from forecaster.spec.schema import schema_text
 
-    _to_stdout(lambda: typer.echo(schema_text(), nl=False))
-
-
-def _to_stdout(write: Callable[[], None]) -> None:
-    """Run ``write`` (to stdout) and flush. A reader that closed the pipe early
-    (``forecast predict ... | head -1``) has all it wanted: the command ends quietly, with
-    exit code 0 and no traceback, as ``head`` expects and ``set -o pipefail`` accepts."""
-    try:
-        write()
-        sys.stdout.flush()
-    except BrokenPipeError:
-        # Python flushes stdout again at exit: that flush goes to /dev/null instead
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-        raise typer.Exit(0) from None
-
-
-def _given(**options: Any) -> list[str]:
-    """The options given (not None) as they are typed: ``--out models/x``."""
-    import shlex
-
-    given = {name: value for name, value in options.items() if value is not None}
-    return [f"--{name} {shlex.quote(str(value))}" for name, value in given.items()]
-
-
-def _interrupted_training(out_dir: Path, command: list[str]) -> str:
-    """The one line after Ctrl-C in ``forecast train``: where the last completed epoch's
-    checkpoint is, and the command that continues from it."""
-    import json
-    import shlex
-
-    from forecaster.model.checkpoint import STATE_FILE, checkpoint_folder
-    from forecaster.model.distribution import worker_folder
-
-    again = " ".join(["forecast train", shlex.quote(command[0]), *command[1:]])
-    folder = checkpoint_folder(worker_folder(out_dir))
-    if not (folder / STATE_FILE).is_file():
-        return (
-            "interrupted before the first epoch was completed; nothing was written; "
-            f"to start again: {again}"
-        )
-    try:
-        epoch = f"epoch {json.loads((folder / STATE_FILE).read_text())['epochs_done']}"
-    except (OSError, ValueError, KeyError, TypeError):
-        epoch = "the last completed epoch"
-    return (
-        f"interrupted; the checkpoint of {epoch} is kept in {folder}; "
-        f"to continue from it: {again} --resume"
-    )
+    to_stdout(lambda: typer.echo(schema_text(), nl=False))
 
 
 def _start_tensorflow() -> None:
@@ -479,32 +437,6 @@ def _start_tensorflow() -> None:
     finally:
         os.dup2(saved, 2)
         os.close(saved)
-
-
-def _print_summary(result: TrainResult) -> None:
-    """Where the bundle went, what trained it, and its test-period table."""
-    fitted = result.fitted
-    typer.echo(
-        f"saved bundle {result.bundle}: trained on {fitted.device} in "
-        f"{fitted.train_seconds:.0f} s, {len(fitted.history)} epochs "
-        f"(best {fitted.best_epoch})",
-        err=True,
-    )
-    _print_scores(result.metrics)
-
-
-def _print_scores(metrics: dict[str, Any]) -> None:
-    """The test-period table: the model beside the naive forecasts it has to beat."""
-    from forecaster.reports.text import gate_lines, score_lines
-
-    test = metrics.get("test")
-    if not test:
-        return
-    for line in score_lines(test, "test period"):
-        typer.echo(line, err=True)
-    gate = (metrics.get("val") or {}).get("gate")
-    for line in gate_lines(gate) if gate else []:
-        typer.echo(line, err=True)
 
 
 def main() -> None:

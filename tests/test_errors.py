@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 import forecaster
 from forecaster.cli import app
 from forecaster.errors import BundleError
-from forecaster.storage import file_sha256
+from forecaster.storage.files import file_sha256
 from tests.conftest import synthetic_frame, write_spec
 
 runner = CliRunner()

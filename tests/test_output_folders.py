@@ -14,16 +14,15 @@ from typer.testing import CliRunner
 
 from forecaster.cli import app
 from forecaster.errors import InputError
-from forecaster.storage import (
+from forecaster.storage.folders import (
     BACKTEST,
     BUNDLE,
     COMPARISON,
     EVALUATION,
     TUNING,
     check_replaceable,
-    staged_folder,
-    write_sealed_folder,
 )
+from forecaster.storage.staging import staged_folder, write_sealed_folder
 
 runner = CliRunner()
 
@@ -93,7 +92,7 @@ def test_evaluate_refuses_a_folder_with_a_file_of_the_user_beside_metrics(tmp_pa
 
 
 def test_staged_folders_carry_a_marker_naming_their_kind_and_files(tmp_path: Path) -> None:
-    from forecaster.storage import MARKER_FILE
+    from forecaster.storage.folders import MARKER_FILE
 
     out = tmp_path / "evaluation"
     with staged_folder(out, EVALUATION) as staging:
@@ -181,7 +180,7 @@ def test_train_into_a_folder_that_cannot_be_written_is_refused_before_training(
     def refused(*args: object, **kwargs: object) -> None:
         raise PermissionError(13, "Permission denied", str(tmp_path))
 
-    monkeypatch.setattr("forecaster.storage.tempfile.mkstemp", refused)
+    monkeypatch.setattr("forecaster.storage.folders.tempfile.mkstemp", refused)
     result = runner.invoke(
         app, ["train", str(spec_file), "--out", str(tmp_path / "models" / "tiny"), "--quiet"]
     )
@@ -233,7 +232,7 @@ def test_a_write_the_system_refuses_is_one_line_and_leaves_the_earlier_folder(
 def test_a_forecast_predict_wrote_into_a_bundle_is_ours_and_a_users_file_beside_it_is_not(
     tmp_path: Path,
 ) -> None:
-    from forecaster.storage import record_output
+    from forecaster.storage.folders import record_output
 
     bundle = _bundle(tmp_path / "bundle")
     forecast = bundle / "forecast.csv"

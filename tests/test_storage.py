@@ -9,17 +9,9 @@ import numpy as np
 import pytest
 
 from forecaster.errors import InputError
-from forecaster.storage import (
-    BACKTEST,
-    BUNDLE,
-    COMPARISON,
-    EVALUATION,
-    check_replaceable,
-    file_sha256,
-    staged_folder,
-    to_json_ready,
-    write_sealed_folder,
-)
+from forecaster.storage.files import file_sha256, to_json_ready
+from forecaster.storage.folders import BACKTEST, BUNDLE, COMPARISON, EVALUATION, check_replaceable
+from forecaster.storage.staging import staged_folder, write_sealed_folder
 
 
 def test_file_sha256(tmp_path: Path) -> None:

@@ -23,13 +23,9 @@ from forecaster.bundle.forecasting import Forecaster
 from forecaster.errors import BundleError, InputError
 from forecaster.model.preprocessing import Preprocessing
 from forecaster.spec import SCALE_FREE_LOSSES, Spec, parse_spec
-from forecaster.storage import (
-    BUNDLE,
-    MANIFEST_FILE,
-    file_sha256,
-    write_json,
-    write_sealed_folder,
-)
+from forecaster.storage.files import file_sha256, write_json
+from forecaster.storage.folders import BUNDLE, MANIFEST_FILE
+from forecaster.storage.staging import write_sealed_folder
 
 if TYPE_CHECKING:
     import keras

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from forecaster.model.network import cudnn_eligible, recurrent_layers
-from forecaster.storage import file_sha256
+from forecaster.storage.files import file_sha256
 from forecaster.version import __version__
 
 if TYPE_CHECKING:

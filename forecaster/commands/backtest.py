@@ -13,7 +13,9 @@ from forecaster.model.preparation import load_data
 from forecaster.reports.backtest import write_backtest_report
 from forecaster.reports.series import PER_SERIES_FILE
 from forecaster.spec import Spec
-from forecaster.storage import BACKTEST, check_replaceable, staged_folder, write_csv, write_json
+from forecaster.storage.files import write_csv, write_json
+from forecaster.storage.folders import BACKTEST, check_replaceable
+from forecaster.storage.staging import staged_folder
 
 BACKTEST_FILE = "backtest.json"
 

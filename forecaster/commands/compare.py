@@ -49,13 +49,9 @@ from forecaster.model.preparation import load_data
 from forecaster.model.training import fit, retracing_muted
 from forecaster.reports.comparison import write_comparison_report
 from forecaster.spec import Spec
-from forecaster.storage import (
-    COMPARISON,
-    check_replaceable,
-    staged_folder,
-    to_json_ready,
-    write_json,
-)
+from forecaster.storage.files import to_json_ready, write_json
+from forecaster.storage.folders import COMPARISON, check_replaceable
+from forecaster.storage.staging import staged_folder
 from forecaster.version import __version__
 
 RESULTS_FILE = "results.json"

@@ -23,7 +23,9 @@ from forecaster.model.preprocessing import Preprocessing
 from forecaster.reports.model import write_model_report
 from forecaster.reports.series import write_per_series
 from forecaster.spec import windows_needed
-from forecaster.storage import EVALUATION, check_replaceable, staged_folder, write_json
+from forecaster.storage.files import write_json
+from forecaster.storage.folders import EVALUATION, check_replaceable
+from forecaster.storage.staging import staged_folder
 
 
 @dataclass(frozen=True)

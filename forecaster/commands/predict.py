@@ -10,7 +10,7 @@ import pandas as pd
 from forecaster.bundle.layout import load_bundle
 from forecaster.data.time_axis import write_table
 from forecaster.errors import InputError
-from forecaster.storage import check_writable_file, record_output, unwritable
+from forecaster.storage.folders import check_writable_file, record_output, unwritable
 
 
 def predict(

@@ -19,7 +19,8 @@ from forecaster.model.training import FitResult, fit
 from forecaster.reports.model import write_model_report
 from forecaster.reports.series import write_per_series
 from forecaster.spec import Spec
-from forecaster.storage import BUNDLE, check_replaceable, file_sha256
+from forecaster.storage.files import file_sha256
+from forecaster.storage.folders import BUNDLE, check_replaceable
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,8 @@ from forecaster.model.tuning import (
 )
 from forecaster.reports.tuning import write_tuning_report
 from forecaster.spec import SearchRange, Spec
-from forecaster.storage import TUNING, check_replaceable, write_csv, write_json, write_marker
+from forecaster.storage.files import write_csv, write_json
+from forecaster.storage.folders import TUNING, check_replaceable, write_marker
 from forecaster.version import __version__
 
 BEST_SPEC_FILE = "best.yaml"

@@ -22,7 +22,7 @@ from pandas.tseries.frequencies import to_offset
 
 from forecaster.errors import InputError
 from forecaster.log import logger
-from forecaster.storage import write_csv
+from forecaster.storage.files import write_csv
 
 STEP = "step"
 

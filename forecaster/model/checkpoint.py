@@ -33,14 +33,9 @@ import numpy as np
 
 from forecaster.errors import BundleError, InputError
 from forecaster.spec import Spec
-from forecaster.storage import (
-    MANIFEST_FILE,
-    is_sealed,
-    read_json,
-    verify_sealed,
-    write_json,
-    write_sealed_folder,
-)
+from forecaster.storage.files import read_json, write_json
+from forecaster.storage.folders import MANIFEST_FILE
+from forecaster.storage.staging import is_sealed, verify_sealed, write_sealed_folder
 
 MODEL_FILE = "model.keras"  # the model with its optimizer state
 STATE_FILE = "state.json"

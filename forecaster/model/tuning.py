@@ -33,7 +33,7 @@ from forecaster.errors import ForecasterError, InputError
 from forecaster.model.preparation import load_data
 from forecaster.model.training import fit
 from forecaster.spec import SearchRange, Spec, TuneSpec
-from forecaster.storage import read_json, write_json
+from forecaster.storage.files import read_json, write_json
 
 OBJECTIVE = "val_loss"
 TUNER_FOLDER = "tuner"  # KerasTuner's project folder inside the tuning folder

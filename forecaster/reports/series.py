@@ -15,7 +15,7 @@ from forecaster.reports.html import paragraph, table
 from forecaster.reports.plots import STYLES, last_windows_figure, new_figure
 from forecaster.reports.sections import Plots
 from forecaster.reports.text import baselines_in
-from forecaster.storage import write_csv
+from forecaster.storage.files import write_csv
 
 if TYPE_CHECKING:
     pass

@@ -12,7 +12,8 @@ import forecaster
 from forecaster.bundle.layout import load_bundle
 from forecaster.cli import app
 from forecaster.errors import BundleError, InputError
-from forecaster.storage import MANIFEST_FILE, write_sealed_folder
+from forecaster.storage.folders import MANIFEST_FILE
+from forecaster.storage.staging import write_sealed_folder
 from tests.conftest import kill_when_paused, start_paused_cli, write_spec
 
 
@@ -61,7 +62,8 @@ def test_load_refuses_missing_and_incomplete_bundles(tmp_path: Path) -> None:
 
 
 def test_manifest_checksums_catch_a_changed_file(tmp_path: Path) -> None:
-    from forecaster.storage import read_json, verify_sealed
+    from forecaster.storage.files import read_json
+    from forecaster.storage.staging import verify_sealed
 
     out = write_sealed_folder(tmp_path / "b", _writer("original"), {})
     manifest = read_json(out / MANIFEST_FILE)

@@ -31,7 +31,8 @@ from forecaster.bundle.layout import load_bundle, save_bundle
 from forecaster.cli import app
 from forecaster.errors import BundleError
 from forecaster.model.scaling import Scaler
-from forecaster.storage import MANIFEST_FILE, file_sha256
+from forecaster.storage.files import file_sha256
+from forecaster.storage.folders import MANIFEST_FILE
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "legacy_bundles"
 HISTORY = FIXTURES / "wide" / "history.csv"

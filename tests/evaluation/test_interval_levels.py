@@ -21,7 +21,7 @@ from forecaster.errors import InputError
 from forecaster.evaluation.intervals import conformal_quantile
 from forecaster.model.preparation import load_data, prepare
 from forecaster.spec import load_spec, windows_needed
-from forecaster.storage import file_sha256
+from forecaster.storage.files import file_sha256
 from tests.conftest import synthetic_frame, synthetic_panel, write_panel_spec, write_spec
 
 runner = CliRunner()

@@ -1,46 +1,33 @@
-"""Result folders that are whole or absent: staging, one atomic swap, checksums, one guard.
+"""The one guard on an output folder, and the kinds of result folder it knows.
 
-Every folder forecaster writes (a bundle, a checkpoint, an evaluation, a backtest, a
-comparison) is filled in a hidden sibling and swapped into place in one rename, so a
-crash, a kill or a full disk leaves either the previous folder or the new one, never a
-mix. A *sealed* folder also carries ``manifest.json`` with a SHA-256 of every other file,
-and ``verify_sealed`` refuses one whose files do not match; every other result folder
-carries ``.forecaster.json``, its kind and the list of the files written into it.
-
-``check_replaceable`` is the one guard on an output folder: only an empty folder, or an
-earlier one of the same kind holding nothing but the files forecaster wrote there (its
-manifest or marker lists them), is ever replaced; a folder written by an older version,
-without that list, is ours when it holds only the file names its kind is written with.
-It also refuses, before any work, a place that cannot be written (``check_writable``).
+``check_replaceable`` replaces only an empty folder, or an earlier one of the same kind
+holding nothing but the files forecaster wrote there (its manifest or marker lists them);
+a folder written by an older version, without that list, is ours when it holds only the
+file names its kind is written with. It also refuses, before any work, a place that
+cannot be written (``check_writable``).
 """
 
 from __future__ import annotations
 
-import ctypes
 import errno
-import hashlib
 import json
-import math
 import os
-import re
-import shutil
 import tempfile
-import uuid
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    import pandas as pd
+    pass
 
-from forecaster.errors import BundleError, InputError
+from forecaster.errors import InputError
+from forecaster.storage.files import write_json
 
 MANIFEST_FILE = "manifest.json"
+
+
 MARKER_FILE = ".forecaster.json"  # an unsealed result folder's kind and files
 
 
@@ -73,6 +60,8 @@ class FolderKind:
 
 
 _REPORT = ("report.html", "plots/*.png")
+
+
 BUNDLE = FolderKind(
     name="bundle",
     label="a forecaster bundle",
@@ -81,6 +70,8 @@ BUNDLE = FolderKind(
     known=("plots/*.png",),  # only its folder: the manifest names the files
     sealed=True,
 )
+
+
 EVALUATION = FolderKind(
     name="evaluation",
     label="an evaluation folder",
@@ -89,6 +80,8 @@ EVALUATION = FolderKind(
     unless=MANIFEST_FILE,
     known=("metrics.json", "per_series.csv", *_REPORT),
 )
+
+
 BACKTEST = FolderKind(
     name="backtest",
     label="a backtest folder",
@@ -96,6 +89,8 @@ BACKTEST = FolderKind(
     sign="backtest.json",
     known=("backtest.json", "per_series.csv", *_REPORT),
 )
+
+
 COMPARISON = FolderKind(
     name="comparison",
     label="a comparison folder",
@@ -104,6 +99,8 @@ COMPARISON = FolderKind(
     known=("results.json", "*.png", *_REPORT),
     bundles=("*/seed-*",),
 )
+
+
 # tuner/search.json is written when a search starts, so an interrupted one is known and
 # resumed; tuner/ is KerasTuner's folder, best/ the bundle of --train-best
 TUNING = FolderKind(
@@ -115,6 +112,8 @@ TUNING = FolderKind(
     bundles=("best",),
     in_place=True,
 )
+
+
 _KINDS = (BUNDLE, EVALUATION, BACKTEST, COMPARISON, TUNING)
 
 
@@ -231,39 +230,6 @@ def unwritable(path: Path, error: OSError) -> InputError:
     )
 
 
-@contextmanager
-def staged_folder(out_dir: Path, kind: FolderKind) -> Iterator[Path]:
-    """A new hidden sibling of ``out_dir`` to fill. When the block ends normally it gets
-    its marker (unless sealed: its manifest lists its files) and is swapped into place
-    atomically; when it raises, it is removed and ``out_dir`` is left as it was. A place
-    the system refuses to write is one ``InputError`` line."""
-    check_replaceable(out_dir, kind)
-    try:
-        out_dir.parent.mkdir(parents=True, exist_ok=True)
-        remove_stale_staging(out_dir)
-        staging = out_dir.parent / f"{_staging_prefix(out_dir)}{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        staging.mkdir()
-    except OSError as error:
-        raise unwritable(out_dir, error) from None
-    try:
-        try:
-            yield staging
-            if not kind.sealed:
-                write_marker(staging, kind)
-            _sync_folder(staging)
-        except OSError as error:
-            if not _inside(error.filename, staging):
-                raise
-            raise unwritable(out_dir, error) from None
-        try:
-            _swap_into_place(staging, out_dir)
-        except OSError as error:
-            raise unwritable(out_dir, error) from None
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
-
-
 def write_marker(folder: Path, kind: FolderKind) -> None:
     """``.forecaster.json``: the folder's kind and every file in it, the proof that a
     later run may replace it (bundles inside keep their own manifest, and what a folder
@@ -294,181 +260,6 @@ def record_output(path: Path) -> None:
     marker = _marker(folder) or {"files": []}
     files = sorted({*map(str, marker["files"]), path.name})
     write_json(folder / MARKER_FILE, {"kind": BUNDLE.name, "files": files})
-
-
-def write_sealed_folder(
-    out_dir: str | Path,
-    write: Callable[[Path], None],
-    manifest: dict[str, Any],
-    kind: FolderKind = BUNDLE,
-) -> Path:
-    """Fill a staged ``out_dir`` with ``write``, seal it with a manifest of checksums,
-    then swap it into place."""
-    out_dir = Path(out_dir)
-    with staged_folder(out_dir, kind) as staging:
-        write(staging)
-        # nested files too (the report's plots/), named by their path inside the folder
-        checksums = {
-            path.relative_to(staging).as_posix(): file_sha256(path)
-            for path in sorted(staging.rglob("*"))
-            if path.is_file() and path != staging / MANIFEST_FILE
-        }
-        write_json(staging / MANIFEST_FILE, {**manifest, "files": checksums})
-    return out_dir
-
-
-def is_sealed(folder: Path) -> bool:
-    return folder.is_dir() and (folder / MANIFEST_FILE).is_file()
-
-
-def verify_sealed(folder: Path, manifest: dict[str, Any]) -> None:
-    """Refuse a sealed folder whose files are missing or differ from their checksums."""
-    checksums = manifest.get("files")
-    if not isinstance(checksums, dict) or not checksums:
-        raise BundleError(f"{folder}/{MANIFEST_FILE}: has no file checksums; fix: train again")
-    for name, expected in checksums.items():
-        file = folder / name
-        if not file.is_file():
-            raise BundleError(f"{folder}: {name} is missing; fix: train the bundle again")
-        if file_sha256(file) != expected:
-            raise BundleError(
-                f"{folder}: {name} does not match its checksum in {MANIFEST_FILE} (changed "
-                "or truncated after training); fix: train the bundle again"
-            )
-
-
-def remove_stale_staging(out_dir: Path) -> None:
-    """Delete staging folders that a killed run left beside ``out_dir``.
-
-    A staging folder's name carries the id of the process writing it; one whose process
-    is gone can never be finished. Folders of live processes (a parallel run) stay.
-    """
-    prefix = _staging_prefix(out_dir)
-    if not out_dir.parent.is_dir():
-        return
-    for folder in out_dir.parent.iterdir():
-        if not (folder.name.startswith(prefix) and folder.is_dir()):
-            continue
-        writer = folder.name.removeprefix(prefix).split("-")[0]
-        if not (writer.isdigit() and _process_alive(int(writer))):
-            shutil.rmtree(folder, ignore_errors=True)
-
-
-def file_sha256(path: str | Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise BundleError(f"{path}: cannot be read as JSON ({error}); fix: train again") from None
-    if not isinstance(data, dict):
-        raise BundleError(f"{path}: expected a JSON object; fix: train again")
-    return data
-
-
-def write_json(path: Path, data: Any) -> None:
-    path.write_text(json.dumps(to_json_ready(data), indent=2) + "\n", encoding="utf-8")
-
-
-# a text cell starting with one of these is run as a formula by Excel, LibreOffice and
-# Google Sheets (OWASP, CSV injection); tab and carriage return too
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
-
-
-def write_csv(table: pd.DataFrame, target: str | Path | IO[str], **options: Any) -> None:
-    """Every CSV forecaster writes, without its index: text cells and text column names a
-    spreadsheet would run as a formula get a leading ``'``; numbers, and text that is a
-    plain number such as ``-3.5``, are written as they are."""
-    import pandas as pd
-
-    table = table.rename(columns=lambda name: spreadsheet_text(name))
-    for position in range(table.shape[1]):
-        column = table.iloc[:, position]
-        text = pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column)
-        if text or isinstance(column.dtype, pd.CategoricalDtype):
-            cells = column.astype(object).map(spreadsheet_text, na_action="ignore")
-            table.isetitem(position, cells)
-    table.to_csv(target, index=False, **options)
-
-
-def spreadsheet_text(value: Any) -> Any:
-    """``value`` with a leading ``'`` when it is text a spreadsheet would run as a formula."""
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        return value if _NUMBER.fullmatch(value) else f"'{value}"
-    return value
-
-
-def to_json_ready(value: Any) -> Any:
-    """NaN and infinity become ``null``: JSON has no spelling for them."""
-    if isinstance(value, dict):
-        return {key: to_json_ready(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [to_json_ready(item) for item in value]
-    if isinstance(value, float | np.floating):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, np.integer):
-        return int(value)
-    return value
-
-
-def _staging_prefix(out_dir: Path) -> str:
-    return f".{out_dir.name}.partial-"
-
-
-def _process_alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process
-        return True
-    except OSError:
-        return False
-    return True
-
-
-def _swap_into_place(staging: Path, out_dir: Path) -> None:
-    if not out_dir.exists():
-        os.rename(staging, out_dir)
-    elif not _exchange(staging, out_dir):
-        # No atomic exchange here (not Linux): the old folder moves aside first, so the
-        # worst case after a crash is the previous folder under a hidden name, never a mix.
-        aside = out_dir.parent / f".{out_dir.name}.previous-{uuid.uuid4().hex[:8]}"
-        os.rename(out_dir, aside)
-        os.rename(staging, out_dir)
-        shutil.rmtree(aside, ignore_errors=True)
-        return
-    # after the exchange, ``staging`` holds the previous folder
-    shutil.rmtree(staging, ignore_errors=True)
-
-
-def _exchange(first: Path, second: Path) -> bool:
-    """Swap two paths in one atomic step (Linux renameat2 RENAME_EXCHANGE)."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        renameat2 = libc.renameat2
-    except (OSError, AttributeError):
-        return False
-    at_fdcwd, rename_exchange = -100, 2
-    result = renameat2(at_fdcwd, os.fsencode(first), at_fdcwd, os.fsencode(second), rename_exchange)
-    return result == 0
-
-
-def _sync_folder(folder: Path) -> None:
-    for path in folder.rglob("*"):
-        if path.is_file():
-            with open(path, "rb") as handle:
-                os.fsync(handle.fileno())
 
 
 def _is_empty_folder(folder: Path) -> bool:
@@ -527,10 +318,3 @@ def _leads_to(parts: list[str], pattern: list[str]) -> bool:
         part_pattern == "**" or fnmatchcase(part, part_pattern)
         for part, part_pattern in zip(parts, pattern, strict=False)
     )
-
-
-def _inside(filename: Any, folder: Path) -> bool:
-    if filename is None:
-        return False
-    path = os.path.abspath(os.fsdecode(filename))
-    return os.path.commonpath([path, os.path.abspath(folder)]) == os.path.abspath(folder)
