@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from forecaster.bundle.future import future_inputs, future_times, missing_future, read_future
-from forecaster.data.panel import KEY_SEPARATOR, Panel
+from forecaster.data.panel import KEY_SEPARATOR, Panel, parse_key
 from forecaster.data.reading import read_rows, time_options
 from forecaster.data.rows import read_panel
 from forecaster.data.time_axis import check_history
@@ -60,8 +60,11 @@ class Forecaster:
         ``history`` has the time column (as a column or as the index) and every target and
         covariate column; only its last ``lookback`` rows are used. Returns the time column
         with the future timestamps, then one column per target. Long data: ``history`` has
-        the id columns too, every series is forecast (or those whose key is in ``ids``), and
-        the table has the id columns first, one row per series and step.
+        the id columns too, every series is forecast (or those whose key, as
+        ``panel.key_text`` writes it, is in ``ids``), and the table has the id columns
+        first, one row per series and step. Id values are taken as text and an empty one
+        is refused: read a CSV's id columns with ``dtype=str, keep_default_na=False``, or
+        pandas reads an id such as NA as a missing value.
 
         ``future`` holds the future covariates over the horizon (the time column, the id
         columns of long data and each of ``data.future_covariates``); a model trained
@@ -81,7 +84,9 @@ class Forecaster:
         """``predict`` from a CSV or Parquet file of history (and one of ``future``)."""
         known, future_source = self._read_future(future), str(future)
         time = self._time_options
-        rows, where = read_rows(path, time.pop("row_filter", None))
+        rows, where = read_rows(
+            path, time.pop("row_filter", None), (), self.preprocessing.id_columns
+        )
         panel = self._read_panel(rows, where, str(path), **time)
         return self.predict_panel(panel, str(path), ids, known, future_source)
 
@@ -113,7 +118,7 @@ class Forecaster:
         prep = self.preprocessing
         panel = _select(panel, ids, source)
         lengths = np.diff(panel.starts)
-        short = [key for key, n in zip(panel.keys, lengths, strict=True) if n < prep.lookback]
+        short = [k for k, n in enumerate(lengths) if n < prep.lookback]
         if short and not panel.id_columns:
             raise InputError(
                 f"{source}: has {lengths[0]} rows, the model needs the last {prep.lookback} "
@@ -121,7 +126,7 @@ class Forecaster:
             )
         if short:
             found = (
-                f"{source}: series {short[0]!r} has {lengths[panel.keys.index(short[0])]} rows; "
+                f"{source}: {panel.name_of(short[0])} has {lengths[short[0]]} rows; "
                 f"{len(short)} of {panel.num_series} series have fewer than window.lookback "
                 f"= {prep.lookback}"
             )
@@ -168,7 +173,7 @@ class Forecaster:
             )
         bands = prep.interval_columns(forecast, spread, head)
         # one table for every series at once: [series, H, ...] -> [series x H, ...]
-        steps = len(panel.keys) * prep.horizon
+        steps = panel.num_series * prep.horizon
         table = panel.ids.iloc[np.repeat(np.arange(panel.num_series), prep.horizon)]
         table = table.reset_index(drop=True)
         table[prep.time_column] = times
@@ -259,17 +264,26 @@ def predict_windows(
 
 
 def _select(panel: Panel, ids: Sequence[str], source: str) -> Panel:
-    """The series whose keys are in ``ids`` (all of them when empty)."""
+    """The series whose keys, as text (``panel.key_text``), are in ``ids`` (all of them
+    when empty)."""
     if not ids:
         return panel
-    keys = panel.keys
-    unknown = [key for key in ids if key not in keys]
-    if unknown:
-        close = difflib.get_close_matches(unknown[0], keys, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise InputError(
-            f"{source}: no series {unknown[0]!r} (--ids){hint}; a series is named by its id "
-            f"columns joined by {KEY_SEPARATOR!r}, e.g. {keys[0]!r}; fix: use one of the "
-            f"{len(keys)} series in the data"
-        )
-    return panel.subset([keys.index(key) for key in dict.fromkeys(ids)])
+    position = {key: k for k, key in enumerate(panel.keys)}
+    picked = []
+    for text in ids:
+        try:
+            key = parse_key(text, len(panel.id_columns))
+        except ValueError:
+            key = None
+        if key not in position:
+            labels = panel.labels
+            close = difflib.get_close_matches(text, labels, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise InputError(
+                f"{source}: no series {text!r} (--ids){hint}; a series is named by its id "
+                f"values joined by {KEY_SEPARATOR!r}, a value holding '/' or '\"' in double "
+                f"quotes, e.g. {labels[0]!r}; fix: use one of the {len(labels)} series in "
+                "the data"
+            )
+        picked.append(position[key])
+    return panel.subset(list(dict.fromkeys(picked)))

@@ -57,7 +57,7 @@ def read_future(
         rows = future
         where = lambda i: f"row position {i}"  # noqa: E731
     else:  # the file's rows are filtered as they are read
-        rows, where = read_rows(future, time.pop("row_filter", None))
+        rows, where = read_rows(future, time.pop("row_filter", None), (), prep.id_columns)
     return read_panel(rows, where, source, id_columns=prep.id_columns, **options, **time)
 
 
@@ -130,7 +130,7 @@ def _covariates(
         label = history.name_of(k, "the history")
         if key not in by_key:
             raise InputError(
-                f"{source}: has no rows for series {key!r}; fix: add its {horizon} future rows"
+                f"{source}: has no rows for {label}; fix: add its {horizon} future rows"
             )
         rows = future.series(by_key[key])
         expected = times[k * horizon : (k + 1) * horizon]

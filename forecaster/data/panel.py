@@ -8,6 +8,7 @@ date format for the whole time column. Series may differ in length and start.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -19,6 +20,7 @@ import pandas as pd
 from forecaster.data.time_axis import full_range
 
 KEY_SEPARATOR = " / "
+SeriesKey = tuple[str, ...]  # a series' id values as written, one per id column
 
 
 @dataclass(frozen=True)
@@ -105,16 +107,22 @@ class Panel:
         """The columns that name a series (none: a wide CSV's one series)."""
         return [str(name) for name in self.ids.columns]
 
-    @property
-    def keys(self) -> list[str]:
-        """Each series' name as people read it: its id values joined by " / " (a wide
-        CSV's one series, named by no id column, has the key "")."""
+    @cached_property
+    def keys(self) -> list[SeriesKey]:
+        """Each series' key: its id values as written, as text (a wide CSV's one series,
+        named by no id column, has the key ``()``)."""
         # rows of an array, not itertuples: a frame of no columns still has its one row
-        return [series_key(row) for row in self.ids.to_numpy(dtype=object)]
+        return [tuple(map(str, row)) for row in self.ids.to_numpy(dtype=object)]
+
+    @cached_property
+    def labels(self) -> list[str]:
+        """Each series' key as text (``key_text``): how ``--ids``, messages and
+        per_series.csv name it ("" for a wide CSV's one series)."""
+        return [key_text(key) for key in self.keys]
 
     def name_of(self, series: int, alone: str = "the series") -> str:
         """How a message names series ``series``: ``alone`` when no id column names it."""
-        return f"series {self.keys[series]!r}" if self.id_columns else alone
+        return f"series {self.labels[series]!r}" if self.id_columns else alone
 
     @cached_property
     def index(self) -> pd.Index:
@@ -246,5 +254,76 @@ class RowTimeLookup:
         return combined.take(np.argsort(order, kind="stable"))
 
 
-def series_key(values: Sequence[Any]) -> str:
-    return KEY_SEPARATOR.join(str(value) for value in values)
+def key_text(key: Sequence[str]) -> str:
+    """A series key as one line of text, which ``parse_key`` reads back: with one id
+    column its value as written; with several the values joined by " / ", a value that
+    holds "/" or a double quote written in double quotes with its quotes doubled (as a
+    CSV quotes a cell): ("north", "a") is ``north / a``, ("X / Y", "Z") is
+    ``"X / Y" / Z``. No id column (wide data): ""."""
+    if len(key) == 1:
+        return key[0]
+    return KEY_SEPARATOR.join(_quoted(value) for value in key)
+
+
+def parse_key(text: str, size: int) -> SeriesKey:
+    """The key of ``size`` id values that ``key_text`` wrote as ``text`` (a value quoted
+    when it need not be is read too); ValueError when ``text`` is no such key."""
+    if size == 0:
+        if text:
+            raise ValueError(f"{text!r} names a series, but no id column does")
+        return ()
+    if size == 1:
+        return (text,)
+    values, at = [], 0
+    while True:
+        if text.startswith('"', at):
+            value, at = _unquoted(text, at)
+        else:
+            slash = text.find("/", at)
+            end = len(text) if slash < 0 else slash - 1
+            if end < at or (slash >= 0 and not text.startswith(KEY_SEPARATOR, end)):
+                raise ValueError(f"{text!r}: a '/' inside a value must be in double quotes")
+            value, at = text[at:end], end
+        values.append(value)
+        if at == len(text):
+            break
+        if not text.startswith(KEY_SEPARATOR, at):
+            raise ValueError(f"{text!r}: expected {KEY_SEPARATOR!r} after a quoted value")
+        at += len(KEY_SEPARATOR)
+    if len(values) != size:
+        raise ValueError(f"{text!r} has {len(values)} id values, not {size}")
+    return tuple(values)
+
+
+def legacy_keys(text: str, size: int) -> list[SeriesKey]:
+    """Every key of ``size`` id values whose values, joined by " / " as bundles wrote keys
+    before ``key_text`` (nothing quoted), give ``text``: more than one when a value held
+    " / " itself (those series shared the one scaler then, and still do)."""
+    if size <= 1:
+        return [parse_key(text, size)]
+    parts = text.split(KEY_SEPARATOR)
+    keys = []
+    for cuts in itertools.combinations(range(1, len(parts)), size - 1):
+        bounds = [0, *cuts, len(parts)]
+        keys.append(tuple(KEY_SEPARATOR.join(parts[a:b]) for a, b in itertools.pairwise(bounds)))
+    return keys
+
+
+def _quoted(value: str) -> str:
+    if "/" in value or '"' in value:
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
+def _unquoted(text: str, at: int) -> tuple[str, int]:
+    """The quoted value that starts at ``text[at]``, and where it ends."""
+    pieces, at = [], at + 1
+    while True:
+        quote = text.find('"', at)
+        if quote < 0:
+            raise ValueError(f"{text!r}: a double quote is not closed")
+        pieces.append(text[at:quote])
+        if not text.startswith('""', quote):
+            return "".join(pieces), quote + 1
+        pieces.append('"')
+        at = quote + 2

@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from pandas._libs.parsers import STR_NA_VALUES  # the cells pandas reads as missing
 
 from forecaster.data.frequency import infer_frequency
 from forecaster.data.time_axis import (
@@ -65,14 +66,21 @@ def read_csv(
 
 
 def read_rows(
-    path: str | Path, row_filter: dict[str, Any] | None = None, numbers: Sequence[str] = ()
+    path: str | Path,
+    row_filter: dict[str, Any] | None = None,
+    numbers: Sequence[str] = (),
+    names: Sequence[str] = (),
 ) -> tuple[pd.DataFrame, Callable[[int], str]]:
     """Every cell of a CSV (as text) or a Parquet file (as stored), blank lines dropped,
     ``row_filter`` applied; and where each row came from ("line 7", "row 5").
 
     The columns named in ``numbers`` are read as float64 when every cell of them is a
     number or empty (a text cell per value costs some 60 bytes against 8); otherwise the
-    whole file is read as text, so that the bad cell is found and named as usual."""
+    whole file is read as text, so that the bad cell is found and named as usual.
+
+    The CSV columns named in ``names`` (the id columns) keep every cell's text: NA, null,
+    None or nan there name a series (Namibia, a region) instead of being read as missing;
+    an empty cell is "". Elsewhere those words are missing values, as pandas reads them."""
     source = str(path)
     if is_parquet(path):
         frame = _read_parquet(_existing_file(path), source)
@@ -84,9 +92,10 @@ def read_rows(
         # a cell that is not a number: read as text below, which names the cell
         with contextlib.suppress(ValueError, pd.errors.ParserWarning):
             if numbers:
-                frame = _parse_csv(raw, delimiter, {name: "float64" for name in numbers})
+                dtypes = {name: "float64" for name in numbers}
+                frame = _parse_csv(raw, delimiter, dtypes, names)
         if frame is None:
-            frame = _parse_csv(raw, delimiter, {})
+            frame = _parse_csv(raw, delimiter, {}, names)
     except (ValueError, pd.errors.ParserWarning) as exc:  # ParserError is a ValueError
         detail = " ".join(str(exc).split())
         if isinstance(exc, pd.errors.ParserWarning):
@@ -99,7 +108,12 @@ def read_rows(
         found += "value columns separated by ',', ';', tab or '|'"
         raise input_error(source, found, "save the file as comma-separated values")
     lines = np.arange(2, len(frame) + 2)
-    blank = frame.isna().all(axis=1).to_numpy()
+    empty = frame.isna().to_numpy()
+    for j, name in enumerate(frame.columns):
+        if name in names:  # kept as text: an empty cell is ""
+            empty[:, j] |= frame.iloc[:, j].to_numpy() == ""
+    blank = empty.all(axis=1)
+    del empty
     if blank.any():  # a copy of every cell: only when there is a blank line to drop
         frame, lines = frame.loc[~blank].reset_index(drop=True), lines[~blank]
     if frame.empty:
@@ -199,11 +213,22 @@ def _read_text(file: Path, source: str) -> tuple[bytes, str]:
     return raw, text[:SNIFF_HEAD_CHARS]
 
 
-def _parse_csv(raw: bytes, delimiter: str, dtypes: dict[str, str]) -> pd.DataFrame:
-    """The CSV's cells: text, except the columns given in ``dtypes``."""
+def _parse_csv(
+    raw: bytes, delimiter: str, dtypes: dict[str, str], names: Sequence[str] = ()
+) -> pd.DataFrame:
+    """The CSV's cells: text, except the columns given in ``dtypes``; no cell of the
+    columns ``names`` (stripped of spaces, as ``read_rows`` names columns) read as missing."""
     with warnings.catch_warnings():
         # A first row longer than the header would silently lose data (or become the index).
         warnings.simplefilter("error", pd.errors.ParserWarning)
+        missing: dict[str, Any] = {}
+        if names:  # pandas' missing-value words in every other column, none in these
+            header = pd.read_csv(
+                io.BytesIO(raw), sep=delimiter, nrows=0, index_col=False, encoding="utf-8-sig"
+            ).columns
+            words = sorted(STR_NA_VALUES)
+            na_values = {name: words for name in header if str(name).strip() not in names}
+            missing = {"keep_default_na": False, "na_values": na_values}
         # Text, so that we decide what a bad value is; blank lines are kept (and dropped
         # below) so that row positions still map to line numbers. round_trip: the float
         # nearest the written number, as pd.to_numeric reads the same cell as text.
@@ -216,6 +241,7 @@ def _parse_csv(raw: bytes, delimiter: str, dtypes: dict[str, str]) -> pd.DataFra
             index_col=False,
             encoding="utf-8-sig",
             float_precision="round_trip",
+            **missing,
         )
 
 
@@ -254,12 +280,7 @@ def prepare_rows(
     keys = out.index.asi8 if isinstance(out.index, pd.DatetimeIndex) else out.index.to_numpy()
     order = np.argsort(keys, kind="stable")  # sorted row -> input row
     out = out.iloc[order]
-    repeated = out.index.duplicated()
-    if repeated.any():
-        first = out.index[repeated][0]
-        at = " and ".join(where(i) for i in order[out.index == first][:2])
-        found = f"timestamp {first} appears more than once ({at}); expected one row per time"
-        raise input_error(source, found, "remove or aggregate the duplicate rows")
+    refuse_repeated(out.index, order, source, where)
     if (np.diff(order) < 0).any():
         logger.warning(f"{source}: rows were not in time order; sorted them by {time_name!r}")
     _check_cells(out, missing, source, lambda i: where(order[i]))
@@ -278,6 +299,17 @@ def prepare_rows(
         )
     ends = [lead + int(b) for b in boundaries(out.index[lead:])] if boundaries else []
     return _row_major(fill_missing(out, missing, ends).iloc[lead:])
+
+
+def refuse_repeated(index: pd.Index, order: np.ndarray, source: str, where: _Where) -> None:
+    """Refuse a time that appears twice in ``index`` (sorted; ``order``: sorted row ->
+    input row), naming the time and its first two rows."""
+    repeated = index.duplicated()
+    if repeated.any():
+        first = index[repeated][0]
+        at = " and ".join(where(i) for i in order[index == first][:2])
+        found = f"timestamp {first} appears more than once ({at}); expected one row per time"
+        raise input_error(source, found, "remove or aggregate the duplicate rows")
 
 
 def _row_major(frame: pd.DataFrame) -> pd.DataFrame:

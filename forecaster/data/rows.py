@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from forecaster.data.frequency import infer_frequency
-from forecaster.data.panel import Panel, RowTimes, series_key
+from forecaster.data.panel import Panel, RowTimes, SeriesKey, key_text
 from forecaster.data.reading import (
     TIME_NAMES,
     Boundaries,
@@ -24,10 +24,11 @@ from forecaster.data.reading import (
     filter_rows,
     find_time_column,
     prepare_rows,
+    refuse_repeated,
 )
 from forecaster.data.time_axis import full_range
 from forecaster.data.time_formats import parse_times
-from forecaster.errors import InputError
+from forecaster.errors import InputError, input_error
 
 
 def read_panel(
@@ -123,18 +124,24 @@ def long_panel(
         dayfirst=time.pop("dayfirst", None),
         step=step,
     )
-    groups = frame.groupby(list(id_columns), sort=True, dropna=False).indices
+    group_keys, groups = series_rows(frame, id_columns, source, where)
+    lengths = np.array([len(p) for p in groups], dtype=np.int64)
+    order = np.concatenate(groups)  # [rows]: input row of each row, by series
+    del groups  # series k's input rows are order[starts[k]:starts[k + 1]]: one copy is enough
+    starts = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
     if frequency is None:  # every series on the grid of the longest one
-        longest = max(groups.values(), key=len)
-        frequency = infer_frequency(pd.Index(times[longest]).sort_values(), source)
-    group_keys = list(groups)
+        longest = int(np.argmax(lengths))
+        positions = order[starts[longest] : starts[longest + 1]]
+        stamps = pd.Index(times[positions]).sort_values()
+        if not stamps.is_unique:  # refused below, in its series' turn, with its rows
+            stamps = stamps.drop_duplicates()
+            if len(stamps) < 2:  # one time only: no frequency to read, nothing to wait for
+                name = f"{source} (series {key_text(group_keys[longest])})"
+                _refuse_repeated(times[positions], name, _where_in(where, positions))
+        frequency = infer_frequency(stamps, source)
     value_columns = list(columns) or [
         c for c in frame.columns if c not in {*id_columns, *static_covariates, time_name}
     ]
-    lengths = np.array([len(p) for p in groups.values()], dtype=np.int64)
-    order = np.concatenate(list(groups.values()))  # [rows]: input row of each row, by series
-    del groups  # series k's input rows are order[starts[k]:starts[k + 1]]: one copy is enough
-    starts = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
     fast = _fast_path_allowed(frame, time_name, value_columns, time_column, missing)
     if fast:
         numbers = np.empty((len(value_columns), len(order)))  # [columns, rows]
@@ -154,7 +161,6 @@ def long_panel(
     values, indexes, keys, statics = [], [], [], []
     run_start = None  # first series of the current run of ready series
     for k, key in enumerate(group_keys):
-        key = key if isinstance(key, tuple) else (key,)
         keys.append(key)
         if ready[k]:
             statics.append([cells[starts[k]] for cells in static_cells])
@@ -166,7 +172,7 @@ def long_panel(
             run_start = None
         if with_times is None:
             with_times = _with_times(frame, time_name, times)
-        name = f"{source} (series {series_key(key)})"
+        name = f"{source} (series {key_text(key)})"
         positions = order[starts[k] : starts[k + 1]]
         rows = with_times.iloc[positions]
         statics.append(_static_values(rows, static_covariates, name, where, positions))
@@ -199,6 +205,62 @@ def long_panel(
         pd.DataFrame(statics, columns=list(static_covariates)),
         RowTimes(index),
     )
+
+
+def series_rows(
+    frame: pd.DataFrame, id_columns: Sequence[str], source: str, where: Callable[[int], str]
+) -> tuple[list[SeriesKey], list[np.ndarray]]:
+    """Each series' key and its rows (positions in ``frame``, in input order), series in
+    key order. A key is the series' id values as text: a text cell as written, any other
+    value (a Parquet integer, a frame's number) as ``str`` writes it (7 -> "7"). An empty
+    id cell (missing, "" or only spaces) names no series: refused, with its rows.
+
+    The work is per series, not per row: the rows are grouped by their values as held,
+    and only each group's values are turned into text."""
+    groups = frame.groupby(list(id_columns), sort=False, dropna=False).indices
+    by_key: dict[tuple[str | None, ...], list[np.ndarray]] = {}
+    for values, rows in groups.items():
+        key = tuple(_id_text(v) for v in (values if isinstance(values, tuple) else (values,)))
+        by_key.setdefault(key, []).append(rows)  # 7 and "7" in one column: one series
+    del groups
+    empty = [key for key in by_key if None in key]
+    if empty:
+        column = min(key.index(None) for key in empty)
+        rows = np.sort(
+            np.concatenate([r for key in empty if key[column] is None for r in by_key[key]])
+        )
+        shown = [where(int(i)) for i in rows[:3]]
+        if len(rows) > 3:
+            places = f"{', '.join(shown)} and {len(rows) - 3} more"
+        else:
+            places = " and ".join([", ".join(shown[:-1]), shown[-1]] if len(shown) > 1 else shown)
+        found = (
+            f"id column {id_columns[column]!r} (data.id_columns) is empty at {places}; "
+            "expected the name of a series in every row"
+        )
+        raise input_error(source, found, "fill in those cells or remove the rows")
+    keys = sorted(by_key, key=lambda key: tuple(str(v) for v in key))
+    rows_of = [
+        parts[0] if len(parts) == 1 else np.sort(np.concatenate(parts))
+        for parts in (by_key[key] for key in keys)
+    ]
+    return [tuple(str(v) for v in key) for key in keys], rows_of
+
+
+def _id_text(value: Any) -> str | None:
+    """An id cell's text; None when it is empty."""
+    if isinstance(value, str):
+        return value if value.strip() else None
+    if value is None or (np.ndim(value) == 0 and pd.isna(value)):
+        return None
+    return str(value)
+
+
+def _refuse_repeated(times: pd.Index, source: str, where: Callable[[int], str]) -> None:
+    """Refuse the series whose rows have the ``times``: one of them appears twice."""
+    stamps = times.asi8 if isinstance(times, pd.DatetimeIndex) else times.to_numpy()
+    order = np.argsort(stamps, kind="stable")
+    refuse_repeated(times[order], order, source, where)
 
 
 def long_values(numbers: np.ndarray, source: str) -> np.ndarray:

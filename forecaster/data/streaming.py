@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from pandas._libs.parsers import STR_NA_VALUES  # the cells pandas reads as empty
 
 from forecaster.data.frequency import infer_frequency
 from forecaster.data.panel import GridTimes, Panel
@@ -34,7 +35,7 @@ from forecaster.data.reading import (
     is_parquet,
     read_rows,
 )
-from forecaster.data.rows import _fast_path_allowed, long_values, read_panel
+from forecaster.data.rows import _fast_path_allowed, long_values, read_panel, series_rows
 from forecaster.data.time_axis import STEP, full_range
 from forecaster.data.time_formats import _ISO, parse_times
 from forecaster.errors import InputError
@@ -59,7 +60,8 @@ def read_file(path: str | Path, **options: Any) -> Panel:
     # long files' value columns are parsed as numbers as they are read (8 bytes a cell,
     # not a string); a wide file keeps the text-then-number parse its numbers came from
     numbers = options.get("columns", ()) if options.get("id_columns") else ()
-    frame, where = read_rows(path, options.pop("row_filter", None), numbers)
+    ids = options.get("id_columns", ())
+    frame, where = read_rows(path, options.pop("row_filter", None), numbers, ids)
     return read_panel(frame, where, str(path), **options)
 
 
@@ -170,7 +172,6 @@ def _open_parquet(file: Path) -> _Opened | None:
 def _open_csv(file: Path) -> _Opened | None:
     import pyarrow as pa
     import pyarrow.csv as pa_csv
-    from pandas._libs.parsers import STR_NA_VALUES  # the cells pandas reads as empty
 
     scanned = _scan_text(file)
     if scanned is None:
@@ -189,10 +190,12 @@ def _open_csv(file: Path) -> _Opened | None:
         read = pa_csv.ReadOptions(
             use_threads=False, block_size=_CSV_BLOCK_BYTES, skip_rows=1, column_names=names
         )
+        # no text cell is null: an id keeps its text (NA, null, None name a series, as
+        # read_rows reads id columns); _stream turns away a time written as missing
         convert = pa_csv.ConvertOptions(
             column_types=text | {name: pa.float64() for name in values},
             include_columns=[*ids, time, *values],
-            strings_can_be_null=True,
+            strings_can_be_null=False,
             null_values=sorted(STR_NA_VALUES),
         )
         with pa_csv.open_csv(file, read, parse, convert, memory_pool=_pool()) as reader:
@@ -297,7 +300,10 @@ def _stream(
         run_starts.append(positions + used)
         taken = pa.array(positions, type=pa.int64())
         for j, cells in enumerate(ids):
-            run_ids[j] += pc.take(cells, taken, memory_pool=pool).to_pylist()
+            firsts = pc.take(cells, taken, memory_pool=pool).to_pylist()  # a value a run
+            if any(isinstance(value, str) and not value.strip() for value in firsts):
+                return None  # an empty id: the general path names its rows
+            run_ids[j] += firsts
         id_types = id_types or [cells.type for cells in ids]
         time_type = time_type or times.type
 
@@ -307,6 +313,8 @@ def _stream(
         for i, time in enumerate(dictionary.to_pylist()):
             code = seen.get(time)
             if code is None:
+                if isinstance(time, str) and time in STR_NA_VALUES:
+                    return None  # a time pandas reads as missing: the general path's to say
                 code = seen[time] = len(distinct)
                 distinct.append(time)
             to_code[i] = code
@@ -377,11 +385,11 @@ def _panel(
 ) -> Panel | None:
     """The streamed runs as ``long_panel`` stacks them (series in key order), when every
     run is a whole series on its grid; else None."""
-    groups = read.run_ids.groupby(id_columns, sort=True, dropna=False).indices
-    if any(len(runs) > 1 for runs in groups.values()):
+    # a key a run: the ids as text, series in key order, as long_panel groups rows
+    keys, groups = series_rows(read.run_ids, id_columns, source, lambda i: f"run {i}")
+    if any(len(runs) > 1 for runs in groups):
         return None  # a series in more than one run
-    order = np.array([runs[0] for runs in groups.values()], dtype=np.int64)  # series -> run
-    keys = [key if isinstance(key, tuple) else (key,) for key in groups]
+    order = np.array([runs[0] for runs in groups], dtype=np.int64)  # series -> run
     firsts_row, stops = read.run_starts[:-1], read.run_starts[1:]
     lengths = stops - firsts_row  # [runs]
 

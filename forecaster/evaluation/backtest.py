@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from forecaster.data.frequency import infer_frequency, season_length
-from forecaster.data.panel import Panel
+from forecaster.data.panel import Panel, SeriesKey
 from forecaster.errors import InputError
 from forecaster.evaluation.calibration import interval_metrics, spec_intervals
 from forecaster.evaluation.gate import gated_scores
@@ -117,7 +117,7 @@ class FoldResult:
     fitted: FitResult  # the fold's model, scaler and training history
 
     @property
-    def scalers(self) -> dict[str, Scaler]:
+    def scalers(self) -> dict[SeriesKey, Scaler]:
         """The fold's scaler of each series, by series key."""
         return self.fitted.preprocessing.series_scalers
 
@@ -200,7 +200,7 @@ def run_backtest(
             horizon,
             source if panel.num_series == 1 else f"{source} ({key})",
         )
-        for periods, key in zip(series_periods.periods, panel.keys, strict=True)
+        for periods, key in zip(series_periods.periods, panel.labels, strict=True)
     ]
     results = []
     retracing = RetracingNoise()

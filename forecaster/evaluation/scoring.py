@@ -207,7 +207,7 @@ def per_series_scores(
     over that series' windows (M-competition definitions; MASE on the series' own scale)."""
     count = np.bincount(series, minlength=panel.num_series)
     table = panel.ids.copy()
-    table.insert(0, "series", panel.keys)
+    table.insert(0, "series", panel.labels)
     table["windows"] = count
 
     def mean_by_series(values: np.ndarray) -> np.ndarray:  # [windows, horizon, targets]

@@ -220,7 +220,7 @@ def scorable_series(
     kept, periods, reasons = check_series_periods(
         indexes, split, lookback, horizon, season, source, required
     )
-    dropped = [key for k, key in enumerate(panel.keys) if k not in kept]
+    dropped = [label for k, label in enumerate(panel.labels) if k not in kept]
     panel = panel.subset(kept)
     left_out = dict(zip(dropped, reasons, strict=True))
     return panel, SeriesPeriods(panel.starts[:-1], tuple(periods)), left_out

@@ -93,7 +93,7 @@ def prepare(spec: Spec, panel: Panel, given: SeriesPeriods | None = None) -> Pre
     scalers = fit_series_scalers(
         spec.scaling, panel.values, panel.starts, series_periods.train_ends
     )
-    statics = fit_statics(panel.statics, panel.keys, spec.model.id_embedding)
+    statics = fit_statics(panel.statics, panel.labels, spec.model.id_embedding)
     train_windows = series_periods.ranges("train", lookback, horizon)
     val_windows = series_periods.ranges("val", lookback, horizon)
     for name, windows in (("train", train_windows), ("val", val_windows)):

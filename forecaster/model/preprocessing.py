@@ -11,12 +11,14 @@ import numpy as np
 import pandas as pd
 
 from forecaster.data.calendar import Calendar
-from forecaster.data.panel import Panel
+from forecaster.data.panel import KEY_SEPARATOR, Panel, SeriesKey, key_text, legacy_keys, parse_key
 from forecaster.data.reading import MissingPolicy, read_csv
 from forecaster.data.statics import StaticEncoding
 from forecaster.model.scaling import Scaler, fit_scaler
 from forecaster.model.windows import ModelRows
 from forecaster.spec import quantile_pair
+
+KEY_FORMAT = 2  # preprocessing.json's series keys: panel.key_text
 
 
 @dataclass(frozen=True)
@@ -34,8 +36,8 @@ class Preprocessing:
     time_style: str = "naive"  # naive | Z | offset | named | step
     timezone: str | None = None  # UTC, +02:00 (the latest row's offset), Europe/Berlin
     id_columns: list[str] = field(default_factory=list)  # what names a series (wide: none)
-    # one scaler per series, by series key (a wide CSV's one series has the key "")
-    series_scalers: dict[str, Scaler] = field(default_factory=dict)
+    # one scaler per series, by series key (a wide CSV's one series has the key ())
+    series_scalers: dict[SeriesKey, Scaler] = field(default_factory=dict)
     statics: StaticEncoding = field(default_factory=StaticEncoding)
     # conformal half-widths per level, [horizon, targets] in units of each series' scale
     calibration: dict[int, np.ndarray] = field(default_factory=dict)
@@ -45,6 +47,9 @@ class Preprocessing:
     fallback: list[str] = field(default_factory=list)
     future_covariates: list[str] = field(default_factory=list)  # known through the horizon
     calendar: Calendar = field(default_factory=Calendar)  # generated known inputs
+    # how preprocessing.json writes series keys: 2, ``panel.key_text``; 1 (bundles written
+    # before it), the id values joined by " / ", nothing quoted
+    key_format: int = KEY_FORMAT
 
     @property
     def fallback_steps(self) -> dict[int, str]:
@@ -112,7 +117,7 @@ class Preprocessing:
         calendar = None
         if self.calendar:
             calendar = self.calendar.values(panel.index, source).astype(np.float32)
-        static = self.statics.encode(panel.statics, panel.keys)
+        static = self.statics.encode(panel.statics, [self.key_text(k) for k in panel.keys])
         return ModelRows(
             panel.values,
             panel.starts,
@@ -136,6 +141,11 @@ class Preprocessing:
             centers.append(scaler.center)
             scales.append(scaler.scale)
         return np.stack(centers), np.stack(scales), seen
+
+    def key_text(self, key: SeriesKey) -> str:
+        """A series key as this preprocessing.json writes it (``key_format``); the series
+        id embedding's categories are these texts too."""
+        return key_text(key) if self.key_format == KEY_FORMAT else KEY_SEPARATOR.join(key)
 
     @property
     def columns(self) -> list[str]:
@@ -190,7 +200,10 @@ class Preprocessing:
             | ({"fallback": self.fallback} if self.fallback_steps else {})
             | {
                 "id_columns": self.id_columns,
-                "series_scalers": {k: v.to_dict() for k, v in self.series_scalers.items()},
+                "key_format": self.key_format,
+                "series_scalers": {
+                    self.key_text(k): v.to_dict() for k, v in self.series_scalers.items()
+                },
                 "statics": self.statics.to_dict(),
             }
         )
@@ -199,16 +212,26 @@ class Preprocessing:
     def from_dict(cls, data: dict[str, Any]) -> Preprocessing:
         skip = ("columns", "scaler", "series_scalers", "statics", "calibration", "calendar")
         fields = {k: v for k, v in data.items() if k not in skip}
+        fields.setdefault("key_format", 1)  # written before keys were quoted where needed
         scalers = data.get("series_scalers") or {}
         if data.get("scaler"):  # written before one scaler per series held for wide data too
             scalers = {"": data["scaler"]}
+        size = len(data.get("id_columns") or [])
+        if fields["key_format"] == KEY_FORMAT:
+            keys = {text: [parse_key(text, size)] for text in scalers}
+        else:  # " / " joined: a text two keys once shared stays with both of them
+            keys = {text: legacy_keys(text, size) for text in scalers}
         return cls(
             **fields,
+            series_scalers={
+                key: Scaler.from_dict(value)
+                for text, value in scalers.items()
+                for key in keys[text]
+            },
             statics=StaticEncoding.from_dict(data.get("statics") or {}),
             calendar=Calendar.from_dict(data["calendar"]) if data.get("calendar") else Calendar(),
             calibration={
                 int(level): np.asarray(width, dtype=np.float64)
                 for level, width in (data.get("calibration") or {}).items()
             },
-            series_scalers={key: Scaler.from_dict(value) for key, value in scalers.items()},
         )

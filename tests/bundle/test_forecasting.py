@@ -33,7 +33,7 @@ def forecaster_() -> Forecaster:
         horizon=HORIZON,
         missing="error",
         season=24,
-        series_scalers={"": Scaler("standard", np.array([10.0, 0.0]), np.array([2.0, 1.0]))},
+        series_scalers={(): Scaler("standard", np.array([10.0, 0.0]), np.array([2.0, 1.0]))},
     )
     spec = parse_spec(
         {
@@ -68,7 +68,7 @@ def test_the_output_is_unscaled_with_the_targets_parameters(forecaster_: Forecas
     history = synthetic_frame(50)
     prep = forecaster_.preprocessing
     recent = history[["y", "x"]].to_numpy(np.float32)[-LOOKBACK:]
-    scaled = forecaster_.model.predict_on_batch(prep.series_scalers[""].transform(recent)[None])[0]
+    scaled = forecaster_.model.predict_on_batch(prep.series_scalers[()].transform(recent)[None])[0]
     expected = np.asarray(scaled)[:, 0] * 2.0 + 10.0  # target column's scale and center
     np.testing.assert_allclose(forecaster_.predict(history)["y"], expected, rtol=1e-5)
 
@@ -81,7 +81,7 @@ def test_too_short_a_history_is_a_clear_error(forecaster_: Forecaster) -> None:
 def test_batched_windows_match_one_forecast_at_a_time(forecaster_: Forecaster) -> None:
     frame = synthetic_frame(60)
     prep = forecaster_.preprocessing
-    values = prep.series_scalers[""].transform(frame[["y", "x"]].to_numpy(np.float32))
+    values = prep.series_scalers[()].transform(frame[["y", "x"]].to_numpy(np.float32))
     origins = np.array([LOOKBACK, 30, 60 - HORIZON])
     batched = predict_windows(forecaster_.model, values, origins, prep, batch_size=2)
     assert batched.shape == (3, HORIZON, 1)  # [windows, horizon, targets]

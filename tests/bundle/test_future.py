@@ -50,7 +50,7 @@ def forecaster_() -> Forecaster:
         missing="error",
         season=24,
         series_scalers={
-            "": Scaler("standard", np.array([10.0, 0.0, 1.0]), np.array([2.0, 1.0, 0.5]))
+            (): Scaler("standard", np.array([10.0, 0.0, 1.0]), np.array([2.0, 1.0, 0.5]))
         },
         future_covariates=["z"],
         calendar=CALENDAR,
@@ -99,7 +99,7 @@ def test_past_values_after_the_origin_are_never_seen_future_ones_are(
     frame = frame_with_future_covariate()
     index = pd.DatetimeIndex(frame["timestamp"])
     values = frame[["y", "x", "z"]].to_numpy(np.float64)
-    scaled = prep.with_calendar(prep.series_scalers[""].transform(values), index, "test").astype(
+    scaled = prep.with_calendar(prep.series_scalers[()].transform(values), index, "test").astype(
         np.float32
     )
     origins = np.array([30, 20])

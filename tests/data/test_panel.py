@@ -21,7 +21,7 @@ def test_series_of_different_lengths_and_starts_are_stacked_in_key_order(tmp_pat
     path = tmp_path / "long.csv"
     rows.to_csv(path, index=False)
     panel = read_file(path, id_columns=["store"], static_covariates=["region"], columns=["sales"])
-    assert panel.num_series == 3 and panel.keys == ["s0", "s1", "s2"]
+    assert panel.num_series == 3 and panel.keys == [("s0",), ("s1",), ("s2",)]
     assert list(panel.starts) == [0, 30, 50, 75]
     second = panel.series(1)
     assert second.index[0] == pd.Timestamp("2020-01-08") and len(second) == 20
@@ -66,7 +66,7 @@ def test_parquet_reads_like_csv(tmp_path: Path) -> None:
 def test_a_wide_frame_is_a_panel_of_one_series() -> None:
     frame = pd.DataFrame({"y": [1.0, 2.0]}, index=pd.date_range("2024-01-01", periods=2))
     panel = Panel.single(frame)
-    assert panel.num_series == 1 and panel.id_columns == [] and panel.keys == [""]
+    assert panel.num_series == 1 and panel.id_columns == [] and panel.keys == [()]
 
 
 def test_split_last_holds_back_each_series_tail() -> None:
@@ -78,7 +78,7 @@ def test_split_last_holds_back_each_series_tail() -> None:
     assert head.starts.tolist() == [0, 1, 3]
     assert tail.frame["v"].tolist() == [1.0, 2.0, 5.0, 6.0]
     assert tail.starts.tolist() == [0, 2, 4]
-    assert tail.keys == head.keys == ["a", "b"]
+    assert tail.labels == head.labels == ["a", "b"]
 
 
 def _series_by_series(rows: pd.DataFrame, time: str, **options: object) -> pd.DataFrame:
@@ -161,7 +161,7 @@ def test_a_frame_of_long_rows_is_filtered_like_a_file() -> None:
         columns=["sales"],
         row_filter={"region": "north"},
     )
-    assert panel.keys == ["s1", "s3"]
+    assert panel.labels == ["s1", "s3"]
     assert "region" not in panel.frame.columns
 
 

@@ -141,7 +141,7 @@ def test_series_out_of_key_order_are_stacked_in_key_order(tmp_path: Path) -> Non
     path = write(not_in_key_order(), tmp_path / "order.csv")
     read = read_ready(path, id_columns=["store"], columns=["sales"])
     assert read is not None
-    assert read.keys == ["s0", "s1", "s2"] and list(read.starts) == [0, 10, 24, 32]
+    assert read.labels == ["s0", "s1", "s2"] and list(read.starts) == [0, 10, 24, 32]
     assert read.series_index(1)[0] == pd.Timestamp("2020-01-08")
     expected = synthetic_panel((10, 14, 8))["sales"].to_numpy(dtype=np.float32)
     np.testing.assert_array_equal(read.values[:, 0], expected)

@@ -47,11 +47,11 @@ def test_validation_and_test_rows_change_nothing_the_model_was_fit_on() -> None:
 
     assert first.periods.train_end == train_rows
     np.testing.assert_array_equal(
-        first.preprocessing.series_scalers[""].center,
-        second.preprocessing.series_scalers[""].center,
+        first.preprocessing.series_scalers[()].center,
+        second.preprocessing.series_scalers[()].center,
     )
     np.testing.assert_array_equal(
-        first.preprocessing.series_scalers[""].scale, second.preprocessing.series_scalers[""].scale
+        first.preprocessing.series_scalers[()].scale, second.preprocessing.series_scalers[()].scale
     )
     for a, b in zip(first.model.get_weights(), second.model.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
@@ -123,7 +123,7 @@ def test_scores_on_the_scalers_scale_sit_beside_the_original_ones() -> None:
     test = score_periods(
         result.model, result.preprocessing, result.panel, result.series_periods, ("test",)
     )["test"].metrics
-    spread = result.preprocessing.series_scalers[""].scale[0]
+    spread = result.preprocessing.series_scalers[()].scale[0]
     for forecast in ("model", "naive", "seasonal_naive"):
         assert test["scaled"][forecast]["mae"] == pytest.approx(test[forecast]["mae"] / spread)
         rmse = test[forecast]["rmse"] / spread
