@@ -94,8 +94,8 @@ def test_no_fold_is_fit_on_its_own_test_rows() -> None:
     for result in original.folds:
         fold = result.fold
         expected = fit_scaler("standard", values[fold.train_start : fold.val_start])
-        np.testing.assert_array_equal(result.scalers[""].center, expected.center)
-        np.testing.assert_array_equal(result.scalers[""].scale, expected.scale)
+        np.testing.assert_array_equal(result.scalers[()].center, expected.center)
+        np.testing.assert_array_equal(result.scalers[()].scale, expected.scale)
         origins = result.scored.origins
         assert origins.min() == fold.test_start and origins.max() == fold.test_end - 6
 
@@ -105,7 +105,7 @@ def test_no_fold_is_fit_on_its_own_test_rows() -> None:
     altered.loc[first.test_start :, ["y", "x"]] = altered.loc[first.test_start :, ["y", "x"]] * 50
     changed = run_backtest(_spec(), _frame(altered))
     before, after = original.folds[0], changed.folds[0]
-    np.testing.assert_array_equal(before.scalers[""].center, after.scalers[""].center)
+    np.testing.assert_array_equal(before.scalers[()].center, after.scalers[()].center)
     assert before.history["loss"].tolist() == after.history["loss"].tolist()
     assert before.history["val_loss"].tolist() == after.history["val_loss"].tolist()
     assert second.val_start < first.test_start
