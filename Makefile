@@ -17,7 +17,7 @@ PROFILE_ARGS ?=
 # Extra arguments for benchmarks/scale.py, e.g. SCALE_ARGS='--sizes 100 1000' or '--command'
 SCALE_ARGS ?=
 
-.PHONY: install demo compare tune test lint typecheck clean bench-accuracy bench-profile bench-scale
+.PHONY: install demo compare tune test lint typecheck schema docs docs-serve clean bench-accuracy bench-profile bench-scale
 
 install: $(VENV)/.installed
 
@@ -44,14 +44,27 @@ test: install
 
 # ruff's checks and formatting, then the type check
 lint: install
-	$(BIN)/ruff check forecaster tests benchmarks
-	$(BIN)/ruff format --check forecaster tests benchmarks
+	$(BIN)/ruff check forecaster tests benchmarks docs
+	$(BIN)/ruff format --check forecaster tests benchmarks docs/*.py
 	@$(MAKE) --no-print-directory typecheck
 	$(BIN)/lint-imports
 
 # mypy on the package, configured in pyproject.toml ([tool.mypy])
 typecheck: install
 	$(BIN)/mypy forecaster
+
+# The spec's JSON Schema, which the example specs name on their first line; a test checks
+# that the committed file is what `forecast schema` prints
+schema: install
+	$(BIN)/forecast schema > docs/spec.schema.json
+
+# The documentation site into site/ (mkdocs.yml; the dev extra installs the docs extra).
+# --strict: a broken link or anchor, a missing included file or a stale schema fails it.
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+docs-serve: install
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve
 
 # Trains every spec in benchmarks/specs/ and writes benchmarks/results/etth1.md and .json
 bench-accuracy: install
@@ -66,4 +79,4 @@ bench-scale: install
 	$(BIN)/python benchmarks/scale.py $(SCALE_ARGS)
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) build site *.egg-info .pytest_cache .ruff_cache .mypy_cache

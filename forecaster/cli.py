@@ -396,6 +396,15 @@ def tune_command(
             _print_summary(run.bundle)
 
 
+@app.command("schema")
+@_reports_errors
+def schema_command() -> None:
+    """Print the spec's JSON Schema, for editors that check a YAML spec as it is typed."""
+    from forecaster.spec.schema import schema_text
+
+    typer.echo(schema_text(), nl=False)
+
+
 def _start_tensorflow() -> None:
     """Import TensorFlow and probe for GPUs with stderr muted: its C++ start-up lines
     (CUDA stubs, cuInit on GPU-less machines) would bury the one line a user needs.

@@ -22,8 +22,19 @@ class FractionSplit(Strict):
     """The last ``test`` share of rows is the test period, the ``val`` share before it
     validation."""
 
-    val: float = Field(0.2, gt=0, lt=1)
-    test: float = Field(0.2, gt=0, lt=1)
+    val: float = Field(
+        0.2,
+        gt=0,
+        lt=1,
+        description="Share of the rows (of every series) in the validation period, the one "
+        "just before the test period.",
+    )
+    test: float = Field(
+        0.2,
+        gt=0,
+        lt=1,
+        description="Share of the rows (of every series) in the test period, the last one.",
+    )
 
     @model_validator(mode="after")
     def _leaves_training_rows(self) -> FractionSplit:
@@ -37,9 +48,19 @@ class FractionSplit(Strict):
 class DateSplit(Strict):
     """Training is everything before ``val_start``; ``end`` (exclusive) trims the series."""
 
-    val_start: datetime
-    test_start: datetime
-    end: datetime | None = None
+    val_start: datetime = Field(
+        description="First time of the validation period; training is every row before it. "
+        "A date (2017-06-26) or date and time, with a zone (Z, +01:00) or without one, as the "
+        "other two dates; a date without a zone is read in the data's zone."
+    )
+    test_start: datetime = Field(
+        description="First time of the test period, which runs to `end` or to the last row."
+    )
+    end: datetime | None = Field(
+        None,
+        description="End of the test period (exclusive): later rows are left out. "
+        "Unset: the last row.",
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> DateSplit:
@@ -60,8 +81,15 @@ class StepSplit(Strict):
     ``val_steps`` before them its validation period (the usual split of many series of
     different lengths)."""
 
-    val_steps: int = Field(ge=1, le=10_000_000)
-    test_steps: int = Field(ge=1, le=10_000_000)
+    val_steps: int = Field(
+        ge=1,
+        le=10_000_000,
+        description="Steps of every series in its validation period, the ones before its "
+        "test period.",
+    )
+    test_steps: int = Field(
+        ge=1, le=10_000_000, description="The last steps of every series, its test period."
+    )
 
 
 def _split_kind(value: Any) -> str:
@@ -96,9 +124,22 @@ def _check_holiday_country(country: str, subdiv: str | None) -> None:
 class HolidaySpec(Strict):
     """``data.holidays``: a flag for each public holiday of a country (and subdivision)."""
 
-    country: str = Field(min_length=2, max_length=3)  # ISO 3166, e.g. AU
-    subdiv: str | None = None  # e.g. VIC
-    distances: bool = False  # also days to the next and since the last holiday
+    country: str = Field(
+        min_length=2,
+        max_length=3,
+        description="ISO 3166 country code whose public holidays are flagged, e.g. AU; "
+        "checked against the holidays package when the spec is read.",
+    )
+    subdiv: str | None = Field(
+        None,
+        description="A subdivision of the country (state, province), e.g. VIC. Unset: "
+        "national holidays only.",
+    )
+    distances: bool = Field(
+        False,
+        description="Also the days to the next and since the last holiday (capped at a week, "
+        "scaled to 0-1), besides the flag.",
+    )
 
     @model_validator(mode="after")
     def _known_country(self) -> HolidaySpec:
@@ -107,23 +148,91 @@ class HolidaySpec(Strict):
 
 
 class DataSpec(Strict):
-    path: Path
-    time_column: str | None = None
-    targets: list[str] = Field(min_length=1)
-    covariates: list[str] = []
-    missing: Literal["error", "ffill", "interpolate"] = "error"
-    split: Split = FractionSplit()
-    frequency: str | None = None  # a pandas offset alias or "step"; None: inferred
-    max_gap: int | None = Field(None, ge=1)  # most steps in a row ffill/interpolate may fill
-    time_format: str | None = None  # strftime format of the time column, e.g. "%d/%m/%Y"
-    dayfirst: bool | None = None  # settles 01/02/2020 when no day is above 12
-    filter: dict[str, str | int | float] = {}  # keep rows whose column holds the value
-    id_columns: list[str] = []  # long data: the columns that name a series
-    static_covariates: list[str] = []  # constant per series: categories or numbers
-    future_covariates: list[str] = []  # known through the horizon (weather forecasts, prices)
-    calendar: list[CalendarFeature] = []  # generated from the timestamps, in local time
-    holidays: HolidaySpec | None = None  # public holidays from the holidays package
-    calendar_timezone: str | None = None  # local zone of calendar and holidays; None: the data's
+    path: Path = Field(
+        description="The CSV or Parquet file, relative to the working directory "
+        "(`forecast train --data` replaces it)."
+    )
+    time_column: str | None = Field(
+        None,
+        description="The time column. Unset: a column named date, datetime, time, timestamp, "
+        "ds, ..., else the first column of dates.",
+    )
+    targets: list[str] = Field(min_length=1, description="The columns to forecast (one or more).")
+    covariates: list[str] = Field(
+        [],
+        description="Extra input columns observed in the past only: seen over the lookback, "
+        "never after the forecast origin.",
+    )
+    missing: Literal["error", "ffill", "interpolate"] = Field(
+        "error",
+        description="What gaps (missing steps) and empty or infinite cells do: `error` stops "
+        "with one line naming the first gap; `ffill` takes the last value before; "
+        "`interpolate` draws a straight line in time. Both fill within each period only.",
+    )
+    split: Split = Field(
+        FractionSplit(),
+        description="Training, validation and test periods: fractions of the rows "
+        "(`{val: 0.2, test: 0.2}`, the last rows are test), dates (`{val_start, test_start, "
+        "end}`) or the last steps of every series (`{val_steps, test_steps}`).",
+    )
+    frequency: str | None = Field(
+        None,
+        description="The step, as a pandas offset alias (h, 15min, D, B, W-SUN, MS, QE, "
+        "YS, ...), or `step` for an integer time column. Unset: inferred from the times. "
+        "A missing step is a gap.",
+    )
+    max_gap: int | None = Field(
+        None,
+        ge=1,
+        description="Most steps in a row that `ffill` or `interpolate` may fill in a column; "
+        "a longer gap is an error. Unset: no limit.",
+    )
+    time_format: str | None = Field(
+        None,
+        description='strftime format of the time column, e.g. "%d/%m/%Y %H:%M". Unset: one '
+        "format detected for the whole column.",
+    )
+    dayfirst: bool | None = Field(
+        None,
+        description="Settles 01/02/2020 (day first or month first) when no day in the column "
+        "is above 12. Unset: detected.",
+    )
+    filter: dict[str, str | int | float] = Field(
+        {},
+        description="Column -> value: keep only the rows holding those values (one series of "
+        "a long table); those columns are not inputs.",
+    )
+    id_columns: list[str] = Field(
+        [],
+        description="Long data: the columns that name a series (one row per series and "
+        "time); one global model trains across every series.",
+    )
+    static_covariates: list[str] = Field(
+        [],
+        description="Long data: columns with one value per series. Text is a category "
+        "(embedded), numbers are standardised across series.",
+    )
+    future_covariates: list[str] = Field(
+        [],
+        description="Columns known through the horizon too (weather forecasts, planned "
+        "prices); `forecast predict` then needs `--future`.",
+    )
+    calendar: list[CalendarFeature] = Field(
+        [],
+        description="Calendar features generated from the timestamps, in local time, each "
+        "as a sine and a cosine.",
+    )
+    holidays: HolidaySpec | None = Field(
+        None,
+        description="Public holidays from the holidays package: a flag for each local date. "
+        "Unset: no holiday input.",
+    )
+    calendar_timezone: str | None = Field(
+        None,
+        description="IANA zone whose local time the calendar and holidays are read in, for "
+        "timestamps with a zone (e.g. Australia/Melbourne for UTC data of a Melbourne "
+        "sensor). Unset: the data's own zone or wall clock.",
+    )
 
     @field_validator("calendar_timezone")
     @classmethod

@@ -14,11 +14,34 @@ TrainingRange = Literal["expanding", "sliding"]
 class EvaluationSpec(Strict):
     """How forecasts are scored: the baselines' season and the backtest's folds."""
 
-    season: int | None = Field(None, ge=1, le=100_000)  # None: from the data's frequency
-    folds: int = Field(5, ge=1, le=1000)
-    window: TrainingRange = "expanding"
-    # scored beside the model besides naive and seasonal naive (statsforecast, per series)
-    baselines: list[Literal["auto_ets", "theta"]] = []
-    # baseline: forecast each horizon step where naive or seasonal naive beat the model on
-    # the validation windows with that baseline instead (the validation gate decides)
-    fallback: Literal["none", "baseline"] = "none"
+    season: int | None = Field(
+        None,
+        ge=1,
+        le=100_000,
+        description="Season m of the seasonal-naive baseline and of MASE's scale. Unset: from "
+        "the data's frequency: steps per day below daily (hourly: 24), daily 7, weekly 52, "
+        "monthly 12, quarterly 4.",
+    )
+    folds: int = Field(
+        5,
+        ge=1,
+        le=1000,
+        description="`forecast backtest`: how many consecutive blocks the test period is "
+        "split into, each the test block of one refit.",
+    )
+    window: TrainingRange = Field(
+        "expanding",
+        description="`forecast backtest`: fit each fold on all earlier rows (`expanding`), or "
+        "on a fixed-length range that moves with the fold (`sliding`).",
+    )
+    baselines: list[Literal["auto_ets", "theta"]] = Field(
+        [],
+        description="More baselines scored beside naive and seasonal naive: statsforecast's "
+        "`auto_ets` and `theta`, fit per series on its training rows.",
+    )
+    fallback: Literal["none", "baseline"] = Field(
+        "none",
+        description="`baseline`: the bundle forecasts each horizon step where naive or "
+        "seasonal naive beat the model on the validation windows with that baseline (the "
+        "validation gate decides). Not with `intervals.method: quantile`.",
+    )

@@ -21,14 +21,37 @@ class IntervalSpec(Strict):
     validation windows, or a quantile head trained on the pinball loss (conformalised on
     validation unless ``conformalize`` is false)."""
 
-    levels: list[int] = Field(default=[80, 95], min_length=1)
-    method: Literal["conformal", "quantile"] = "conformal"
-    conformalize: bool = True  # quantile: widen or narrow the head's range on validation
-    # rolling: each test window is calibrated on the latest windows whose errors are known
-    # by its origin (validation first, then earlier test windows); validation: on those alone
-    calibration: Literal["rolling", "validation"] = "rolling"
-    # rolling: how many recent windows calibrate; None: as many as validation has
-    calibration_windows: int | None = Field(None, ge=10, le=10_000_000)
+    levels: list[int] = Field(
+        default=[80, 95],
+        min_length=1,
+        description="Percentages between 1 and 99: a prediction interval at each level, "
+        "written as `<target>_lo_<level>` and `<target>_hi_<level>` beside each target.",
+    )
+    method: Literal["conformal", "quantile"] = Field(
+        "conformal",
+        description="`conformal`: split conformal prediction around the point forecast, "
+        "from the errors of calibration windows; `quantile`: a quantile head trained on the "
+        "pinball loss (needs `model.decoder: dense`).",
+    )
+    conformalize: bool = Field(
+        True,
+        description="`quantile`: move the head's range out or in on the calibration windows "
+        "(conformalised quantile regression), so coverage holds even when the head is "
+        "miscalibrated.",
+    )
+    calibration: Literal["rolling", "validation"] = Field(
+        "rolling",
+        description="`rolling`: each test window is calibrated on the latest windows whose "
+        "errors are known at its origin (validation first, then earlier test windows); "
+        "`validation`: on the validation windows alone.",
+    )
+    calibration_windows: int | None = Field(
+        None,
+        ge=10,
+        le=10_000_000,
+        description="`rolling`: how many recent windows calibrate. Unset: as many as the "
+        "validation period has.",
+    )
 
     @property
     def quantiles(self) -> list[float]:

@@ -27,15 +27,45 @@ from forecaster.spec.window import WindowSpec
 
 
 class Spec(Strict):
-    name: str = Field("model", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$", max_length=100)
-    data: DataSpec
-    window: WindowSpec = WindowSpec()
-    scaling: Scaling = "standard"
-    model: ModelSection = RecurrentModelSpec()
-    train: TrainSpec = TrainSpec()
-    evaluation: EvaluationSpec = EvaluationSpec()
-    intervals: IntervalSpec | None = None
-    tune: TuneSpec | None = None  # forecast tune: the search space
+    name: str = Field(
+        "model",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+        max_length=100,
+        description="Names the bundle folder (`models/<name>/`) and the default output "
+        "folders: letters, digits, `.`, `_` and `-`.",
+    )
+    data: DataSpec = Field(
+        description="Where the series are, which columns mean what, and how the rows are "
+        "split into training, validation and test periods."
+    )
+    window: WindowSpec = Field(
+        WindowSpec(), description="How many steps the model reads and how many it forecasts."
+    )
+    scaling: Scaling = Field(
+        "standard",
+        description="Scaler of every column (per series for long data), fit on the training "
+        "rows only: `standard`, `minmax`, `robust`, `mean_abs` (divide by the mean absolute "
+        "value, as DeepAR) or `none`.",
+    )
+    model: ModelSection = Field(
+        RecurrentModelSpec(),
+        description="The network: a stack of LSTM or GRU layers and the options around it.",
+    )
+    train: TrainSpec = Field(
+        TrainSpec(),
+        description="The optimiser, its learning-rate schedule, and how training runs.",
+    )
+    evaluation: EvaluationSpec = Field(
+        EvaluationSpec(),
+        description="How forecasts are scored: the baselines, their season, the backtest's "
+        "folds and the validation gate's fallback.",
+    )
+    intervals: IntervalSpec | None = Field(
+        None, description="Prediction intervals. Unset: point forecasts only."
+    )
+    tune: TuneSpec | None = Field(
+        None, description="`forecast tune`: the search space. Unset: the spec is not tuned."
+    )
 
     @model_validator(mode="after")
     def _model_fits_the_data(self) -> Spec:

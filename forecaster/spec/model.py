@@ -25,20 +25,62 @@ class RecurrentModelSpec(Strict):
     """A stack of LSTM or GRU layers, with options around it (normalisation, segments,
     channel independence) and a dense or segment-wise decoder."""
 
-    kind: Literal["recurrent"] = "recurrent"
-    cell: Cell = "gru"
-    units: list[int] = Field(default=[64], min_length=1)
-    bidirectional: bool = False
-    dropout: float = Field(0.0, ge=0, lt=1)
-    recurrent_dropout: float = Field(0.0, ge=0, lt=1)
-    normalization: Normalization = "instance"
-    channel_independent: bool = False
-    segment_length: int | None = Field(None, ge=1, le=100_000)
-    decoder: Decoder = "dense"
-    id_embedding: bool = False  # long data: learn an embedding of each training series
-    # decoder: segments: how the position (and channel) tables start; "normal" draws them
-    # from N(0, 1) as SegRNN does, "glorot" keeps them small (Keras' default)
-    decoder_embedding_init: Literal["glorot", "normal"] = "glorot"
+    kind: Literal["recurrent"] = Field(
+        "recurrent",
+        description="The family of model, whose keys follow: `recurrent` (stacked LSTM or "
+        "GRU layers) is the one there is. A section without `kind` is `recurrent`.",
+    )
+    cell: Cell = Field("gru", description="The recurrent cell: `lstm` or `gru`.")
+    units: list[int] = Field(
+        default=[64],
+        min_length=1,
+        description="Units of each stacked recurrent layer, one entry per layer (1 to 8192 each).",
+    )
+    bidirectional: bool = Field(False, description="Read each window in both directions.")
+    dropout: float = Field(0.0, ge=0, lt=1, description="Dropout after each recurrent layer.")
+    recurrent_dropout: float = Field(
+        0.0,
+        ge=0,
+        lt=1,
+        description="Dropout inside the recurrence. Above 0 it leaves the cuDNN fast path "
+        "(several times slower on a GPU; a warning says so).",
+    )
+    normalization: Normalization = Field(
+        "instance",
+        description="Per-window normalisation inside the model: `instance` standardises each "
+        "window by its own mean and spread, `last` subtracts its last value, `none` leaves it.",
+    )
+    channel_independent: bool = Field(
+        False,
+        description="Every column runs through the shared recurrent weights as its own "
+        "sequence; forecasts each column from its own history, so no covariates, static "
+        "covariates or known-future inputs.",
+    )
+    segment_length: int | None = Field(
+        None,
+        ge=1,
+        le=100_000,
+        description="Cut the lookback into segments of this many rows, each embedded by a "
+        "dense layer: the RNN runs `lookback / segment_length` steps. Must divide "
+        "`window.lookback`. Unset: one RNN step per row.",
+    )
+    decoder: Decoder = Field(
+        "dense",
+        description="`dense`: one dense layer maps the final state to every horizon step; "
+        "`segments`: segment-wise parallel decoding (needs `segment_length` and one "
+        "unidirectional layer).",
+    )
+    id_embedding: bool = Field(
+        False,
+        description="Long data: learn one embedding per training series (a series never "
+        "seen in training gets the unknown one).",
+    )
+    decoder_embedding_init: Literal["glorot", "normal"] = Field(
+        "glorot",
+        description="`decoder: segments`: how the decoder's position and column tables "
+        "start: `glorot` (Keras' default, entries near 0) or `normal` (N(0, 1), as SegRNN "
+        "draws them).",
+    )
 
     @model_validator(mode="after")
     def _segment_decoder_needs_segments(self) -> RecurrentModelSpec:

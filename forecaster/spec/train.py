@@ -16,8 +16,16 @@ class PlateauSchedule(Strict):
     """The learning rate times ``factor`` whenever the validation loss has not improved
     for half of ``train.patience`` epochs (down to a hundredth of the initial rate)."""
 
-    kind: Literal["plateau"] = "plateau"
-    factor: float = Field(0.5, gt=0, lt=1)
+    kind: Literal["plateau"] = Field(
+        "plateau", description="`plateau`, the default schedule; may be left out."
+    )
+    factor: float = Field(
+        0.5,
+        gt=0,
+        lt=1,
+        description="The rate is multiplied by this after half of `train.patience` epochs "
+        "without validation improvement.",
+    )
 
 
 class ExponentialSchedule(Strict):
@@ -26,9 +34,15 @@ class ExponentialSchedule(Strict):
     SegRNN's ETTh1 schedule is ``hold_epochs: 4, factor: 0.8`` (its rate changes after an
     epoch, from the one after epoch 3 on)."""
 
-    kind: Literal["exponential"]
-    hold_epochs: int = Field(4, ge=0, le=100_000)
-    factor: float = Field(0.8, gt=0, le=1)
+    kind: Literal["exponential"] = Field(
+        description="`exponential` (may be left out when `hold_epochs` is given)."
+    )
+    hold_epochs: int = Field(
+        4, ge=0, le=100_000, description="Epochs trained at the starting rate."
+    )
+    factor: float = Field(
+        0.8, gt=0, le=1, description="The rate is multiplied by this every epoch after those."
+    )
 
 
 LearningRateSchedule = Annotated[PlateauSchedule | ExponentialSchedule, Field(discriminator="kind")]
@@ -36,26 +50,66 @@ SCHEDULE_KINDS = ("plateau", "exponential")
 
 
 class TrainSpec(Strict):
-    epochs: int = Field(100, ge=1, le=100_000)
-    batch_size: int = Field(64, ge=1, le=1_000_000)
-    learning_rate: float = Field(1e-3, gt=0, le=10)
-    lr_schedule: LearningRateSchedule = PlateauSchedule()
-    loss: Loss = "mse"
-    patience: int = Field(10, ge=1)
-    seed: int = Field(42, ge=0, le=2**31 - 1)
-    # long data: "windows" samples every window alike (long series weigh more); "equal"
-    # gives every series the same total weight
-    series_weights: Literal["windows", "equal"] = "windows"
-    # TensorBoard: per-epoch scalars and the model under <tensorboard>/<run>/; None: off
-    tensorboard: Path | None = None
-    # tf.distribute: one device; MirroredStrategy over this machine's GPUs; or
-    # MultiWorkerMirroredStrategy over the machines named in TF_CONFIG. batch_size is the
-    # global batch, shared out among the replicas.
-    distribute: Literal["none", "mirrored", "multi_worker"] = "none"
-    # bit-for-bit repeatable kernels; false lets TensorFlow pick faster non-deterministic ones
-    deterministic: bool = True
-    # float16 compute with float32 weights, on a GPU (ignored on a CPU, where it is slower)
-    mixed_precision: bool = False
+    epochs: int = Field(
+        100,
+        ge=1,
+        le=100_000,
+        description="Most epochs to train; early stopping usually ends sooner.",
+    )
+    batch_size: int = Field(
+        64,
+        ge=1,
+        le=1_000_000,
+        description="Windows per training step; with `distribute`, the global batch shared "
+        "out among the replicas.",
+    )
+    learning_rate: float = Field(1e-3, gt=0, le=10, description="Adam's starting rate.")
+    lr_schedule: LearningRateSchedule = Field(
+        PlateauSchedule(),
+        description="How the rate changes: `{kind: plateau, factor: 0.5}` lowers it after "
+        "`patience / 2` epochs without validation improvement (down to 1/100 of the start); "
+        "`{kind: exponential, hold_epochs: 4, factor: 0.8}` holds it, then multiplies it "
+        "every epoch: epoch n trains at `rate * factor ** max(0, n - hold_epochs)`. "
+        "`--resume` continues either exactly.",
+    )
+    loss: Loss = Field("mse", description="The training loss: `mse`, `mae` or `huber`.")
+    patience: int = Field(
+        10,
+        ge=1,
+        description="Epochs without validation improvement before training stops (the best "
+        "weights are restored).",
+    )
+    seed: int = Field(
+        42,
+        ge=0,
+        le=2**31 - 1,
+        description="Seeds Python, NumPy, TensorFlow and the window shuffle.",
+    )
+    series_weights: Literal["windows", "equal"] = Field(
+        "windows",
+        description="Long data: `windows` weighs every training window alike (long series "
+        "count more); `equal` gives every series the same total weight.",
+    )
+    tensorboard: Path | None = Field(
+        None,
+        description="A folder: TensorBoard logs of every run in a subfolder "
+        "`<name>-<UTC time>` (per-epoch scalars and the model). Unset: off.",
+    )
+    distribute: Literal["none", "mirrored", "multi_worker"] = Field(
+        "none",
+        description="tf.distribute: `none`, one device; `mirrored`, every GPU of this "
+        "machine; `multi_worker`, every machine named in TF_CONFIG.",
+    )
+    deterministic: bool = Field(
+        True,
+        description="TensorFlow's op determinism: the same spec, data, seed and machine "
+        "give the same bits. false lets it pick faster kernels whose float sums may vary.",
+    )
+    mixed_precision: bool = Field(
+        False,
+        description="Compute in float16 with float32 weights on a GPU; ignored on a CPU, "
+        "where it is slower.",
+    )
 
     @field_validator("lr_schedule", mode="before")
     @classmethod

@@ -14,10 +14,12 @@ class SearchRange(Strict):
     """A numeric range of a tuning space: integers when ``min``, ``max`` (and ``step``)
     are all integers, else floats; ``log`` samples evenly on a log scale."""
 
-    min: int | float
-    max: int | float
-    log: bool = False
-    step: int | float | None = None
+    min: int | float = Field(description="Lowest value.")
+    max: int | float = Field(description="Highest value; above `min`.")
+    log: bool = Field(False, description="Sample evenly on a log scale (needs `min` > 0).")
+    step: int | float | None = Field(
+        None, description="Spacing of the values tried. Unset: any value in the range."
+    )
 
     @property
     def is_int(self) -> bool:
@@ -63,12 +65,31 @@ class TuneSpec(Strict):
     """``forecast tune``: which spec fields to search (dotted paths), how, and how the
     best trials are checked against seed noise."""
 
-    tuner: Literal["random", "bayesian", "hyperband"] = "bayesian"
-    max_trials: int = Field(20, ge=1, le=10_000)  # hyperband: its brackets decide instead
-    # dotted spec path -> a list of choices, or a {min, max, log, step} range
-    space: dict[str, SearchValues] = Field(min_length=1)
-    top: int = Field(3, ge=1, le=100)  # the best trials rerun on other seeds
-    seeds: int = Field(3, ge=2, le=100)  # seeds each of those (and the starting spec) runs on
+    tuner: Literal["random", "bayesian", "hyperband"] = Field(
+        "bayesian", description="KerasTuner's oracle: `random`, `bayesian` or `hyperband`."
+    )
+    max_trials: int = Field(
+        20,
+        ge=1,
+        le=10_000,
+        description="Trials to run (skipped ones count); `hyperband` ignores it, its "
+        "brackets decide.",
+    )
+    space: dict[str, SearchValues] = Field(
+        min_length=1,
+        description="Dotted spec path -> a list of choices, or a `{min, max, log, step}` "
+        "range (integers when min, max and step are). Fields that change what the "
+        "validation loss measures (data.path, targets, split, window.horizon, scaling, "
+        "train.loss, train.seed, intervals, evaluation) are refused.",
+    )
+    top: int = Field(3, ge=1, le=100, description="The best trials trained again on other seeds.")
+    seeds: int = Field(
+        3,
+        ge=2,
+        le=100,
+        description="Seeds each of the top trials and the starting spec is trained on "
+        "(`train.seed`, +1, ...); the best is the lowest mean.",
+    )
 
     # every field path of the whole spec, which the space is checked against: set where
     # Spec is defined, since Spec holds this section and so this module cannot import it
