@@ -163,6 +163,19 @@ def test_exact_epoch_order_is_tensorflows_shuffle_of_the_windows() -> None:
     np.testing.assert_array_equal(origins[epoch_order(len(origins), 3, 1)], shuffled)
 
 
+def test_exact_epoch_order_is_the_int64_shuffle_at_half_the_memory() -> None:
+    # the numbers are shuffled as int32: the swaps come from the key and the length alone
+    import tensorflow as tf
+
+    for count, seed, epoch in ((1, 0, 0), (1000, 42, 3), (100_003, 7, 1)):
+        numbers = tf.range(count, dtype=tf.int64)
+        key = tf.constant([seed, epoch], tf.int64)
+        as_int64 = tf.random.experimental.stateless_shuffle(numbers, seed=key).numpy()
+        order = epoch_order(count, seed, epoch)
+        assert order.dtype == np.int32
+        np.testing.assert_array_equal(order, as_int64)
+
+
 def test_large_epoch_orders_are_in_place_permutations_from_seed_and_epoch(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
