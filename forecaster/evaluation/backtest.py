@@ -268,7 +268,8 @@ def _fit_fold(
     # rows of the whole panel: each series' fold rows start train_start into the series
     shift = np.array([panel.starts[k] + fold.train_start for k, fold in enumerate(folds)])
     origins = scored.origins - rows.starts[scored.series] + shift[scored.series]
-    return FoldResult(folds[0], replace(scored, origins=origins), fitted)
+    # held: the fold's windows outlive its rows (every fold is pooled at the end)
+    return FoldResult(folds[0], replace(scored.held(), origins=origins), fitted)
 
 
 class RetracingNoise(logging.Filter):

@@ -91,7 +91,7 @@ def add_intervals(
         return None, scored
     bounds = {
         name: interval_bounds(
-            test.forecasts[name],
+            np.asarray(test.forecasts[name]),
             widths[name],
             test.target_scale,
             heads.get(name),
@@ -106,12 +106,13 @@ def add_intervals(
             }
             for name, by_level in bounds.items()
         }
+    actual = np.asarray(test.actual)
     metrics = {
         **test.metrics,
-        "intervals": interval_metrics(test.actual, bounds, levels, test.window_scale),
+        "intervals": interval_metrics(actual, bounds, levels, test.window_scale),
     }
     if test.quantiles is not None:  # the head's own quantiles, before any conformal shift
-        metrics["pinball"] = pinball(test.actual, test.quantiles, quantile_levels)
+        metrics["pinball"] = pinball(actual, test.quantiles, quantile_levels)
     test = replace(test, intervals=bounds, metrics=metrics)
     return latest, {**scored, "test": test}
 

@@ -7,22 +7,23 @@ Compute only: nothing here writes a file or prints.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from forecaster.bundle.forecasting import predict_windows, with_fallback
+from forecaster.bundle.forecasting import predict_windows
 from forecaster.data.panel import Panel, RowTimeLookup
 from forecaster.evaluation.intervals import Bounds
-from forecaster.evaluation.metrics import mase_scale, scaled_errors, score, skills
+from forecaster.evaluation.metrics import mase_scale, scaled_errors, score, skills, window_blocks
 from forecaster.evaluation.statistical import statistical_forecast
 from forecaster.model.baselines import baseline_forecasts
 from forecaster.model.periods import Period, Periods, SeriesPeriods
 from forecaster.model.preprocessing import Preprocessing
-from forecaster.model.windows import target_windows
+from forecaster.model.windows import LazyWindows, Windows, WindowValues
 from forecaster.spec import Spec
 
 if TYPE_CHECKING:
@@ -30,13 +31,13 @@ if TYPE_CHECKING:
 
 
 def score_forecasts(
-    y_true: np.ndarray,
-    forecasts: dict[str, np.ndarray],
+    y_true: Windows,
+    forecasts: Mapping[str, Windows],
     scale: np.ndarray,
     target_names: list[str],
 ) -> dict[str, Any]:
     """Each forecast (``model`` and the baselines) scored, and the model's skill against
-    each baseline."""
+    each baseline; a forecast computed when read (``LazyWindows``) is read in its turn."""
     result = {name: score(y_true, pred, scale, target_names) for name, pred in forecasts.items()}
     result["skill"] = {name: skills(result["model"], result[name]) for name in forecasts}
     del result["skill"]["model"]
@@ -45,11 +46,15 @@ def score_forecasts(
 
 @dataclass(frozen=True)
 class PeriodForecasts:
-    """Every window of one period on the original scale, ``[windows, horizon, targets]``."""
+    """Every window of one period on the original scale, ``[windows, horizon, targets]``.
+
+    ``score_periods`` holds the model's float32 output alone: the actual values and the
+    forecasts are ``LazyWindows``, computed from it and the panel's rows each time they are
+    used (``held`` turns them into arrays)."""
 
     origins: np.ndarray  # row of each window's first forecast step
-    actual: np.ndarray
-    forecasts: dict[str, np.ndarray]  # "model", "naive", "seasonal_naive" (and statistical)
+    actual: Windows
+    forecasts: Mapping[str, Windows]  # "model", "naive", "seasonal_naive" (and statistical)
     metrics: dict[str, Any]  # what metrics.json holds for the period
     series: np.ndarray | None = None  # the series of each window
     per_series: pd.DataFrame | None = None  # one row of scores per series
@@ -57,6 +62,15 @@ class PeriodForecasts:
     target_scale: np.ndarray | None = None  # scaler scale of each window, [windows, 1, targets]
     intervals: dict[str, Bounds] | None = None  # forecast -> level -> (lower, upper)
     quantiles: np.ndarray | None = None  # a quantile head's output, [windows, H, T, Q]
+
+    def held(self) -> PeriodForecasts:
+        """The same windows with every value held in an array of its own, no longer read
+        from the panel's rows (which then need not be kept for them)."""
+        return replace(
+            self,
+            actual=np.asarray(self.actual),
+            forecasts={name: np.asarray(values) for name, values in self.forecasts.items()},
+        )
 
 
 @dataclass(frozen=True)
@@ -103,6 +117,59 @@ def unscale(output: np.ndarray, scale: np.ndarray, center: np.ndarray) -> np.nda
     return output * scale + center
 
 
+class ModelForecasts(LazyWindows):
+    """A model's forecasts ``[windows, horizon, targets]`` on the original scale, unscaled
+    from its float32 ``output`` when read (``unscale``), with the steps ``fallback`` hands
+    to a baseline read from it (``with_fallback``): the values both give, from the 4 bytes
+    a value of the output instead of an 8-byte copy."""
+
+    def __init__(
+        self,
+        output: np.ndarray,
+        spread: np.ndarray,
+        center: np.ndarray,
+        fallback: Mapping[int, LazyWindows],
+    ) -> None:
+        self.output = output  # [windows, horizon, targets] as the model gave it
+        self.spread, self.center = spread, center  # [windows, 1, targets]
+        self.fallback = dict(fallback)  # step (0-based) -> the baseline forecasting it
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        windows, horizon, targets = self.output.shape
+        return windows, horizon, targets
+
+    def read(self, windows: Any = slice(None), steps: Any = slice(None)) -> np.ndarray:
+        output = self.output[windows][:, steps].astype(np.float64)
+        values = unscale(output, self.spread[windows], self.center[windows])
+        for j, h in enumerate(np.arange(self.output.shape[1])[steps]):
+            if int(h) in self.fallback:
+                values[:, j] = self.fallback[int(h)].read(windows, [h])[:, 0]
+        return values
+
+
+class ClippedWindows(LazyWindows):
+    """``windows`` clipped at zero when read (``data.nonnegative``): the values
+    ``np.maximum(windows, 0.0)`` holds, without holding them."""
+
+    def __init__(self, windows: LazyWindows) -> None:
+        self.windows = windows
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return self.windows.shape
+
+    def read(self, windows: Any = slice(None), steps: Any = slice(None)) -> np.ndarray:
+        return np.maximum(self.windows.read(windows, steps), 0.0)
+
+
+def clipped(forecast: Windows) -> Windows:
+    """A forecast clipped at zero: held ones at once, computed ones when read."""
+    if isinstance(forecast, LazyWindows):
+        return ClippedWindows(forecast)
+    return np.maximum(forecast, 0.0)
+
+
 def score_periods(
     model: keras.Model,
     preprocessing: Preprocessing,
@@ -136,25 +203,28 @@ def score_periods(
     result: dict[str, PeriodForecasts] = {}
     for period in names:
         origins, series = series_periods.origins(period, prep.lookback, prep.horizon)
-        output = predict_windows(model, scaled, origins, prep).astype(np.float64)
         spread = scales[series][:, None, :num_targets]  # [windows, 1, targets]
-        point, head = prep.split_output(
-            unscale(output, spread, centers[series][:, None, :num_targets])
-        )
-        point = with_fallback(prep, point, targets, origins)  # what the bundle forecasts
-        forecasts = {
-            "model": point,
-            **baseline_forecasts(targets, origins, prep.horizon, prep.season),
+        center = centers[series][:, None, :num_targets]
+        output, quantiles = prep.split_output(predict_windows(model, scaled, origins, prep))
+        head = None if quantiles is None else unscale(quantiles.astype(np.float64), spread, center)
+        # the baselines and the actual values are read from the rows when used, and the
+        # model's forecasts unscaled from its float32 output, rather than each held as
+        # float64 for every window (LazyWindows); what is read is what was held before
+        naives = baseline_forecasts(targets, origins, prep.horizon, prep.season)
+        fallback = {h: naives[name] for h, name in prep.fallback_steps.items()}
+        forecasts: dict[str, Windows] = {
+            "model": ModelForecasts(output, spread, center, fallback),  # what the bundle forecasts
+            **naives,
         }
         for method in statistical:
             forecasts[method] = _per_series_statistical(
                 method, targets, panel, series_periods, origins, series, prep
             )
-        # data.nonnegative: what the bundle forecasts, the baselines alike for a fair
-        # comparison
-        forecasts = {name: prep.clip(forecast) for name, forecast in forecasts.items()}
-        head = None if head is None else prep.clip(head)
-        actual = np.array(target_windows(targets, origins, prep.horizon), dtype=np.float64)
+        if prep.nonnegative:  # data.nonnegative: what the bundle forecasts, the baselines
+            # alike for a fair comparison
+            forecasts = {name: clipped(forecast) for name, forecast in forecasts.items()}
+            head = None if head is None else prep.clip(head)
+        actual = WindowValues(targets, origins, np.arange(prep.horizon))
         window_scale = mase_scales[series][:, None, :]
         metrics = score_forecasts(actual, forecasts, window_scale, prep.targets)
         metrics["scaled"] = {
@@ -201,8 +271,8 @@ def _per_series_statistical(
 
 
 def per_series_scores(
-    actual: np.ndarray,
-    forecasts: dict[str, np.ndarray],
+    actual: Windows,
+    forecasts: Mapping[str, Windows],
     series: np.ndarray,
     window_scale: np.ndarray,
     panel: Panel,
@@ -214,20 +284,33 @@ def per_series_scores(
     table.insert(0, "series", panel.labels)
     table["windows"] = count
 
-    def mean_by_series(values: np.ndarray) -> np.ndarray:  # [windows, horizon, targets]
-        per_window = values.reshape(len(values), -1).mean(axis=1)
+    def mean_by_series(per_window: np.ndarray) -> np.ndarray:
         return np.bincount(series, per_window, minlength=panel.num_series) / count
 
+    def window_means(values: np.ndarray) -> np.ndarray:  # [windows, horizon, targets]
+        return values.reshape(len(values), -1).mean(axis=1)
+
     for name, forecast in forecasts.items():
-        error = actual - forecast
-        denominator = np.abs(actual) + np.abs(forecast)
-        ratio = np.divide(
-            2 * np.abs(error), denominator, out=np.zeros_like(error), where=denominator != 0
-        )
-        table[f"{name}_mae"] = mean_by_series(np.abs(error))
-        table[f"{name}_rmse"] = np.sqrt(mean_by_series(np.square(error)))
-        table[f"{name}_smape"] = 100 * mean_by_series(ratio)
-        table[f"{name}_mase"] = mean_by_series(np.abs(error) / window_scale)
+        # each window's mean of |e|, e^2, 2|e| / (|a| + |f|) (0 where both are 0) and
+        # |e| / scale, a block of windows at a time: a window's mean is the same whichever
+        # block it is in, and no array of every point of the period is ever held
+        means = np.empty((4, len(series)))
+        for block in window_blocks(len(series), math.prod(actual.shape[1:])):
+            values, predicted = np.asarray(actual[block]), np.asarray(forecast[block])
+            error = values - predicted
+            means[1, block] = window_means(np.square(error))
+            np.abs(error, out=error)
+            means[0, block] = window_means(error)
+            means[3, block] = window_means(error / window_scale[block])
+            denominator = np.abs(values) + np.abs(predicted)
+            ratio = np.divide(
+                2 * error, denominator, out=np.zeros_like(error), where=denominator != 0
+            )
+            means[2, block] = window_means(ratio)
+        table[f"{name}_mae"] = mean_by_series(means[0])
+        table[f"{name}_rmse"] = np.sqrt(mean_by_series(means[1]))
+        table[f"{name}_smape"] = 100 * mean_by_series(means[2])
+        table[f"{name}_mase"] = mean_by_series(means[3])
     return table
 
 

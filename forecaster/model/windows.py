@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.lib.mixins import NDArrayOperatorsMixin
 from numpy.lib.stride_tricks import sliding_window_view
 
 from forecaster.errors import InputError
@@ -41,6 +42,87 @@ def _take(views: np.ndarray, starts: np.ndarray) -> np.ndarray:
     if len(starts) and np.all(np.diff(starts) == 1):
         return views[starts[0] : starts[-1] + 1]
     return views[starts]
+
+
+class LazyWindows(NDArrayOperatorsMixin):
+    """``[windows, steps, columns]`` float64 values computed when asked for, never held.
+
+    Scoring every window of a period would otherwise hold, for the actual values and for
+    each forecast, 8 bytes for every step of every window: with hourly data (24 steps a
+    window) 0.6 values a row for each period and forecast, several times the float32 rows
+    they come from. Indexing computes only the windows and steps asked for (``w[mine]``,
+    ``w[take, 0, k]``, ``w[first:last]``); ``np.asarray(w)``, arithmetic and NumPy's
+    functions compute them all, each time, as the C-ordered float64 array they were when
+    held. A subclass says how (``read``).
+    """
+
+    ndim = 3
+    dtype = np.dtype(np.float64)
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        raise NotImplementedError
+
+    def read(self, windows: Any = slice(None), steps: Any = slice(None)) -> np.ndarray:
+        """The ``windows`` (a slice, positions or a mask) at ``steps`` (a slice or
+        positions), ``[windows, steps, columns]`` float64."""
+        raise NotImplementedError
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        values = self.read()
+        return values if dtype is None else values.astype(dtype, copy=False)
+
+    def __getitem__(self, key: Any) -> Any:
+        parts = key if isinstance(key, tuple) else (key,)
+        if len(parts) > 3 or any(part is Ellipsis or part is None for part in parts):
+            return self.read()[key]
+        windows, steps = (*parts[:2], slice(None))[:2]
+        # an integer reads one window (step) and drops its axis, as NumPy's indexing does
+        single = [isinstance(part, int | np.integer) for part in (windows, steps)]
+        values = self.read(
+            *([part] if one else part for part, one in zip((windows, steps), single, strict=True))
+        )
+        index = (*(0 if one else slice(None) for one in single), *parts[2:])
+        return values[index]
+
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        arrays = (np.asarray(x) if isinstance(x, LazyWindows) else x for x in inputs)
+        return getattr(ufunc, method)(*arrays, **kwargs)
+
+
+# ``[windows, steps, columns]`` float64: held, or computed when asked for
+Windows = np.ndarray | LazyWindows
+
+
+class WindowValues(LazyWindows):
+    """Values of ``rows`` by window: step ``h`` of window ``w`` is row ``origins[w] +
+    offsets[h]``. A period's actual values (offsets ``0 .. horizon - 1``) and its naive
+    forecasts (the last value, the value a season before) are such windows."""
+
+    def __init__(self, rows: np.ndarray, origins: np.ndarray, offsets: np.ndarray) -> None:
+        self.rows = rows  # [rows, columns] as held (float32 for long data)
+        self.origins = np.asarray(origins, dtype=np.int64)
+        self.offsets = np.asarray(offsets, dtype=np.int64)
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return len(self.origins), len(self.offsets), self.rows.shape[1]
+
+    def read(self, windows: Any = slice(None), steps: Any = slice(None)) -> np.ndarray:
+        origins, offsets = self.origins[windows], self.offsets[steps]
+        values = np.empty((len(origins), len(offsets), self.rows.shape[1]), dtype=np.float64)
+        # the rows read, ``[windows, steps]``, a few thousand windows at a time: never a
+        # table of every row read (8 bytes a value, as many as the values themselves)
+        for first in range(0, len(origins), 1 << 13):
+            some = origins[first : first + (1 << 13)]
+            values[first : first + len(some)] = self.rows[some[:, None] + offsets[None, :]]
+        return values
+
+    def __repr__(self) -> str:
+        return f"WindowValues(shape={self.shape}, offsets={self.offsets.tolist()})"
 
 
 @dataclass(frozen=True)
@@ -115,8 +197,8 @@ class WindowRanges:
 
 
 # Up to this many windows an epoch's order is TensorFlow's stateless shuffle of every
-# window's number (two int64 copies while it runs); beyond it, NumPy shuffles one int32
-# array in place, a quarter of the memory, with the same (seed, epoch) determinism.
+# window's number (two int32 copies while it runs); beyond it, NumPy shuffles one int32
+# array in place, half the memory, with the same (seed, epoch) determinism.
 EXACT_SHUFFLE_LIMIT = 1 << 22
 
 
@@ -127,11 +209,32 @@ def epoch_order(count: int, seed: int, epoch: int) -> np.ndarray:
         import tensorflow as tf
 
         key = tf.constant([seed, epoch], dtype=tf.int64)
-        numbers = tf.range(count, dtype=tf.int64)
-        return tf.random.experimental.stateless_shuffle(numbers, seed=key).numpy()
+        # The most training holds per window. int32 numbers: the shuffle draws its swaps
+        # from the key and the length alone, so the order is the int64 one
+        # (tests/model/test_windows.py); and NumPy reads the shuffled tensor's own buffer
+        # (DLPack, read-only) instead of a copy (``.numpy()``): 8 bytes a window while it
+        # runs, the numbers and their order, instead of 24
+        with tf.device("/CPU:0"):  # the shuffle's only kernel
+            shuffled = tf.random.experimental.stateless_shuffle(
+                tf.range(count, dtype=tf.int32), seed=key
+            )
+        return np.from_dlpack(_DLPack(tf.experimental.dlpack.to_dlpack(shuffled)))
     order = np.arange(count, dtype=np.int32)
     np.random.default_rng([seed, epoch]).shuffle(order)
     return order
+
+
+class _DLPack:
+    """A DLPack capsule as ``np.from_dlpack`` takes it: TensorFlow gives the capsule alone."""
+
+    def __init__(self, capsule: Any) -> None:
+        self.capsule = capsule
+
+    def __dlpack__(self, **_: Any) -> Any:
+        return self.capsule
+
+    def __dlpack_device__(self) -> tuple[int, int]:
+        return 1, 0  # kDLCPU, device 0
 
 
 def window_dataset(

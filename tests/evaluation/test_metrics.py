@@ -3,8 +3,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
+from forecaster.data.panel import Panel
+from forecaster.evaluation import metrics
 from forecaster.evaluation.metrics import (
     mae,
     mape,
@@ -17,7 +20,7 @@ from forecaster.evaluation.metrics import (
     skills,
     smape,
 )
-from forecaster.evaluation.scoring import score_forecasts
+from forecaster.evaluation.scoring import per_series_scores, score_forecasts
 from forecaster.model.baselines import (
     baseline_forecasts,
     naive_forecast,
@@ -139,3 +142,70 @@ def test_scaled_errors_are_on_the_scalers_scale() -> None:
     scores = scaled_errors(Y_TRUE, Y_PRED, spread)  # errors 1, 0, -2, 1 over 2
     assert scores["mse"] == pytest.approx((0.25 + 0 + 1 + 0.25) / 4)
     assert scores["mae"] == pytest.approx((0.5 + 0 + 1 + 0.5) / 4)
+
+
+def _arrays_with_zeros() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """[windows, horizon, targets] with zero actuals, and points where both are zero."""
+    rng = np.random.default_rng(0)
+    y_true, y_pred = rng.normal(size=(2, 50, 6, 2))
+    y_true[3, 2, 0] = 0.0
+    y_true[4, :, 1] = y_pred[4, :, 1] = 0.0
+    return y_true, y_pred, rng.uniform(1, 2, size=(50, 1, 2))
+
+
+@pytest.mark.parametrize("block", [1, 12 * 7, 1 << 17])  # values: 12 a window
+def test_metrics_are_their_formulas_on_the_whole_arrays_to_the_last_digit(
+    monkeypatch: pytest.MonkeyPatch, block: int
+) -> None:
+    # computed a block of windows at a time, the means are still of the whole arrays
+    monkeypatch.setattr(metrics, "BLOCK_VALUES", block)
+    y_true, y_pred, scale = _arrays_with_zeros()
+    error = y_true - y_pred
+    assert mae(y_true, y_pred) == float(np.mean(np.abs(error)))
+    assert rmse(y_true, y_pred) == float(np.sqrt(np.mean(np.square(error))))
+    nonzero = y_true != 0
+    assert mape(y_true, y_pred) == float(100 * np.mean(np.abs(error[nonzero] / y_true[nonzero])))
+    denominator = np.abs(y_true) + np.abs(y_pred)
+    ratio = np.divide(
+        2 * np.abs(error), denominator, out=np.zeros_like(denominator), where=denominator != 0
+    )
+    assert smape(y_true, y_pred) == float(100 * np.mean(ratio))
+    assert mase(y_true, y_pred, scale) == float(np.mean(np.mean(np.abs(error) / scale, (0, 1))))
+    scaled = error / scale
+    assert scaled_errors(y_true, y_pred, scale) == {
+        "mse": float(np.mean(np.square(scaled))),
+        "mae": float(np.mean(np.abs(scaled))),
+    }
+    assert score(y_true, y_pred, scale, ["a", "b"])["per_step"]["smape"][2] == smape(
+        y_true[:, [2]], y_pred[:, [2]]
+    )
+
+
+def test_per_series_scores_are_the_same_by_blocks_of_windows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    y_true, y_pred, scale = _arrays_with_zeros()
+    series = np.repeat(np.arange(5), 10)
+    frame = pd.DataFrame({"y": np.zeros(50)}, index=pd.date_range("2024-01-01", periods=50))
+    ids = pd.DataFrame({"store": [f"s{k}" for k in range(5)]})
+    panel = Panel.of_frame(frame, np.arange(0, 51, 10), ids, pd.DataFrame(index=range(5)))
+    whole = per_series_scores(y_true, {"model": y_pred}, series, scale, panel)
+    monkeypatch.setattr(metrics, "BLOCK_VALUES", 12 * 3)  # 3 windows
+    pd.testing.assert_frame_equal(
+        per_series_scores(y_true, {"model": y_pred}, series, scale, panel), whole, rtol=0, atol=0
+    )
+    first = slice(0, 10)  # series 0 by the formula: its windows' mean |error|, averaged
+    per_window = np.abs(y_true[first] - y_pred[first]).reshape(10, -1).mean(axis=1)
+    assert whole["model_mae"][0] == sum(per_window.tolist()) / 10
+
+
+def test_baselines_read_when_used_are_the_held_ones() -> None:
+    targets = (np.arange(40, dtype=np.float32) * 1.1)[:, None]  # long data hold float32
+    origins = np.array([12, 13, 30])
+    lazy = baseline_forecasts(targets, origins, horizon=5, season=4)
+    naive = naive_forecast(targets, origins, horizon=5)
+    seasonal = seasonal_naive_forecast(targets, origins, horizon=5, season=4)
+    np.testing.assert_array_equal(np.asarray(lazy["naive"]), naive)
+    np.testing.assert_array_equal(np.asarray(lazy["seasonal_naive"]), seasonal)
+    with pytest.raises(ValueError, match="seasonal naive needs 4 rows"):
+        baseline_forecasts(targets, np.array([2]), horizon=5, season=4)

@@ -15,6 +15,7 @@ from forecaster.model.periods import (
 from forecaster.model.windows import (
     ModelRows,
     WindowRanges,
+    WindowValues,
     epoch_order,
     input_windows,
     target_windows,
@@ -161,6 +162,39 @@ def test_exact_epoch_order_is_tensorflows_shuffle_of_the_windows() -> None:
         tf.constant(origins), seed=tf.constant([3, 1], tf.int64)
     ).numpy()
     np.testing.assert_array_equal(origins[epoch_order(len(origins), 3, 1)], shuffled)
+
+
+def test_exact_epoch_order_is_the_int64_shuffle_at_half_the_memory() -> None:
+    # the numbers are shuffled as int32: the swaps come from the key and the length alone
+    import tensorflow as tf
+
+    for count, seed, epoch in ((1, 0, 0), (1000, 42, 3), (100_003, 7, 1)):
+        numbers = tf.range(count, dtype=tf.int64)
+        key = tf.constant([seed, epoch], tf.int64)
+        as_int64 = tf.random.experimental.stateless_shuffle(numbers, seed=key).numpy()
+        order = epoch_order(count, seed, epoch)
+        assert order.dtype == np.int32
+        np.testing.assert_array_equal(order, as_int64)
+
+
+def test_window_values_are_the_held_windows_read_when_asked_for() -> None:
+    rows = (np.arange(60, dtype=np.float32) * 1.1).reshape(30, 2)  # float32, as held
+    origins = np.array([5, 6, 7, 20, 21])
+    offsets = np.array([-1, 0, 2])
+    held = np.stack([rows[origin + offsets] for origin in origins]).astype(np.float64)
+    lazy = WindowValues(rows, origins, offsets)
+    assert lazy.shape == held.shape and len(lazy) == 5
+    whole = np.asarray(lazy)
+    assert whole.dtype == np.float64 and whole.flags.c_contiguous
+    np.testing.assert_array_equal(whole, held)
+    mask = np.array([True, False, True, False, True])
+    keys = [mask, slice(1, 4), 2, -1, [0, 4], (slice(None), 0, 1), (3, slice(None), 0)]
+    keys += [(slice(None), [1]), (mask, 2), (..., 1), (slice(None), slice(None), [0])]
+    for key in keys:  # only what is asked for is read, as NumPy would index it
+        np.testing.assert_array_equal(lazy[key], held[key])
+    np.testing.assert_array_equal(lazy - held, np.zeros_like(held))  # arithmetic: all of it
+    np.testing.assert_array_equal(np.abs(held - lazy) + lazy, held)
+    np.testing.assert_array_equal(np.concatenate([lazy, lazy]), np.concatenate([held, held]))
 
 
 def test_large_epoch_orders_are_in_place_permutations_from_seed_and_epoch(

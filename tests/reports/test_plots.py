@@ -5,12 +5,18 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from matplotlib.colors import to_hex
 
+from forecaster.evaluation import metrics
 from forecaster.evaluation.scoring import PeriodForecasts, score_forecasts
 from forecaster.model.baselines import baseline_forecasts
 from forecaster.reports.plots import (
+    FORECASTS,
     STYLES,
+    _error_bins,
+    _percentiles,
+    _resolution,
     error_by_step_figure,
     errors_figure,
     figure_png,
@@ -78,3 +84,29 @@ def test_the_periods_figure_names_each_period_in_words() -> None:
     figure = periods_figure(index, targets, ["y"], {"train": (0, 40), "val": (40, 60)})
     texts = [text.get_text().strip() for text in figure.axes[0].texts]
     assert texts == ["training", "validation"]
+
+
+def test_percentiles_kept_by_their_tails_are_numpys() -> None:
+    rng = np.random.default_rng(0)
+    for size in (3, 10, 999, 5000):
+        values = np.round(rng.normal(size=size), 1)  # ties, as recorded values have
+        parts = np.array_split(values, 7)
+        for percents in ((0.5, 99.5), (0.0, 100.0), (10.0, 60.0)):
+            expected = tuple(float(x) for x in np.percentile(values, percents))
+            assert _percentiles(lambda p=parts: iter(p), size, percents, held=0) == expected
+    with_nan = [np.array([1.0, np.nan]), np.arange(10.0)]
+    assert all(np.isnan(_percentiles(lambda: iter(with_nan), 12, (0.5, 99.5), held=0)))
+
+
+def test_error_bars_are_those_of_every_error_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    _, _, scored = _scored()
+    monkeypatch.setattr(metrics, "BLOCK_VALUES", 4 * HORIZON)  # 4 windows' errors at a time
+    figure = errors_figure(scored, 0, "y", forecast_labels(SEASON))
+    errors = {
+        key: (scored.actual - np.asarray(scored.forecasts[key]))[..., 0].ravel()
+        for key in FORECASTS
+    }
+    low, high = np.percentile(np.concatenate(list(errors.values())), [0.5, 99.5])
+    bins = _error_bins(low, high, _resolution(np.asarray(scored.actual)[..., 0]))
+    bars = [patch.get_height() for patch in figure.axes[0].containers[0].patches]
+    assert bars == np.histogram(errors["model"], bins)[0].tolist()
