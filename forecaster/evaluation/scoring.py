@@ -211,6 +211,10 @@ def per_series_scores(
     over that series' windows (M-competition definitions; MASE on the series' own scale)."""
     count = np.bincount(series, minlength=panel.num_series)
     table = panel.ids.copy()
+    if len(table.columns) == 1 and table.columns[0] == "series":
+        table = table.iloc[:, :0]  # one id column named `series`: the key is its value
+    # an id column named like a column of this table keeps its values under another name
+    table.columns = [f"{column} (id)" if _reserved(column) else column for column in table]
     table.insert(0, "series", panel.labels)
     table["windows"] = count
 
@@ -229,6 +233,16 @@ def per_series_scores(
         table[f"{name}_smape"] = 100 * mean_by_series(ratio)
         table[f"{name}_mase"] = mean_by_series(np.abs(error) / window_scale)
     return table
+
+
+def _reserved(column: object) -> bool:
+    name = str(column)
+    return name in ("series", "windows") or name.rsplit("_", 1)[-1] in (
+        "mae",
+        "rmse",
+        "smape",
+        "mase",
+    )
 
 
 def series_summary(table: pd.DataFrame, baselines: Sequence[str]) -> dict[str, Any]:
