@@ -275,7 +275,7 @@ def backtest_command(
 
     _start_tensorflow()
     from forecaster.commands.backtest import BACKTEST_FILE, backtest
-    from forecaster.reports.text import fold_lines, score_lines
+    from forecaster.reports.text import combination_lines, fold_lines, score_lines
 
     def progress(line: str) -> None:
         typer.echo(line, err=True)
@@ -283,7 +283,10 @@ def backtest_command(
     run = backtest(spec, out_dir, quiet=quiet, force_cpu=cpu, progress=None if quiet else progress)
     typer.echo(f"wrote {out_dir}/{BACKTEST_FILE} and {out_dir}/report.html", err=True)
     pooled = run.result.pooled.metrics
-    for line in [*fold_lines(run.result), *score_lines(pooled, "all folds")]:
+    lines = [*fold_lines(run.result), *score_lines(pooled, "all folds")]
+    if "combination" in pooled:
+        lines += combination_lines(pooled["combination"])
+    for line in lines:
         typer.echo(line, err=True)
 
 

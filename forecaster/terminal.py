@@ -79,12 +79,14 @@ def print_summary(result: TrainResult) -> None:
 
 def print_scores(metrics: dict[str, Any]) -> None:
     """The test-period table: the model beside the naive forecasts it has to beat."""
-    from forecaster.reports.text import gate_lines, score_lines
+    from forecaster.reports.text import combination_lines, gate_lines, score_lines
 
     test = metrics.get("test")
     if not test:
         return
     for line in score_lines(test, "test period"):
+        typer.echo(line, err=True)
+    for line in combination_lines(test["combination"]) if "combination" in test else []:
         typer.echo(line, err=True)
     gate = (metrics.get("val") or {}).get("gate")
     for line in gate_lines(gate) if gate else []:

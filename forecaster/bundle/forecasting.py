@@ -21,6 +21,8 @@ from forecaster.errors import InputError
 from forecaster.log import logger
 from forecaster.model.baselines import naive_forecast, seasonal_naive_forecast
 from forecaster.model.preprocessing import Preprocessing
+from forecaster.model.statistical import LABELS as STATISTICAL_LABELS
+from forecaster.model.statistical import statistical_forecast
 from forecaster.model.windows import ModelRows, window_dataset
 from forecaster.spec import Spec
 
@@ -151,8 +153,11 @@ class Forecaster:
             # one short series must not stop the forecast of thousands: say so, go on
             logger.warning(f"{found}; forecasting the other {panel.num_series - len(short)}")
             panel = panel.subset([k for k, n in enumerate(lengths) if n >= prep.lookback])
+        # the rows read: the network's lookback; every row when statistical baselines,
+        # fit on the whole history, are combined with it (evaluation.combine)
+        read = 0 if prep.combine else -prep.lookback
         for k in range(panel.num_series):  # the time axis the model learnt, or a refusal
-            index = panel.series_index(k)[-prep.lookback :]
+            index = panel.series_index(k)[read:]
             check_history(index, prep.time_style, prep.timezone, source)
         centers, scales, _ = prep.series_scaling(panel)  # [series, columns]
         last_rows = panel.starts[1:, None] - prep.lookback + np.arange(prep.lookback)
@@ -180,6 +185,8 @@ class Forecaster:
             _check_fallback_history(prep, int(np.diff(panel.starts).min()), source)
             values = panel.values[:, :num_targets].astype(np.float64)
             forecast = with_fallback(prep, forecast, values, panel.starts[1:])
+        if prep.combine:  # members clipped before they are combined, as scoring does
+            forecast = self._combined(panel, prep.clip(forecast), source)
         forecast = prep.clip(forecast)  # data.nonnegative; bands are clipped as made
         head = None if head is None else prep.clip(head)
         if not np.isfinite(forecast).all():
@@ -200,6 +207,31 @@ class Forecaster:
         for name, column in bands.items():
             table[name] = column.reshape(steps)
         return table
+
+    def _combined(self, panel: Panel, network: np.ndarray, source: str) -> np.ndarray:
+        """``network`` (``[series, H, targets]``) combined per step with the bundle's
+        statistical baselines (``evaluation.combine``), each fit per series on all the
+        history given and forecasting the horizon after its last row."""
+        prep = self.preprocessing
+        values = panel.values[:, : len(prep.targets)].astype(np.float64)
+        members = {"network": network}
+        for method in prep.combined_baselines:
+            blocks = []
+            for k in range(panel.num_series):
+                rows = values[panel.starts[k] : panel.starts[k + 1]]
+                try:
+                    forecast = statistical_forecast(
+                        method, rows, len(rows), np.array([len(rows)]), prep.horizon, prep.season
+                    )
+                except ValueError as error:
+                    raise InputError(
+                        f"{source}: {STATISTICAL_LABELS[method]}, which the bundle combines "
+                        f"with the network (evaluation.combine), cannot forecast "
+                        f"{panel.name_of(k, 'the history')}: {error}; fix: check its rows"
+                    ) from error
+                blocks.append(forecast)
+            members[method] = prep.clip(np.concatenate(blocks))
+        return combined_forecast(prep.combine, members)
 
     def _read_panel(
         self, rows: pd.DataFrame, where: Callable[[int], str], source: str, **time: Any
@@ -247,6 +279,17 @@ def with_fallback(
         chosen = [h for h, choice in steps.items() if choice == name]
         combined[:, chosen] = baseline[:, chosen]
     return combined
+
+
+def combined_forecast(
+    weights: dict[str, list[float]], members: dict[str, np.ndarray]
+) -> np.ndarray:
+    """The forecasts ``members`` (``[windows, horizon, targets]`` each, by the names in
+    ``weights``) summed with their ``weights`` (``[horizon]`` each) at each step."""
+    total = np.zeros(np.shape(members[next(iter(weights))]), dtype=np.float64)
+    for name, per_step in weights.items():
+        total += np.asarray(per_step, dtype=np.float64)[None, :, None] * members[name]
+    return total
 
 
 def _check_fallback_history(preprocessing: Preprocessing, rows: int, source: str) -> None:

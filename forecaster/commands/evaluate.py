@@ -14,6 +14,7 @@ from forecaster.bundle.layout import HISTORY_FILE, METRICS_FILE, load_bundle
 from forecaster.data.frequency import infer_frequency
 from forecaster.errors import InputError
 from forecaster.evaluation.calibration import add_intervals
+from forecaster.evaluation.combination import combined_scores
 from forecaster.evaluation.gate import gated_scores
 from forecaster.evaluation.scoring import ModelEvaluation, PeriodForecasts, score_periods
 from forecaster.log import logger
@@ -106,6 +107,7 @@ def _evaluate(forecaster: Forecaster, path: Path, history: pd.DataFrame | None) 
     )
     has_val = series_periods.ranges("val", prep.lookback, prep.horizon).counts.all()
     names: tuple[Period, ...] = ("val", "test") if has_val else ("test",)
+    combined = prep.combined_baselines  # evaluation.combine: scored, then combined
 
     def score(preprocessing: Preprocessing) -> dict[str, PeriodForecasts]:
         return score_periods(
@@ -114,11 +116,13 @@ def _evaluate(forecaster: Forecaster, path: Path, history: pd.DataFrame | None) 
             panel,
             series_periods,
             names,
-            statistical=spec.evaluation.baselines,
+            statistical=list(dict.fromkeys([*spec.evaluation.baselines, *combined])),
         )
 
     # the gate of the network itself; the scores of what the bundle forecasts
-    _, scored = gated_scores(spec, prep, score, fallback=prep.fallback)
+    _, scored = gated_scores(spec, replace(prep, combine={}), score, fallback=prep.fallback)
+    if combined:  # the bundle's weights, as it forecasts
+        _, scored = combined_scores(prep, scored, panel, combined, prep.combine)
     return ModelEvaluation(
         spec=spec,
         preprocessing=prep,

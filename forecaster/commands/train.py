@@ -9,6 +9,7 @@ from typing import Any
 from forecaster.bundle.layout import save_bundle
 from forecaster.bundle.manifest import bundle_manifest
 from forecaster.evaluation.calibration import spec_intervals
+from forecaster.evaluation.combination import combined_scores
 from forecaster.evaluation.gate import gated_scores
 from forecaster.evaluation.scoring import ModelEvaluation, PeriodForecasts, score_periods
 from forecaster.model.checkpoint import Checkpoint
@@ -85,7 +86,7 @@ def save_fitted(spec: Spec, fitted: FitResult, out_dir: Path) -> TrainResult:
 def evaluate_fitted(spec: Spec, fitted: FitResult, manifest: dict[str, Any]) -> ModelEvaluation:
     """The fitted model and the spec's baselines on every validation and test window."""
     source = str(spec.data.path)
-    statistical = spec.evaluation.baselines
+    statistical = spec.evaluation.statistical
     panel, series_periods = fitted.panel, fitted.series_periods
 
     def score(prep: Preprocessing) -> dict[str, PeriodForecasts]:
@@ -93,6 +94,10 @@ def evaluate_fitted(spec: Spec, fitted: FitResult, manifest: dict[str, Any]) -> 
 
     # the validation gate, and the baselines' steps when evaluation.fallback asks for them
     preprocessing, scored = gated_scores(spec, fitted.preprocessing, score)
+    if spec.evaluation.combine:  # weights fit on validation; the combination is the model
+        preprocessing, scored = combined_scores(
+            preprocessing, scored, panel, spec.evaluation.combine
+        )
     if spec.intervals is not None:
         widths, scored = spec_intervals(spec, scored)
         preprocessing = replace(preprocessing, calibration=widths or {})

@@ -31,6 +31,7 @@ from forecaster.data.frequency import infer_frequency, season_length
 from forecaster.data.panel import Panel, SeriesKey
 from forecaster.errors import InputError
 from forecaster.evaluation.calibration import interval_metrics, spec_intervals
+from forecaster.evaluation.combination import combined_scores
 from forecaster.evaluation.gate import gated_scores
 from forecaster.evaluation.intervals import Bounds
 from forecaster.evaluation.scoring import (
@@ -258,9 +259,13 @@ def _fit_fold(
             rows,
             periods,
             periods_scored(spec),
-            statistical=spec.evaluation.baselines,
+            statistical=spec.evaluation.statistical,
         ),
     )
+    if spec.evaluation.combine:  # the fold's own weights, fit on its validation windows
+        _, by_period = combined_scores(
+            fitted.preprocessing, by_period, rows, spec.evaluation.combine
+        )
     if "gate" in by_period.get("val", by_period["test"]).metrics:  # the fold's own gate
         by_period["test"].metrics["gate"] = by_period["val"].metrics["gate"]
     scored = with_intervals(spec, by_period)
@@ -281,9 +286,13 @@ class RetracingNoise(logging.Filter):
 
 
 def periods_scored(spec: Spec) -> tuple[Period, ...]:
-    """Intervals are recalibrated, and the fallback's steps chosen, per fold, on that
-    fold's own validation windows."""
-    per_fold_validation = spec.intervals is not None or spec.evaluation.fallback == "baseline"
+    """Intervals are recalibrated, the fallback's steps chosen and the combination's
+    weights fit, per fold, on that fold's own validation windows."""
+    per_fold_validation = (
+        spec.intervals is not None
+        or spec.evaluation.fallback == "baseline"
+        or bool(spec.evaluation.combine)
+    )
     return ("val", "test") if per_fold_validation else ("test",)
 
 
@@ -304,6 +313,11 @@ def pool(results: list[FoldResult], spec: Spec, panel: Panel) -> PeriodForecasts
     scale = np.concatenate([fold.window_scale for fold in scored])
     metrics = score_forecasts(actual, forecasts, scale, list(spec.data.targets))
     metrics |= {"windows": len(actual), "season": scored[0].metrics["season"]}
+    if "combination" in scored[0].metrics:  # evaluation.combine: each fold's own weights
+        metrics["combination"] = {
+            "fit": scored[0].metrics["combination"]["fit"],
+            "per_fold": [fold.metrics["combination"]["weights"] for fold in scored],
+        }
     if "actual_future_covariates" in scored[0].metrics:
         metrics["actual_future_covariates"] = scored[0].metrics["actual_future_covariates"]
     origins = np.concatenate([fold.origins for fold in scored])

@@ -19,10 +19,10 @@ from forecaster.bundle.forecasting import predict_windows
 from forecaster.data.panel import Panel, RowTimeLookup
 from forecaster.evaluation.intervals import Bounds
 from forecaster.evaluation.metrics import mase_scale, scaled_errors, score, skills, window_blocks
-from forecaster.evaluation.statistical import statistical_forecast
 from forecaster.model.baselines import baseline_forecasts
 from forecaster.model.periods import Period, Periods, SeriesPeriods
 from forecaster.model.preprocessing import Preprocessing
+from forecaster.model.statistical import statistical_forecast
 from forecaster.model.windows import LazyWindows, Windows, WindowValues
 from forecaster.spec import Spec
 
@@ -229,22 +229,40 @@ def score_periods(
             head = None if head is None else prep.clip(head)
         actual = WindowValues(targets, origins, np.arange(prep.horizon))
         window_scale = mase_scales[series][:, None, :]
-        metrics = score_forecasts(actual, forecasts, window_scale, prep.targets)
-        metrics["scaled"] = {
-            name: scaled_errors(actual, forecast, spread) for name, forecast in forecasts.items()
-        }
-        table = per_series_scores(actual, forecasts, series, window_scale, panel)
-        metrics |= {"windows": len(origins), "season": prep.season}
-        if panel.num_series > 1:  # how the model fares series by series
-            baselines = [name for name in forecasts if name != "model"]
-            metrics |= {"series": panel.num_series, **series_summary(table, baselines)}
-        else:  # one series: its MASE scale, one number per target
-            metrics["mase_scale"] = mase_scales[0].tolist()
-        metrics |= actual_future_covariates(prep)
-        result[period] = PeriodForecasts(
-            origins, actual, forecasts, metrics, series, table, window_scale, spread, None, head
+        result[period] = scored_period(
+            origins, actual, forecasts, series, window_scale, spread, head, panel, prep
         )
     return result
+
+
+def scored_period(
+    origins: np.ndarray,
+    actual: Windows,
+    forecasts: Mapping[str, Windows],
+    series: np.ndarray,
+    window_scale: np.ndarray,
+    spread: np.ndarray,
+    head: np.ndarray | None,
+    panel: Panel,
+    prep: Preprocessing,
+) -> PeriodForecasts:
+    """One period's ``forecasts`` (``model`` first) scored against ``actual``: pooled,
+    per horizon step and per series."""
+    metrics = score_forecasts(actual, forecasts, window_scale, prep.targets)
+    metrics["scaled"] = {
+        name: scaled_errors(actual, forecast, spread) for name, forecast in forecasts.items()
+    }
+    table = per_series_scores(actual, forecasts, series, window_scale, panel)
+    metrics |= {"windows": len(origins), "season": prep.season}
+    if panel.num_series > 1:  # how the model fares series by series
+        baselines = [name for name in forecasts if name != "model"]
+        metrics |= {"series": panel.num_series, **series_summary(table, baselines)}
+    else:  # one series: its MASE scale, one number per target
+        metrics["mase_scale"] = window_scale[0, 0].tolist()
+    metrics |= actual_future_covariates(prep)
+    return PeriodForecasts(
+        origins, actual, forecasts, metrics, series, table, window_scale, spread, None, head
+    )
 
 
 def _per_series_statistical(

@@ -45,6 +45,10 @@ class Preprocessing:
     # evaluation.fallback: per horizon step, the forecast the bundle gives: "model",
     # "naive" or "seasonal_naive" (chosen on validation); empty: the model at every step
     fallback: list[str] = field(default_factory=list)
+    # evaluation.combine: per forecast ("network", then each statistical baseline) its
+    # weight at each horizon step, [horizon] each (fit on validation; at every step the
+    # weights sum to one); empty: the network alone
+    combine: dict[str, list[float]] = field(default_factory=dict)
     future_covariates: list[str] = field(default_factory=list)  # known through the horizon
     calendar: Calendar = field(default_factory=Calendar)  # generated known inputs
     # how preprocessing.json writes series keys: 2, ``panel.key_text``; 1 (bundles written
@@ -57,6 +61,11 @@ class Preprocessing:
         """``values`` (forecasts, quantiles or interval bounds) clipped at zero when the
         targets cannot be negative (``data.nonnegative``); as they are otherwise."""
         return np.maximum(values, 0.0) if self.nonnegative else values
+
+    @property
+    def combined_baselines(self) -> list[str]:
+        """The statistical baselines the bundle's forecast combines with the network."""
+        return [name for name in self.combine if name != "network"]
 
     @property
     def fallback_steps(self) -> dict[int, str]:
@@ -206,6 +215,7 @@ class Preprocessing:
             | ({"future_covariates": self.future_covariates} if self.future_covariates else {})
             | ({"calendar": self.calendar.to_dict()} if self.calendar else {})
             | ({"fallback": self.fallback} if self.fallback_steps else {})
+            | ({"combine": self.combine} if self.combine else {})
             | ({"nonnegative": True} if self.nonnegative else {})
             | {
                 "id_columns": self.id_columns,

@@ -48,6 +48,8 @@ def write_model_report(folder: Path, evaluation: ModelEvaluation, title: str) ->
     gate = evaluation.scored["val"].metrics.get("gate") if "val" in evaluation.scored else None
     if gate is not None:
         sections.insert(1, ("Validation gate, step by step", _gate(gate)))
+    if "combination" in test.metrics:
+        sections.insert(1, ("Combination weights, step by step", _combination(test.metrics)))
     if test.intervals is not None:
         sections.insert(1, ("Prediction intervals", _intervals(plots, test, index, targets, prep)))
     if evaluation.history is not None and len(evaluation.history):
@@ -94,6 +96,29 @@ def _gate(gate: dict[str, Any]) -> str:
         header = ["baseline", "steps", f"its {metric}", f"model {metric}", "bundle forecasts"]
         html += table(header, rows)
     return html
+
+
+def _combination(metrics: dict[str, Any]) -> str:
+    """``evaluation.combine``: each member's weight at each horizon step, and what the
+    network alone scored beside the combination."""
+    combination = metrics["combination"]
+    weights = combination["weights"]
+    network, model = metrics["network"]["mase"], metrics["model"]["mase"]
+    scores = (
+        f" On this period its MASE is {model:.4g}; the network alone scores {network:.4g}."
+        if model is not None and network is not None
+        else ""
+    )
+    html = paragraph(
+        "The model is a combination: at each horizon step the network's forecast and the "
+        f"statistical baselines' forecasts, weighted ({combination['fit']}).{scores}"
+    )
+    names = list(weights)
+    rows = [
+        [step + 1, *(f"{weights[name][step]:.3f}" for name in names)]
+        for step in range(len(weights[names[0]]))
+    ]
+    return html + table(["step", *names], rows)
 
 
 def _training(plots: Plots, history: pd.DataFrame, loss: str) -> str:

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from forecaster.evaluation.metrics import window_blocks
-from forecaster.evaluation.statistical import LABELS as STATISTICAL_LABELS
 from forecaster.model.baselines import BASELINES
+from forecaster.model.statistical import LABELS as STATISTICAL_LABELS
 from forecaster.reports.text import step_name
 from forecaster.spec import SCALE_FREE_LOSSES
 
@@ -37,6 +37,7 @@ STYLES: dict[str, dict[str, Any]] = {
     "model": {"color": "C0", "linewidth": 1.8},
     "naive": {"color": "C1", "linestyle": "--", "linewidth": 1.2},
     "seasonal_naive": {"color": "C2", "linestyle": ":", "linewidth": 1.6},
+    "network": {"color": "C4", "linestyle": "-.", "linewidth": 1.2},
 }
 ACTUAL_STYLE: dict[str, Any] = {"color": "black", "linewidth": 1.1}
 BOUNDARY_STYLE: dict[str, Any] = {"color": "0.5", "linewidth": 0.9, "linestyle": "-."}
@@ -88,6 +89,7 @@ def forecast_labels(season: int) -> dict[str, str]:
     """Legend names of the forecasts."""
     return {
         "model": "model",
+        "network": "network alone",
         "naive": "naive (last value)",
         "seasonal_naive": f"seasonal naive (m = {season})",
         **STATISTICAL_LABELS,

@@ -11,17 +11,18 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from forecaster.evaluation.metrics import skill
-from forecaster.evaluation.statistical import STATISTICAL
 from forecaster.model.baselines import BASELINES
+from forecaster.model.statistical import STATISTICAL
 
 if TYPE_CHECKING:
     from forecaster.evaluation.backtest import BacktestResult
 
 
 def baselines_in(scores: dict[str, Any]) -> list[str]:
-    """The baselines a period was scored with: naive, seasonal naive, then the statistical
-    ones the spec asked for."""
-    return [name for name in (*BASELINES, *STATISTICAL) if name in scores]
+    """What a period's model is set against: the network alone when the model is a
+    combination (``evaluation.combine``), then naive, seasonal naive and the statistical
+    baselines the spec asked for."""
+    return [name for name in ("network", *BASELINES, *STATISTICAL) if name in scores]
 
 
 def future_covariates_caveat(names: list[str]) -> str:
@@ -42,6 +43,29 @@ _SCORE_COLUMNS = (
 )
 
 
+# a combination's rows: what the spec's model is, and the network it combines
+_ROW_NAMES = {"model": "model (combined)", "network": "network alone"}
+_SHORT = {"seasonal_naive": "seasonal", "network": "network"}
+
+
+def combination_lines(combination: dict[str, Any]) -> list[str]:
+    """``evaluation.combine``'s weights, one line per member: its mean weight over the
+    horizon steps, and its weights at the first and last step; a backtest's (``per_fold``,
+    each fold's own weights) averaged over its folds."""
+    folds = combination.get("per_fold") or [combination["weights"]]
+    where = f", refit on each of {len(folds)} folds; mean over folds" if len(folds) > 1 else ""
+    lines = [f"combination weights ({combination['fit']}{where}):"]
+    for name in folds[0]:
+        per_step = [
+            sum(fold[name][h] for fold in folds) / len(folds) for h in range(len(folds[0][name]))
+        ]
+        lines.append(
+            f"  {name}: mean {sum(per_step) / len(per_step):.3f} over {len(per_step)} steps "
+            f"(step 1 {per_step[0]:.3f}, step {len(per_step)} {per_step[-1]:.3f})"
+        )
+    return lines
+
+
 def skill_metric(scores: dict[str, Any]) -> str:
     """The metric a period's skill and verdict are judged by: MAE for one series, MASE
     for many (MAE pooled over series of different scales is the largest series' MAE)."""
@@ -54,19 +78,20 @@ def score_lines(scores: dict[str, Any], heading: str) -> list[str]:
     by MASE for many), and the verdict: for one series by MAE; for many by MASE and by
     the share of series where the model's MAE is lower."""
     baselines = baselines_in(scores)
-    extra = baselines[len(BASELINES) :]  # statistical baselines, when asked for
     judged = skill_metric(scores)
     series = f", {scores['series']} series" if "series" in scores else ""
     by_mase = "; skill by MASE" if judged == "mase" else ""
     header = ["forecast", *(name for name, _, _ in _SCORE_COLUMNS)]
-    header += ["skill vs naive", "vs seasonal", *(f"vs {name}" for name in extra)]
-    least = [16, *(width for _, width, _ in _SCORE_COLUMNS), 16, 13, *(14 for _ in extra)]
+    skill_header = [f"vs {_SHORT.get(name, name)}" for name in baselines]
+    header += [f"skill {skill_header[0]}", *skill_header[1:]]
+    least = [16, *(width for _, width, _ in _SCORE_COLUMNS), 16]
+    least += [13 if name == "seasonal_naive" else 14 for name in baselines[1:]]
     rows = [header]
     for name in ("model", *baselines):
         row = scores[name]
         rows.append(
             [
-                name,
+                _ROW_NAMES.get(name, name) if "network" in scores else name,
                 f"{row['mae']:.4f}",
                 f"{row['rmse']:.4f}",
                 _number(row.get("mape"), 2),

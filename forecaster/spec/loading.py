@@ -87,6 +87,17 @@ class Spec(Strict):
                 "head's intervals would no longer surround; use intervals.method: conformal "
                 "or fallback: none"
             )
+        if self.evaluation.combine and quantile:
+            raise ValueError(
+                "evaluation.combine replaces point forecasts, which a quantile head's "
+                "intervals would no longer surround; use intervals.method: conformal or "
+                "combine: []"
+            )
+        if self.evaluation.combine and self.evaluation.fallback == "baseline":
+            raise ValueError(
+                "evaluation.combine and evaluation.fallback: baseline both decide the "
+                "forecast per horizon step; keep one: combine: [] or fallback: none"
+            )
         if self.model.id_embedding and not self.data.id_columns:
             raise ValueError(
                 "model.id_embedding learns one vector per series of long data; set "

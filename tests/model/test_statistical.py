@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from forecaster.evaluation.metrics import mae
-from forecaster.evaluation.statistical import LABELS, STATISTICAL, statistical_forecast
+from forecaster.model.statistical import LABELS, STATISTICAL, statistical_forecast
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -112,7 +112,5 @@ def test_bad_arguments_are_refused() -> None:
 
 
 def test_importing_the_module_does_not_import_statsforecast() -> None:
-    code = (
-        "import sys, forecaster.evaluation.statistical; assert 'statsforecast' not in sys.modules"
-    )
+    code = "import sys, forecaster.model.statistical; assert 'statsforecast' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
