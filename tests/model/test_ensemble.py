@@ -123,3 +123,17 @@ def test_the_combined_model_is_the_median_and_the_mean_of_its_members(count: int
     else:  # the mean of the middle two, in float32
         np.testing.assert_allclose(median, np.median(own, axis=0), rtol=1e-6)
     np.testing.assert_allclose(mean, own.mean(axis=0), rtol=1e-6)
+
+
+def test_an_interrupted_ensemble_says_where_its_members_checkpoints_are(tmp_path: Path) -> None:
+    from forecaster.model.checkpoint import STATE_FILE, checkpoint_folder, member_folder_name
+    from forecaster.terminal import interrupted_training
+
+    out = tmp_path / "bundle"
+    for member in (0, 1):
+        folder = checkpoint_folder(out) / member_folder_name(member)
+        folder.mkdir(parents=True)
+        (folder / STATE_FILE).write_text("{}")
+    line = interrupted_training(out, ["spec.yaml", "--out", str(out)])
+    assert "checkpoints of 2 ensemble member(s)" in line
+    assert line.endswith("forecast train spec.yaml --out " + str(out) + " --resume")
