@@ -25,16 +25,16 @@ from tests.conftest import synthetic_frame, synthetic_panel, write_panel_spec, w
 runner = CliRunner()
 
 
-def member_forecasts(bundle: Path, history: pd.DataFrame) -> np.ndarray:
-    """Each member's own forecast, ``[members, rows]``: its plain Keras file with the
-    bundle's preprocessing at its own lookback."""
+def member_forecasts(bundle: Path, history: pd.DataFrame, column: str = "") -> np.ndarray:
+    """Each member's own forecast of ``column`` (the target by default), ``[members,
+    rows]``: its plain Keras file with the bundle's preprocessing at its own lookback."""
     loaded = forecaster.load(bundle)
     manifest = json.loads((bundle / "manifest.json").read_text())
-    target = loaded.preprocessing.targets[0]
+    target = column or loaded.preprocessing.targets[0]
     forecasts = []
     for member in manifest["ensemble"]["members"]:
         model = keras.models.load_model(bundle / member["file"])  # plain Keras, no custom code
-        prep = replace(loaded.preprocessing, lookback=member["lookback"], calibration={})
+        prep = replace(loaded.preprocessing, lookback=member["lookback"])
         alone = Forecaster(model, loaded.spec, prep)
         forecasts.append(alone.predict(history)[target].to_numpy())
     return np.stack(forecasts)
@@ -148,6 +148,24 @@ def test_long_data_with_two_lookbacks_forecasts_the_mean_of_its_members(
     members = member_forecasts(bundle, history)
     assert members.shape == (2, 3 * 7)
     np.testing.assert_allclose(forecast["sales"].to_numpy(), members.mean(axis=0), rtol=1e-6)
+
+
+def test_a_quantile_head_ensemble_takes_the_median_of_every_quantile(
+    tmp_path: Path, series_csv: Path
+) -> None:
+    spec = write_spec(
+        tmp_path / "s.yaml",
+        series_csv,
+        train={"epochs": 1, "ensemble": {"seeds": 3}},
+        intervals={"levels": [80], "method": "quantile"},
+    )
+    bundle = train(load_spec(spec), tmp_path / "bundle", quiet=True).bundle
+    history = pd.read_csv(series_csv)
+    forecast = forecaster.load(bundle).predict(history)
+    for column in ("y", "y_lo_80", "y_hi_80"):
+        members = member_forecasts(bundle, history, column)
+        np.testing.assert_array_equal(forecast[column].to_numpy(), np.median(members, axis=0))
+    assert (forecast["y_lo_80"] <= forecast["y_hi_80"]).all()
 
 
 class Interrupted(Exception):
