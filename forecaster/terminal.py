@@ -50,6 +50,13 @@ def interrupted_training(out_dir: Path, command: list[str]) -> str:
 
     again = " ".join(["forecast train", shlex.quote(command[0]), *command[1:]])
     folder = checkpoint_folder(worker_folder(out_dir))
+    members = sorted(folder.glob("member-*/" + STATE_FILE)) if folder.is_dir() else []
+    if members:  # an ensemble: each member's checkpoint, the finished ones whole
+        return (
+            f"interrupted; the checkpoints of {len(members)} ensemble member(s) are kept in "
+            f"{folder}; to continue from them (finished members are not trained again): "
+            f"{again} --resume"
+        )
     if not (folder / STATE_FILE).is_file():
         return (
             "interrupted before the first epoch was completed; nothing was written; "
@@ -68,10 +75,12 @@ def interrupted_training(out_dir: Path, command: list[str]) -> str:
 def print_summary(result: TrainResult) -> None:
     """Where the bundle went, what trained it, and its test-period table."""
     fitted = result.fitted
+    what = f"{len(fitted.history)} epochs (best {fitted.best_epoch})"
+    if fitted.members:
+        what = f"an ensemble of {len(fitted.members)} members, {len(fitted.history)} epochs in all"
     typer.echo(
         f"saved bundle {result.bundle}: trained on {fitted.device} in "
-        f"{fitted.train_seconds:.0f} s, {len(fitted.history)} epochs "
-        f"(best {fitted.best_epoch})",
+        f"{fitted.train_seconds:.0f} s, {what}",
         err=True,
     )
     print_scores(result.metrics)

@@ -35,6 +35,7 @@ SPEC_FILE = "spec.yaml"
 PREPROCESSING_FILE = "preprocessing.json"
 HISTORY_FILE = "history.csv"
 METRICS_FILE = "metrics.json"
+MEMBERS_FOLDER = "members"  # an ensemble's members: members/00/model.keras, ...
 REQUIRED_FILES = (MODEL_FILE, SPEC_FILE, PREPROCESSING_FILE, MANIFEST_FILE)
 _PARTS = (MODEL_FILE, SPEC_FILE, PREPROCESSING_FILE)  # what a loaded bundle is built from
 

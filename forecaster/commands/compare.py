@@ -86,6 +86,11 @@ def compare(
             f"--seeds {num_seeds}: a comparison needs at least 2 seeds to tell a difference "
             "from seed noise; fix: use --seeds 2 or more (3 is the default)"
         )
+    if spec.train.ensemble is not None:
+        raise InputError(
+            "spec: train.ensemble is set; forecast compare trains single models over "
+            "seeds to compare cells or directions; fix: compare without train.ensemble"
+        )
     out_dir = Path(out_dir)
     check_replaceable(out_dir, COMPARISON)
     panel = load_data(spec)

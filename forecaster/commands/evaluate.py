@@ -129,7 +129,9 @@ def _evaluate(forecaster: Forecaster, path: Path, history: pd.DataFrame | None) 
         periods=series_periods.periods[0],
         scored=scored,
         history=history,
-        manifest=forecaster.manifest,
+        # an ensemble's member scores in the manifest are on the training data, not this
+        # file: the report leaves them out rather than show them beside these
+        manifest={key: value for key, value in forecaster.manifest.items() if key != "ensemble"},
         data_source=str(path),
         panel=panel,
         left_out=left_out,

@@ -2,26 +2,37 @@
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from forecaster.bundle.layout import save_bundle
+from forecaster.bundle.layout import HISTORY_FILE, MEMBERS_FOLDER, MODEL_FILE, save_bundle
 from forecaster.bundle.manifest import bundle_manifest
+from forecaster.errors import InputError
 from forecaster.evaluation.calibration import spec_intervals
 from forecaster.evaluation.combination import combined_scores
 from forecaster.evaluation.gate import gated_scores
 from forecaster.evaluation.scoring import ModelEvaluation, PeriodForecasts, score_periods
-from forecaster.model.checkpoint import Checkpoint
+from forecaster.model.checkpoint import Checkpoint, checkpoint_folder
 from forecaster.model.distribution import remove_worker_folder, worker_folder
+from forecaster.model.ensemble import (
+    Member,
+    ensemble_model,
+    fit_ensemble,
+    member_model,
+    members_of,
+)
 from forecaster.model.preparation import load_data
 from forecaster.model.preprocessing import Preprocessing
-from forecaster.model.training import FitResult, fit
+from forecaster.model.training import FitResult, fit, retracing_muted
 from forecaster.reports.model import write_model_report
 from forecaster.reports.series import write_per_series
 from forecaster.spec import Spec
 from forecaster.storage.files import file_sha256
 from forecaster.storage.folders import BUNDLE, check_replaceable
+from forecaster.storage.staging import is_sealed
 
 
 @dataclass(frozen=True)
@@ -51,6 +62,15 @@ def train(
     out_dir = worker_folder(requested)
     check_replaceable(out_dir, BUNDLE)  # before the training, not after it
     panel = load_data(spec)
+    if spec.train.ensemble is not None:
+        checkpoint_of = member_checkpoints(out_dir, spec, resume)
+        fitted = fit_ensemble(
+            spec, panel, quiet=quiet, force_cpu=force_cpu, checkpoint_of=checkpoint_of
+        )
+        result = save_fitted(spec, fitted, out_dir)
+        shutil.rmtree(checkpoint_folder(out_dir), ignore_errors=True)  # every member's
+        remove_worker_folder(out_dir, requested)
+        return result
     checkpoint = Checkpoint(out_dir, spec, file_sha256(spec.data.path))
     checkpoint.prepare(resume)
     fitted = fit(spec, panel, quiet=quiet, force_cpu=force_cpu, checkpoint=checkpoint)
@@ -60,13 +80,44 @@ def train(
     return result
 
 
+def member_checkpoints(
+    out_dir: Path, spec: Spec, resume: bool
+) -> Callable[[Member, Spec], Checkpoint]:
+    """Each ensemble member's checkpoint, in a folder of its own inside the run's
+    checkpoint folder. A finished member's checkpoint stays until the bundle is saved, so
+    ``--resume`` loads it instead of training it again."""
+    root = checkpoint_folder(out_dir)
+    if is_sealed(root):  # a single model's interrupted run, not an ensemble's
+        if resume:
+            raise InputError(
+                f"{root}: holds the checkpoint of a single model, and the spec now sets "
+                "train.ensemble; fix: run without --resume to start over, or resume "
+                "without train.ensemble"
+            )
+        shutil.rmtree(root)
+    root.mkdir(parents=True, exist_ok=True)
+    data_sha256 = file_sha256(spec.data.path)
+
+    def checkpoint_of(member: Member, own: Spec) -> Checkpoint:
+        checkpoint = Checkpoint(out_dir, own, data_sha256, member=member.index)
+        checkpoint.prepare(resume)
+        return checkpoint
+
+    return checkpoint_of
+
+
 def save_fitted(spec: Spec, fitted: FitResult, out_dir: Path) -> TrainResult:
     """Score a fitted model on validation and test beside the baselines and save it, with
-    its report (and for many series ``per_series.csv``), as a bundle."""
+    its report (and for many series ``per_series.csv``), as a bundle. An ensemble's
+    members go to ``members/00/model.keras``, ... beside the combined ``model.keras``."""
     manifest = bundle_manifest(spec, fitted)
+    if fitted.members:
+        manifest["ensemble"] = ensemble_record(spec, fitted)
     evaluation = evaluate_fitted(spec, fitted, manifest)
 
     def add_report(folder: Path) -> None:
+        if fitted.members:
+            save_members(folder, spec, fitted)
         write_model_report(folder, evaluation, f"{spec.name}: training report")
         write_per_series(folder, evaluation)
 
@@ -81,6 +132,50 @@ def save_fitted(spec: Spec, fitted: FitResult, out_dir: Path) -> TrainResult:
         extras=add_report,
     )
     return TrainResult(bundle, fitted, evaluation.metrics)
+
+
+def ensemble_record(spec: Spec, fitted: FitResult) -> dict[str, Any]:
+    """What ``manifest.json`` says of an ensemble: how it combines, and each member's
+    seed, lookback, loss, file, training and its own validation and test scores (on the
+    ensemble's windows, without the validation gate's fallback)."""
+    members = []
+    for member, member_fit in zip(members_of(spec), fitted.members, strict=True):
+        model = member_model(fitted.model, member.index)
+        alone = ensemble_model([model], [member.lookback], spec.window.lookback, "mean")
+        with retracing_muted():  # one new model per member: retracing is expected
+            scored = score_periods(alone, fitted.preprocessing, fitted.panel, fitted.series_periods)
+        members.append(
+            {
+                "member": member.index,
+                **member.to_dict(),
+                "file": member_file(member.index),
+                "best_epoch": member_fit.best_epoch,
+                "epochs_run": len(member_fit.history),
+                "train_seconds": round(member_fit.train_seconds, 3),
+                "resumed_at_epoch": member_fit.resumed_at_epoch,
+                **{
+                    period: {
+                        name: forecasts.metrics["model"][name] for name in ("mase", "smape", "mae")
+                    }
+                    for period, forecasts in scored.items()
+                },
+            }
+        )
+    combine = spec.train.ensemble.combine if spec.train.ensemble else "median"
+    return {"combine": combine, "size": len(members), "members": members}
+
+
+def member_file(index: int) -> str:
+    return f"{MEMBERS_FOLDER}/{index:02d}/{MODEL_FILE}"
+
+
+def save_members(folder: Path, spec: Spec, fitted: FitResult) -> None:
+    """Each member as a plain Keras model, with its own per-epoch history."""
+    for member, member_fit in zip(members_of(spec), fitted.members, strict=True):
+        path = folder / member_file(member.index)
+        path.parent.mkdir(parents=True)
+        member_model(fitted.model, member.index).save(path)
+        member_fit.history.to_csv(path.parent / HISTORY_FILE, index=False)
 
 
 def evaluate_fitted(spec: Spec, fitted: FitResult, manifest: dict[str, Any]) -> ModelEvaluation:

@@ -77,6 +77,12 @@ def tune(
             "tune: {space: {model.units: [[32], [64]], train.learning_rate: {min: 1.0e-4, "
             "max: 3.0e-3, log: true}}}"
         )
+    if spec.train.ensemble is not None:
+        raise InputError(
+            "spec: train.ensemble is set; forecast tune searches one model's settings, and "
+            "an ensemble would multiply every trial's cost; fix: tune without "
+            "train.ensemble, then add it to the best spec"
+        )
     out_dir = Path(out_dir)
     check_replaceable(out_dir, TUNING)
     if restart and TUNING.holds(out_dir):

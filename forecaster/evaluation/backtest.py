@@ -41,6 +41,7 @@ from forecaster.evaluation.scoring import (
     score_periods,
     series_summary,
 )
+from forecaster.model.ensemble import fit_ensemble
 from forecaster.model.periods import Period, Periods, SeriesPeriods, scorable_series, split_periods
 from forecaster.model.scaling import Scaler
 from forecaster.model.training import FitResult, fit
@@ -249,7 +250,10 @@ def _fit_fold(
         panel.statics,
     )
     periods = SeriesPeriods(rows.starts[:-1], tuple(fold.periods() for fold in folds))
-    fitted = fit(spec, rows, quiet=quiet, force_cpu=force_cpu, periods=periods)
+    if spec.train.ensemble is not None:  # every member refit on the fold's rows
+        fitted = fit_ensemble(spec, rows, quiet=quiet, force_cpu=force_cpu, periods=periods)
+    else:
+        fitted = fit(spec, rows, quiet=quiet, force_cpu=force_cpu, periods=periods)
     _, by_period = gated_scores(
         spec,
         fitted.preprocessing,

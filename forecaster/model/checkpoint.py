@@ -50,6 +50,11 @@ def checkpoint_folder(out_dir: str | Path) -> Path:
     return out_dir.parent / f".{out_dir.name}.checkpoint"
 
 
+def member_folder_name(member: int) -> str:
+    """The folder of an ensemble member's checkpoint inside the run's checkpoint folder."""
+    return f"member-{member:02d}"
+
+
 @dataclass(frozen=True)
 class SavedState:
     """What a checkpoint holds besides the model file."""
@@ -65,8 +70,18 @@ class SavedState:
 class Checkpoint:
     """The checkpoint of one training run into ``out_dir``."""
 
-    def __init__(self, out_dir: str | Path, spec: Spec, data_sha256: str) -> None:
-        self.folder = checkpoint_folder(out_dir)
+    def __init__(
+        self,
+        out_dir: str | Path,
+        spec: Spec,
+        data_sha256: str,
+        member: int | None = None,
+    ) -> None:
+        # an ensemble keeps one checkpoint per member inside the run's checkpoint folder:
+        # a finished member's stays, so --resume skips it
+        root = checkpoint_folder(out_dir)
+        self.folder = root if member is None else root / member_folder_name(member)
+        self.member = member
         self.spec = spec
         self.data_sha256 = data_sha256
         self.saved: SavedState | None = None
@@ -96,7 +111,9 @@ class Checkpoint:
             return None
         self.saved = self.read()
         done, total = self.saved.epochs_done, self.spec.train.epochs
-        if self.saved.stopped or done >= total:
+        if self.member is not None and (self.saved.stopped or done >= total):
+            _note(f"resuming from {self.folder}: ensemble member {self.member} had finished")
+        elif self.saved.stopped or done >= total:
             _note(f"resuming from {self.folder}: training had finished; saving the bundle")
         else:
             _note(f"resuming from {self.folder}: epoch {done + 1} of {total}")

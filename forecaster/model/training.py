@@ -67,6 +67,8 @@ class FitResult:
     left_out: dict[str, str] = field(default_factory=dict)  # series key -> why
     # distribution, replicas, precision and the recurrent kernel that ran (manifest.json)
     execution: dict[str, Any] = field(default_factory=dict)
+    # train.ensemble: each member as fit alone, in order (``model`` combines them)
+    members: list[FitResult] = field(default_factory=list)
 
 
 def fit(

@@ -208,15 +208,22 @@ def fold_mae_figure(
     return figure
 
 
+def first_member(history: pd.DataFrame) -> pd.DataFrame:
+    """An ensemble's history (a ``member`` column): member 0's epochs, the spec's own
+    model; any other history as it is."""
+    return history[history["member"] == 0] if "member" in history.columns else history
+
+
 def fold_losses_figure(results: list[FoldResult], loss: str) -> Figure:
-    """Each fold's validation loss by epoch, its training loss dashed."""
+    """Each fold's validation loss by epoch, its training loss dashed (an ensemble's:
+    member 0's)."""
     figure, axes = new_figure(
         "Validation loss by epoch, each fold (dashed: training loss)",
         "epoch",
         loss_label(loss),
     )
     for j, result in enumerate(results):
-        history, color = result.history, f"C{j % 10}"
+        history, color = first_member(result.history), f"C{j % 10}"
         axes.plot(
             history["epoch"],
             history["val_loss"],
@@ -226,7 +233,7 @@ def fold_losses_figure(results: list[FoldResult], loss: str) -> Figure:
             label=f"fold {result.fold.number}",
         )
         axes.plot(history["epoch"], history["loss"], color=color, linestyle="--", linewidth=0.8)
-    epoch_axis(axes, max(len(result.history) for result in results))
+    epoch_axis(axes, max(len(first_member(result.history)) for result in results))
     log_scale_if_wide(
         axes,
         np.concatenate([r.history[["loss", "val_loss"]].to_numpy().ravel() for r in results]),

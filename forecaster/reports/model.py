@@ -15,7 +15,13 @@ from forecaster.model.periods import PERIODS
 from forecaster.model.preprocessing import Preprocessing
 from forecaster.reports.html import document, preformatted, table
 from forecaster.reports.interval_plots import coverage_figure, fan_figure
-from forecaster.reports.plots import PERIOD_LABELS, forecast_labels, loss_figure, periods_figure
+from forecaster.reports.plots import (
+    PERIOD_LABELS,
+    forecast_labels,
+    loss_figure,
+    member_loss_figure,
+    periods_figure,
+)
 from forecaster.reports.sections import (
     MAX_TARGETS_PLOTTED,
     Plots,
@@ -52,6 +58,9 @@ def write_model_report(folder: Path, evaluation: ModelEvaluation, title: str) ->
         sections.insert(1, ("Combination weights, step by step", _combination(test.metrics)))
     if test.intervals is not None:
         sections.insert(1, ("Prediction intervals", _intervals(plots, test, index, targets, prep)))
+    ensemble = evaluation.manifest.get("ensemble")
+    if ensemble:
+        sections.insert(1, ("Ensemble members", _ensemble(ensemble, evaluation.scored)))
     if evaluation.history is not None and len(evaluation.history):
         sections.append(("Training", _training(plots, evaluation.history, spec.train.loss)))
     if "val" in evaluation.scored:
@@ -121,7 +130,55 @@ def _combination(metrics: dict[str, Any]) -> str:
     return html + table(["step", *names], rows)
 
 
+def _ensemble(ensemble: dict[str, Any], scored: dict[str, PeriodForecasts]) -> str:
+    """Each member's own scores beside the ensemble's: how far apart the members are,
+    and what combining them bought."""
+
+    def number(value: Any) -> str:
+        return "" if value is None else f"{value:.4g}"
+
+    periods = [period for period in ("val", "test") if period in scored]
+    header = ["member", "seed", "lookback", "loss", "epochs (best)"]
+    for period in periods:
+        header += [f"{PERIOD_LABELS[period]} MASE", f"{PERIOD_LABELS[period]} sMAPE"]
+    rows = []
+    for member in ensemble["members"]:
+        row = [
+            str(member["member"]),
+            str(member["seed"]),
+            str(member["lookback"]),
+            member["loss"],
+            f"{member['epochs_run']} ({member['best_epoch']})",
+        ]
+        for period in periods:
+            row += [number(member[period]["mase"]), number(member[period]["smape"])]
+        rows.append(row)
+    combined = [f"ensemble ({ensemble['combine']})", "", "", "", ""]
+    for period in periods:
+        metrics = scored[period].metrics
+        # with evaluation.combine, the ensemble is the combination's network
+        model = metrics.get("network", metrics["model"])
+        combined += [number(model["mase"]), number(model["smape"])]
+    rows.append(combined)
+    note = paragraph(
+        f"{ensemble['size']} members trained one after another and combined point by point "
+        f"by the {ensemble['combine']} of their forecasts. A member's scores are its own "
+        "forecasts on the ensemble's windows; the ensemble's are what the bundle forecasts.",
+        note=True,
+    )
+    return table(header, rows) + note
+
+
 def _training(plots: Plots, history: pd.DataFrame, loss: str) -> str:
+    if "member" in history.columns:  # an ensemble: one curve per member
+        figure = member_loss_figure(history)
+        note = paragraph(
+            f"{history['member'].nunique()} members, {len(history)} epochs in all; training "
+            f"took {history['seconds'].sum():.1f} s. Each member keeps the weights of its "
+            "lowest validation loss.",
+            note=True,
+        )
+        return plots.html(figure, "loss", "validation loss of each member by epoch") + note
     best = history.loc[history["val_loss"].idxmin()]
     figure = loss_figure(history, loss)
     note = paragraph(

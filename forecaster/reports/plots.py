@@ -363,6 +363,20 @@ def loss_figure(history: pd.DataFrame, loss: str) -> Figure:
     return figure
 
 
+def member_loss_figure(history: pd.DataFrame) -> Figure:
+    """An ensemble's validation loss by epoch, one line per member (members may train on
+    different losses: each line is on its own member's loss)."""
+    figure, axes = new_figure("Validation loss by epoch, each member", "epoch", "validation loss")
+    for member, rows in history.groupby("member", sort=True):
+        label = f"member {member}"
+        axes.plot(rows["epoch"], rows["val_loss"], marker="o", markersize=3, label=label)
+    log_scale_if_wide(axes, history[["val_loss"]].to_numpy())
+    if history["member"].nunique() <= 10:
+        axes.legend(fontsize=8)
+    epoch_axis(axes, int(history["epoch"].max()))
+    return figure
+
+
 def periods_figure(
     index: pd.DatetimeIndex,
     targets: np.ndarray,

@@ -44,7 +44,9 @@ from forecaster.spec.model import (
 )
 from forecaster.spec.scaling import Scaling
 from forecaster.spec.train import (
+    MAX_ENSEMBLE_MEMBERS,
     SCALE_FREE_LOSSES,
+    EnsembleSpec,
     ExponentialSchedule,
     LearningRateSchedule,
     Loss,
@@ -56,6 +58,7 @@ from forecaster.spec.window import WindowSpec
 
 __all__ = [
     "DEFAULT_MODEL_KIND",
+    "MAX_ENSEMBLE_MEMBERS",
     "MODEL_KINDS",
     "SCALE_FREE_LOSSES",
     "UNSEARCHABLE",
@@ -66,6 +69,7 @@ __all__ = [
     "DateSplit",
     "Decoder",
     "DuplicateKeyError",
+    "EnsembleSpec",
     "EvaluationSpec",
     "ExponentialSchedule",
     "FractionSplit",

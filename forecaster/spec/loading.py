@@ -21,7 +21,7 @@ from forecaster.spec.evaluation import EvaluationSpec
 from forecaster.spec.intervals import IntervalSpec
 from forecaster.spec.model import MODEL_KINDS, ModelSection, RecurrentModelSpec
 from forecaster.spec.scaling import Scaling
-from forecaster.spec.train import SCHEDULE_KINDS, TrainSpec
+from forecaster.spec.train import MAX_ENSEMBLE_MEMBERS, SCHEDULE_KINDS, TrainSpec
 from forecaster.spec.tune import SearchValues, TuneSpec, field_paths
 from forecaster.spec.window import WindowSpec
 
@@ -75,6 +75,7 @@ class Spec(Strict):
                 f"model.segment_length {segment} does not divide window.lookback "
                 f"{self.window.lookback}; pick a divisor of the lookback"
             )
+        self._ensemble_fits()
         quantile = self.intervals is not None and self.intervals.method == "quantile"
         if quantile and (self.model.decoder != "dense" or self.model.channel_independent):
             raise ValueError(
@@ -123,6 +124,41 @@ class Spec(Strict):
                 "channel_independent: false"
             )
         return self
+
+    def _ensemble_fits(self) -> None:
+        ensemble = self.train.ensemble
+        if ensemble is None:
+            return
+        size = ensemble.size(self.window.lookback, self.train.loss)
+        if size > MAX_ENSEMBLE_MEMBERS:
+            raise ValueError(
+                f"train.ensemble has {size} members (seeds x lookbacks x losses), more than "
+                f"{MAX_ENSEMBLE_MEMBERS}; use fewer seeds, lookbacks or losses"
+            )
+        if self.train.distribute == "multi_worker":
+            raise ValueError(
+                "train.ensemble trains its members one after another, but a multi_worker "
+                "cluster is set up once per process; set train.distribute: none or mirrored"
+            )
+        quantile = self.intervals is not None and self.intervals.method == "quantile"
+        if quantile and ensemble.losses is not None:
+            raise ValueError(
+                "train.ensemble.losses: a quantile head (intervals.method: quantile) trains "
+                "on the pinball loss whatever the loss; remove losses, or use method: conformal"
+            )
+        segment = self.model.segment_length
+        for lookback in ensemble.lookbacks or ():
+            if lookback > self.window.lookback:
+                raise ValueError(
+                    f"train.ensemble.lookbacks entry {lookback} is longer than window.lookback "
+                    f"{self.window.lookback}, the history the ensemble reads; set "
+                    "window.lookback to the longest of them"
+                )
+            if segment is not None and lookback % segment:
+                raise ValueError(
+                    f"model.segment_length {segment} does not divide train.ensemble.lookbacks "
+                    f"entry {lookback}; use multiples of the segment length"
+                )
 
     def to_yaml(self) -> str:
         """The spec with every default filled in, in a form ``load_spec`` reads back."""

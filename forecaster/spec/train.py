@@ -13,6 +13,7 @@ Loss = Literal["mse", "mae", "huber", "mase", "smape"]
 # losses Keras does not ship: a bundle's model.keras is saved uncompiled, so that plain
 # keras.models.load_model needs no forecaster code
 SCALE_FREE_LOSSES = ("mase", "smape")
+MAX_ENSEMBLE_MEMBERS = 50  # each member is a full training run, one after another
 
 
 class PlateauSchedule(Strict):
@@ -46,6 +47,45 @@ class ExponentialSchedule(Strict):
     factor: float = Field(
         0.8, gt=0, le=1, description="The rate is multiplied by this every epoch after those."
     )
+
+
+class EnsembleSpec(Strict):
+    """Several models trained one after another and combined point by point: one per
+    seed, lookback and loss (their cross product), as N-BEATS and ES-RNN did."""
+
+    seeds: int = Field(
+        1,
+        ge=1,
+        le=MAX_ENSEMBLE_MEMBERS,
+        description="Seeds per lookback and loss: `train.seed`, `train.seed + 1`, ...",
+    )
+    lookbacks: list[Annotated[int, Field(ge=1, le=100_000)]] | None = Field(
+        None,
+        min_length=1,
+        description="Each member's window.lookback; unset: `window.lookback` alone. The "
+        "longest sets the shortest usable series and the history `predict` needs.",
+    )
+    losses: list[Loss] | None = Field(
+        None,
+        min_length=1,
+        description="Each member's training loss; unset: `train.loss` alone.",
+    )
+    combine: Literal["median", "mean"] = Field(
+        "median",
+        description="How the members' forecasts become one, point by point on the original "
+        "scale: `median` (robust to one bad member) or `mean`.",
+    )
+
+    @field_validator("lookbacks", "losses")
+    @classmethod
+    def _distinct(cls, value: list[Any] | None) -> list[Any] | None:
+        if value is not None and len(set(value)) != len(value):
+            raise ValueError(f"{value} lists a value twice; list each once")
+        return value
+
+    def size(self, lookback: int, loss: str) -> int:
+        """The member count, ``lookback`` and ``loss`` standing in for lists left unset."""
+        return self.seeds * len(self.lookbacks or [lookback]) * len(self.losses or [loss])
 
 
 LearningRateSchedule = Annotated[PlateauSchedule | ExponentialSchedule, Field(discriminator="kind")]
@@ -118,6 +158,14 @@ class TrainSpec(Strict):
         False,
         description="Compute in float16 with float32 weights on a GPU; ignored on a CPU, "
         "where it is slower.",
+    )
+
+    ensemble: EnsembleSpec | None = Field(
+        None,
+        description="Train several members (seeds x lookbacks x losses, at most "
+        f"{MAX_ENSEMBLE_MEMBERS}) and forecast their per-point median or mean, e.g. "
+        "`{seeds: 3}` or `{lookbacks: [24, 36], losses: [mae, smape]}`. Each member costs a "
+        "training run. Unset: one model.",
     )
 
     @field_validator("lr_schedule", mode="before")
