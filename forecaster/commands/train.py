@@ -15,6 +15,7 @@ from forecaster.model.checkpoint import Checkpoint
 from forecaster.model.distribution import remove_worker_folder, worker_folder
 from forecaster.model.preparation import load_data
 from forecaster.model.preprocessing import Preprocessing
+from forecaster.model.refit import Refit, refit
 from forecaster.model.training import FitResult, fit
 from forecaster.reports.model import write_model_report
 from forecaster.reports.series import write_per_series
@@ -26,8 +27,9 @@ from forecaster.storage.folders import BUNDLE, check_replaceable
 @dataclass(frozen=True)
 class TrainResult:
     bundle: Path
-    fitted: FitResult
-    metrics: dict[str, Any]  # what metrics.json holds: "val" and "test"
+    fitted: FitResult  # the validated model (the one scored)
+    metrics: dict[str, Any]  # what metrics.json holds: "val" and "test" (and "refit")
+    refit: Refit | None = None  # train.refit: the model the bundle forecasts with
 
 
 def train(
@@ -53,17 +55,36 @@ def train(
     checkpoint = Checkpoint(out_dir, spec, file_sha256(spec.data.path))
     checkpoint.prepare(resume)
     fitted = fit(spec, panel, quiet=quiet, force_cpu=force_cpu, checkpoint=checkpoint)
-    result = save_fitted(spec, fitted, out_dir)
+    result = save_fitted(spec, fitted, out_dir, refit_rows=spec.train.refit, quiet=quiet)
     checkpoint.remove()
     remove_worker_folder(out_dir, requested)
     return result
 
 
-def save_fitted(spec: Spec, fitted: FitResult, out_dir: Path) -> TrainResult:
+def save_fitted(
+    spec: Spec,
+    fitted: FitResult,
+    out_dir: Path,
+    *,
+    refit_rows: bool = False,
+    quiet: bool = True,
+) -> TrainResult:
     """Score a fitted model on validation and test beside the baselines and save it, with
-    its report (and for many series ``per_series.csv``), as a bundle."""
+    its report (and for many series ``per_series.csv``), as a bundle.
+
+    ``refit_rows`` (``train.refit``) saves in its place the network trained again on every
+    row (``model.refit``), with its scalers; the scores, interval widths and gate choices
+    stay the validated model's, and metrics.json's ``"refit"`` says so."""
     manifest = bundle_manifest(spec, fitted)
     evaluation = evaluate_fitted(spec, fitted, manifest)
+    model, preprocessing, metrics = fitted.model, evaluation.preprocessing, evaluation.metrics
+    refitted = None
+    if refit_rows:
+        refitted = refit(spec, fitted, quiet=quiet)
+        model, preprocessing = refitted.model, refitted.bundle_preprocessing(preprocessing)
+        metrics = {**metrics, "refit": refitted.record()}
+        manifest["training"]["refit"] = refitted.record()
+        evaluation = replace(evaluation, notes=(refit_note(refitted),))
 
     def add_report(folder: Path) -> None:
         write_model_report(folder, evaluation, f"{spec.name}: training report")
@@ -71,15 +92,28 @@ def save_fitted(spec: Spec, fitted: FitResult, out_dir: Path) -> TrainResult:
 
     bundle = save_bundle(
         out_dir,
-        fitted.model,
+        model,
         spec,
-        evaluation.preprocessing,  # with the intervals' calibration
+        preprocessing,  # with the intervals' calibration
         manifest,
         fitted.history,
-        evaluation.metrics,
+        metrics,
         extras=add_report,
     )
-    return TrainResult(bundle, fitted, evaluation.metrics)
+    return TrainResult(bundle, fitted, metrics, refitted)
+
+
+def refit_note(refitted: Refit) -> str:
+    """What a refit bundle's report says above its scores."""
+    return (
+        f"train.refit: the scores on this page are the validated model's (trained on "
+        f"{refitted.validated_rows:,} rows, early stopped on validation). The bundle "
+        f"forecasts with the same network trained again from scratch on all "
+        f"{refitted.rows:,} rows, through {refitted.through}, for {refitted.epochs} epochs "
+        "(the best validated epoch), with scalers fit on every row; it keeps the validated "
+        "interval widths and gate choices. Its own accuracy cannot be measured on these "
+        "periods, which it trained on."
+    )
 
 
 def evaluate_fitted(spec: Spec, fitted: FitResult, manifest: dict[str, Any]) -> ModelEvaluation:
