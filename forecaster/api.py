@@ -45,6 +45,7 @@ def train(
     epochs: int | None = None,
     seed: int | None = None,
     tensorboard: PathLike | None = None,
+    refit: bool = False,
     quiet: bool = False,
     cpu: bool = False,
     resume: bool = False,
@@ -58,6 +59,8 @@ def train(
         data: a CSV or Parquet file to train on instead of ``data.path``.
         epochs, seed: override ``train.epochs`` and ``train.seed``.
         tensorboard: write TensorBoard logs under this folder (``train.tensorboard``).
+        refit: after scoring, train again on every row and save that model
+            (``train.refit``; False leaves the spec's setting).
         quiet: no per-epoch progress on stderr.
         cpu: train on the CPU even when a GPU is seen.
         resume: continue an interrupted run from its last completed epoch.
@@ -84,6 +87,7 @@ def train(
         epochs=epochs,
         seed=seed,
         tensorboard=tensorboard,
+        refit=refit,
         source="forecaster.train",
     )
     from forecaster.commands.train import train as train_use_case

@@ -133,12 +133,20 @@ def train_command(
             "forecaster[mlflow].",
         ),
     ] = False,
+    refit: Annotated[
+        bool,
+        typer.Option(
+            "--refit",
+            help="After scoring, train again on every row (validation and test too) for "
+            "the best epoch count and save that model (train.refit).",
+        ),
+    ] = False,
 ) -> None:
     """Train the model SPEC describes and save it as a bundle folder."""
     from forecaster.commands.options import train_inputs
 
     spec, out_dir = train_inputs(
-        spec_path, out, data=data, epochs=epochs, seed=seed, tensorboard=tensorboard
+        spec_path, out, data=data, epochs=epochs, seed=seed, tensorboard=tensorboard, refit=refit
     )
     if mlflow:
         from forecaster.model.tracking import require_mlflow
@@ -152,6 +160,7 @@ def train_command(
         result = train(spec, out_dir, quiet=quiet, force_cpu=cpu, resume=resume)
     except KeyboardInterrupt:
         again = [str(spec_path), *given_options(out=out, data=data, epochs=epochs, seed=seed)]
+        again += ["--refit"] if refit else []
         typer.echo(interrupted_training(out_dir, again), err=True)
         raise typer.Exit(130) from None
     print_summary(result)  # --quiet drops the progress, never the scores

@@ -83,6 +83,14 @@ def print_summary(result: TrainResult) -> None:
         f"{fitted.train_seconds:.0f} s, {what}",
         err=True,
     )
+    if result.refit is not None:
+        refit = result.refit
+        typer.echo(
+            f"refit on all {refit.rows:,} rows (through {refit.through}) for {refit.epochs} "
+            f"epochs in {refit.train_seconds:.0f} s: the bundle forecasts with that model; "
+            "the scores below are the validated model's",
+            err=True,
+        )
     print_scores(result.metrics)
 
 

@@ -12,13 +12,15 @@ import pandas as pd
 from forecaster.bundle.forecasting import Forecaster
 from forecaster.bundle.layout import HISTORY_FILE, METRICS_FILE, load_bundle
 from forecaster.data.frequency import infer_frequency
+from forecaster.data.panel import Panel
+from forecaster.data.time_axis import as_index_time
 from forecaster.errors import InputError
 from forecaster.evaluation.calibration import add_intervals
 from forecaster.evaluation.combination import combined_scores
 from forecaster.evaluation.gate import gated_scores
 from forecaster.evaluation.scoring import ModelEvaluation, PeriodForecasts, score_periods
 from forecaster.log import logger
-from forecaster.model.periods import Period, scorable_series
+from forecaster.model.periods import Period, SeriesPeriods, scorable_series
 from forecaster.model.preparation import load_data
 from forecaster.model.preprocessing import Preprocessing
 from forecaster.reports.model import write_model_report
@@ -47,7 +49,7 @@ def evaluate(bundle: Path, data: Path | None, out_dir: Path) -> EvaluateResult:
     path = data or spec.data.path
     history_file = Path(bundle) / HISTORY_FILE
     history = pd.read_csv(history_file) if history_file.is_file() else None
-    evaluation = _evaluate(forecaster, Path(path), history)
+    evaluation, refit = _evaluate(forecaster, Path(path), history)
     if prep.calibration:
         levels = sorted(prep.calibration)
         _, scored = add_intervals(
@@ -59,12 +61,37 @@ def evaluate(bundle: Path, data: Path | None, out_dir: Path) -> EvaluateResult:
         )
         evaluation = replace(evaluation, scored={**evaluation.scored, "test": scored["test"]})
     metrics = {"val": None, **evaluation.metrics}
+    if refit is not None:
+        metrics["refit"] = refit
     with staged_folder(out_dir, EVALUATION) as staging:
         write_json(staging / METRICS_FILE, metrics)
         title = f"{spec.name} evaluated on {Path(path).name}"
         write_model_report(staging, evaluation, title)
         write_per_series(staging, evaluation)
     return EvaluateResult(out_dir, metrics)
+
+
+def _refit_overlap(
+    manifest: dict[str, Any], panel: Panel, series_periods: SeriesPeriods, first: Period
+) -> dict[str, Any] | None:
+    """A bundle trained with ``train.refit`` learnt every row of its training data,
+    validation and test too: its last row's time, and whether any series' scored periods
+    (from ``first`` on) start at or before it (then its scores are partly in-sample);
+    None for a bundle without a refit."""
+    refit = manifest.get("training", {}).get("refit")
+    if not refit:
+        return None
+    through, overlaps = refit["through"], False
+    for k, periods in enumerate(series_periods.periods):
+        index = panel.series_index(k)
+        start = index[periods.bounds(first)[0]]
+        try:
+            dated = isinstance(index, pd.DatetimeIndex)
+            last = as_index_time(through, index) if dated else int(through)
+            overlaps = overlaps or bool(start <= last)
+        except (TypeError, ValueError):  # dates against steps: cannot tell, so say so
+            overlaps = True
+    return {"through": through, "overlaps_scored_periods": overlaps}
 
 
 def _calibration_periods(
@@ -90,9 +117,12 @@ def _calibration_periods(
     return {name: period for name, period in scored.items() if name != "val"}
 
 
-def _evaluate(forecaster: Forecaster, path: Path, history: pd.DataFrame | None) -> ModelEvaluation:
+def _evaluate(
+    forecaster: Forecaster, path: Path, history: pd.DataFrame | None
+) -> tuple[ModelEvaluation, dict[str, Any] | None]:
     """Every series of the CSV cut by the bundle's split, each on its own; series the
-    model never saw are scored too, on scalers fit on their own training rows."""
+    model never saw are scored too, on scalers fit on their own training rows. With it,
+    for a bundle trained with ``train.refit``, ``_refit_overlap``'s finding."""
     spec, prep = forecaster.spec, forecaster.preprocessing
     panel = load_data(spec, path=path)
     longest = int(np.argmax(np.diff(panel.starts)))
@@ -123,6 +153,16 @@ def _evaluate(forecaster: Forecaster, path: Path, history: pd.DataFrame | None) 
     _, scored = gated_scores(spec, replace(prep, combine={}), score, fallback=prep.fallback)
     if combined:  # the bundle's weights, as it forecasts
         _, scored = combined_scores(prep, scored, panel, combined, prep.combine)
+    notes: tuple[str, ...] = ()
+    refit = _refit_overlap(forecaster.manifest, panel, series_periods, names[0])
+    if refit is not None and refit["overlaps_scored_periods"]:
+        notes = (
+            f"train.refit: this bundle's model was trained again on every row of its "
+            f"training data, through {refit['through']}, which reaches into the periods "
+            "scored here: these scores are partly in-sample, not a forecast's accuracy "
+            "(the validated model's scores are in the bundle's metrics.json)",
+        )
+        logger.warning(f"{path}: {notes[0]}")
     return ModelEvaluation(
         spec=spec,
         preprocessing=prep,
@@ -135,4 +175,5 @@ def _evaluate(forecaster: Forecaster, path: Path, history: pd.DataFrame | None) 
         data_source=str(path),
         panel=panel,
         left_out=left_out,
-    )
+        notes=notes,
+    ), refit

@@ -72,14 +72,17 @@ def train_inputs(
     epochs: int | None = None,
     seed: int | None = None,
     tensorboard: PathLike | None = None,
+    refit: bool | None = None,
     source: str = COMMAND_LINE,
 ) -> tuple[Spec, Path]:
-    """The spec and bundle folder ``forecast train`` and ``forecaster.train`` run with."""
+    """The spec and bundle folder ``forecast train`` and ``forecaster.train`` run with
+    (``refit``: True sets ``train.refit``; None or False leaves the spec's)."""
     fields = {
         "data.path": data,
         "train.epochs": epochs,
         "train.seed": seed,
         "train.tensorboard": tensorboard,
+        "train.refit": refit or None,
     }
     resolved = with_options(spec, fields, source)
     return resolved, output_folder("train", out, resolved.name)

@@ -26,6 +26,7 @@ from forecaster.model.ensemble import (
 )
 from forecaster.model.preparation import load_data
 from forecaster.model.preprocessing import Preprocessing
+from forecaster.model.refit import Refit, refit
 from forecaster.model.training import FitResult, fit, retracing_muted
 from forecaster.reports.model import write_model_report
 from forecaster.reports.series import write_per_series
@@ -38,8 +39,9 @@ from forecaster.storage.staging import is_sealed
 @dataclass(frozen=True)
 class TrainResult:
     bundle: Path
-    fitted: FitResult
-    metrics: dict[str, Any]  # what metrics.json holds: "val" and "test"
+    fitted: FitResult  # the validated model (the one scored)
+    metrics: dict[str, Any]  # what metrics.json holds: "val" and "test" (and "refit")
+    refit: Refit | None = None  # train.refit: the model the bundle forecasts with
 
 
 def train(
@@ -74,7 +76,7 @@ def train(
     checkpoint = Checkpoint(out_dir, spec, file_sha256(spec.data.path))
     checkpoint.prepare(resume)
     fitted = fit(spec, panel, quiet=quiet, force_cpu=force_cpu, checkpoint=checkpoint)
-    result = save_fitted(spec, fitted, out_dir)
+    result = save_fitted(spec, fitted, out_dir, refit_rows=spec.train.refit, quiet=quiet)
     checkpoint.remove()
     remove_worker_folder(out_dir, requested)
     return result
@@ -106,14 +108,33 @@ def member_checkpoints(
     return checkpoint_of
 
 
-def save_fitted(spec: Spec, fitted: FitResult, out_dir: Path) -> TrainResult:
+def save_fitted(
+    spec: Spec,
+    fitted: FitResult,
+    out_dir: Path,
+    *,
+    refit_rows: bool = False,
+    quiet: bool = True,
+) -> TrainResult:
     """Score a fitted model on validation and test beside the baselines and save it, with
-    its report (and for many series ``per_series.csv``), as a bundle. An ensemble's
+    its report (and for many series ``per_series.csv``), as a bundle.
+
+    ``refit_rows`` (``train.refit``) saves in its place the network trained again on every
+    row (``model.refit``), with its scalers; the scores, interval widths and gate choices
+    stay the validated model's, and metrics.json's ``"refit"`` says so. An ensemble's
     members go to ``members/00/model.keras``, ... beside the combined ``model.keras``."""
     manifest = bundle_manifest(spec, fitted)
     if fitted.members:
         manifest["ensemble"] = ensemble_record(spec, fitted)
     evaluation = evaluate_fitted(spec, fitted, manifest)
+    model, preprocessing, metrics = fitted.model, evaluation.preprocessing, evaluation.metrics
+    refitted = None
+    if refit_rows:
+        refitted = refit(spec, fitted, quiet=quiet)
+        model, preprocessing = refitted.model, refitted.bundle_preprocessing(preprocessing)
+        metrics = {**metrics, "refit": refitted.record()}
+        manifest["training"]["refit"] = refitted.record()
+        evaluation = replace(evaluation, notes=(refit_note(refitted),))
 
     def add_report(folder: Path) -> None:
         if fitted.members:
@@ -123,15 +144,28 @@ def save_fitted(spec: Spec, fitted: FitResult, out_dir: Path) -> TrainResult:
 
     bundle = save_bundle(
         out_dir,
-        fitted.model,
+        model,
         spec,
-        evaluation.preprocessing,  # with the intervals' calibration
+        preprocessing,  # with the intervals' calibration
         manifest,
         fitted.history,
-        evaluation.metrics,
+        metrics,
         extras=add_report,
     )
-    return TrainResult(bundle, fitted, evaluation.metrics)
+    return TrainResult(bundle, fitted, metrics, refitted)
+
+
+def refit_note(refitted: Refit) -> str:
+    """What a refit bundle's report says above its scores."""
+    return (
+        f"train.refit: the scores on this page are the validated model's (trained on "
+        f"{refitted.validated_rows:,} rows, early stopped on validation). The bundle "
+        f"forecasts with the same network trained again from scratch on all "
+        f"{refitted.rows:,} rows, through {refitted.through}, for {refitted.epochs} epochs "
+        "(the best validated epoch), with scalers fit on every row; it keeps the validated "
+        "interval widths and gate choices. Its own accuracy cannot be measured on these "
+        "periods, which it trained on."
+    )
 
 
 def ensemble_record(spec: Spec, fitted: FitResult) -> dict[str, Any]:

@@ -86,6 +86,7 @@ class ModelEvaluation:
     data_source: str
     panel: Panel  # the series scored
     left_out: dict[str, str] | None = None  # series too short to score, and why
+    notes: tuple[str, ...] = ()  # said at the top of the report (e.g. train.refit)
 
     @property
     def metrics(self) -> dict[str, Any]:

@@ -77,11 +77,16 @@ def load_data(
     )
 
 
-def prepare(spec: Spec, panel: Panel, given: SeriesPeriods | None = None) -> Prepared:
+def prepare(
+    spec: Spec, panel: Panel, given: SeriesPeriods | None = None, *, validation: bool = True
+) -> Prepared:
     """Each series' periods (``given``, or from the split, checked before any training),
     its scaler fit on its own training rows alone, and the window ranges of training and
     validation. Series too short for a window in every period are left out (the one
-    series of a wide CSV is refused instead, with what it lacks)."""
+    series of a wide CSV is refused instead, with what it lacks).
+
+    ``validation=False`` (a refit on every row, ``given`` periods whose training rows are
+    all of them) asks for no validation window and calibrates nothing."""
     source = str(spec.data.path)
     lookback, horizon = spec.window.lookback, spec.window.horizon
     longest = int(np.argmax(np.diff(panel.starts)))
@@ -107,7 +112,8 @@ def prepare(spec: Spec, panel: Panel, given: SeriesPeriods | None = None) -> Pre
     statics = fit_statics(panel.statics, panel.labels, spec.model.id_embedding)
     train_windows = series_periods.ranges("train", lookback, horizon)
     val_windows = series_periods.ranges("val", lookback, horizon)
-    for name, windows in (("train", train_windows), ("val", val_windows)):
+    checked = (("train", train_windows), ("val", val_windows))[: 2 if validation else 1]
+    for name, windows in checked:
         if len(windows) == 0:
             raise InputError(
                 f"{source}: no {name} window in any series: every {name} period is shorter "
@@ -115,7 +121,7 @@ def prepare(spec: Spec, panel: Panel, given: SeriesPeriods | None = None) -> Pre
                 "fix: use more data, a smaller window.lookback/window.horizon, or change "
                 "data.split"
             )
-    if spec.intervals is not None:  # every level calibrated on the validation windows
+    if spec.intervals is not None and validation:  # every level calibrated on them
         check_calibration_windows(spec.intervals.levels, len(val_windows), panel.num_series, source)
     weights = None
     if spec.train.series_weights == "equal" and panel.num_series > 1:

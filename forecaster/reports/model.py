@@ -73,6 +73,9 @@ def write_model_report(folder: Path, evaluation: ModelEvaluation, title: str) ->
         sections.insert(1, ("Series by series (test period)", section))
     else:
         sections.append(("Data and periods", _data_and_periods(plots, evaluation, targets)))
+    if evaluation.notes:
+        notes = "".join(paragraph(note, note=True) for note in evaluation.notes)
+        sections.insert(0, ("About these scores", notes))
     sections += [
         ("How the scores are measured", method(prep)),
         ("Spec", preformatted(spec.to_yaml())),

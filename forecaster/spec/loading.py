@@ -135,6 +135,11 @@ class Spec(Strict):
                 f"train.ensemble has {size} members (seeds x lookbacks x losses), more than "
                 f"{MAX_ENSEMBLE_MEMBERS}; use fewer seeds, lookbacks or losses"
             )
+        if self.train.refit:
+            raise ValueError(
+                "train.refit trains one network again on every row, and train.ensemble is "
+                "several; remove train.refit, or train.ensemble"
+            )
         if self.train.distribute == "multi_worker":
             raise ValueError(
                 "train.ensemble trains its members one after another, but a multi_worker "

@@ -154,6 +154,15 @@ class TrainSpec(Strict):
         description="TensorFlow's op determinism: the same spec, data, seed and machine "
         "give the same bits. false lets it pick faster kernels whose float sums may vary.",
     )
+    refit: bool = Field(
+        False,
+        description="After training (early stopped on validation) and the test scores, "
+        "train the model again from scratch with the same seed on every row, validation "
+        "and test included, for the epoch count validation chose, with the scalers fit on "
+        "every row; the bundle forecasts with that model. metrics.json and the report keep "
+        "the validated model's scores; intervals keep its calibrated widths and the "
+        "validation gate its choices. `forecast backtest` ignores it.",
+    )
     mixed_precision: bool = Field(
         False,
         description="Compute in float16 with float32 weights on a GPU; ignored on a CPU, "

@@ -65,6 +65,7 @@ def test_lists_left_out_are_the_spec_own_lookback_and_loss(tmp_path: Path) -> No
         ({"combine": "mode"}, ["train.ensemble.combine", "'median' or 'mean'"]),
         ({"losses": ["mae"], "quantile": True}, ["train.ensemble.losses", "pinball"]),
         ({"train": {"distribute": "multi_worker"}}, ["multi_worker", "mirrored"]),
+        ({"train": {"refit": True}}, ["train.refit", "train.ensemble"]),
     ],
 )
 def test_a_bad_ensemble_is_refused_in_one_line(
