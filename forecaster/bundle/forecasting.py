@@ -154,9 +154,10 @@ class Forecaster:
         for k in range(panel.num_series):  # the time axis the model learnt, or a refusal
             index = panel.series_index(k)[-prep.lookback :]
             check_history(index, prep.time_style, prep.timezone, source)
-        centers, scales, _ = prep.series_scaling(panel)  # [series, columns]
+        lambdas = prep.lambdas(panel, source)  # [series, targets]: transform refusals first
+        centers, scales, _ = prep.series_scaling(panel, lambdas)  # [series, columns]
         last_rows = panel.starts[1:, None] - prep.lookback + np.arange(prep.lookback)
-        recent = prep.model_rows(panel).take(last_rows)
+        recent = prep.model_rows(panel, source).take(last_rows)
         # [series, lookback, columns + calendar + statics]
         times = future_times(panel, prep.frequency, prep.horizon)  # [series x H]
         known = future_inputs(prep, panel, times, centers, scales, future, future_source)
@@ -175,6 +176,8 @@ class Forecaster:
             output = output * spread[..., None] + center[..., None]
         else:
             output = output * spread + center
+        output = prep.restore(output, lambdas)  # transform inverted: original units
+        spread = prep.target_spread(center, spread, lambdas[:, None, :])  # [series, 1, T]
         forecast, head = prep.split_output(output)
         if prep.fallback_steps:
             _check_fallback_history(prep, int(np.diff(panel.starts).min()), source)

@@ -54,7 +54,9 @@ class PeriodForecasts:
     series: np.ndarray | None = None  # the series of each window
     per_series: pd.DataFrame | None = None  # one row of scores per series
     window_scale: np.ndarray | None = None  # MASE scale of each window, [windows, 1, targets]
-    target_scale: np.ndarray | None = None  # scaler scale of each window, [windows, 1, targets]
+    # each window's spread in original units, [windows, 1, targets]: the scaler's scale
+    # (times the inverse transform's slope at its center with a transform)
+    target_scale: np.ndarray | None = None
     intervals: dict[str, Bounds] | None = None  # forecast -> level -> (lower, upper)
     quantiles: np.ndarray | None = None  # a quantile head's output, [windows, H, T, Q]
 
@@ -121,7 +123,8 @@ def score_periods(
     # as held (float32 for long data): a float64 copy of every row would cost 8 bytes a
     # row; what is scored is read out in float64 below
     targets = panel.values[:, :num_targets]
-    centers, scales, _ = prep.series_scaling(panel)  # [series, columns]
+    lambdas = prep.lambdas(panel)  # [series, targets]: transform refusals first
+    centers, scales, _ = prep.series_scaling(panel, lambdas)  # [series, columns]
     scaled = prep.model_rows(panel)
     starts = panel.starts
     mase_scales = np.stack(
@@ -138,9 +141,12 @@ def score_periods(
         origins, series = series_periods.origins(period, prep.lookback, prep.horizon)
         output = predict_windows(model, scaled, origins, prep).astype(np.float64)
         spread = scales[series][:, None, :num_targets]  # [windows, 1, targets]
+        center = centers[series][:, None, :num_targets]
         point, head = prep.split_output(
-            unscale(output, spread, centers[series][:, None, :num_targets])
+            prep.restore(unscale(output, spread, center), lambdas[series])
         )
+        # [windows, 1, targets]: in original units, as the errors are
+        spread = prep.target_spread(center, spread, lambdas[series][:, None, :])
         point = with_fallback(prep, point, targets, origins)  # what the bundle forecasts
         forecasts = {
             "model": point,

@@ -7,7 +7,7 @@ own periods and scaler; series too short for a window in every period are left o
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from forecaster.data.streaming import read_file
 from forecaster.data.time_axis import time_style
 from forecaster.errors import InputError
 from forecaster.log import logger
+from forecaster.model import transforms
 from forecaster.model.periods import (
     Periods,
     SeriesPeriods,
@@ -101,8 +102,12 @@ def prepare(spec: Spec, panel: Panel, given: SeriesPeriods | None = None) -> Pre
         )
     if spec.data.nonnegative:
         _check_nonnegative(panel, series_periods, list(spec.data.targets), source)
-    scalers = fit_series_scalers(
-        spec.scaling, panel.values, panel.starts, series_periods.train_ends
+    targets = list(spec.data.targets)
+    transforms.check_domain(
+        spec.transform, panel, targets, source, series_periods.train_ends, " in its training rows"
+    )
+    lambdas = transforms.fit_series_lambdas(
+        spec.transform, panel, series_periods.train_ends, len(targets)
     )
     statics = fit_statics(panel.statics, panel.labels, spec.model.id_embedding)
     train_windows = series_periods.ranges("train", lookback, horizon)
@@ -127,8 +132,20 @@ def prepare(spec: Spec, panel: Panel, given: SeriesPeriods | None = None) -> Pre
         frequency,
         season,
         id_columns=panel.id_columns,
-        series_scalers=dict(zip(panel.keys, scalers, strict=True)),
+        series_lambdas=(
+            dict(zip(panel.keys, lambdas, strict=True)) if spec.transform == "box_cox" else {}
+        ),
         statics=statics,
+    )
+    # each scaler fit on its series' transformed training rows alone
+    scalers = fit_series_scalers(
+        spec.scaling,
+        preprocessing.transformed_values(panel, preprocessing.lambdas(panel, source)),
+        panel.starts,
+        series_periods.train_ends,
+    )
+    preprocessing = replace(
+        preprocessing, series_scalers=dict(zip(panel.keys, scalers, strict=True))
     )
     first = series_periods.periods[0]
     preprocessing.calendar.check_frequency(frequency, source)
@@ -205,6 +222,7 @@ def _preprocessing(
         future_covariates=list(spec.data.future_covariates),
         calendar=Calendar.from_spec(spec.data),
         nonnegative=spec.data.nonnegative,
+        transform=spec.transform,
         **scaling,
     )
 

@@ -14,9 +14,10 @@ from forecaster.data.calendar import Calendar
 from forecaster.data.panel import KEY_SEPARATOR, Panel, SeriesKey, key_text, legacy_keys, parse_key
 from forecaster.data.reading import MissingPolicy, read_csv
 from forecaster.data.statics import StaticEncoding
+from forecaster.model import transforms
 from forecaster.model.scaling import Scaler, fit_scaler
 from forecaster.model.windows import ModelRows
-from forecaster.spec import quantile_pair
+from forecaster.spec import TargetTransform, quantile_pair
 
 KEY_FORMAT = 2  # preprocessing.json's series keys: panel.key_text
 
@@ -52,6 +53,10 @@ class Preprocessing:
     key_format: int = KEY_FORMAT
     # data.nonnegative: every forecast clipped at zero (bundles written before it: False)
     nonnegative: bool = False
+    # transform: every target's transform before scaling (bundles written before it:
+    # none); box_cox: each series' lambda per target, by series key, beside its scaler
+    transform: TargetTransform = "none"
+    series_lambdas: dict[SeriesKey, np.ndarray] = field(default_factory=dict)
 
     def clip(self, values: np.ndarray) -> np.ndarray:
         """``values`` (forecasts, quantiles or interval bounds) clipped at zero when the
@@ -118,16 +123,17 @@ class Preprocessing:
         return columns
 
     def model_rows(self, panel: Panel, source: str = "data") -> ModelRows:
-        """The model's input rows of ``panel``, scaled when taken: every row by its own
-        series' scaler, the calendar columns of its timestamp, then the series' static
-        covariates (codes and standardised numbers)."""
-        centers, scales, _ = self.series_scaling(panel)
+        """The model's input rows of ``panel``, scaled when taken: the targets transformed
+        (``transform``), every row by its own series' scaler, the calendar columns of its
+        timestamp, then the series' static covariates (codes and standardised numbers)."""
+        lambdas = self.lambdas(panel, source)
+        centers, scales, _ = self.series_scaling(panel, lambdas)
         calendar = None
         if self.calendar:
             calendar = self.calendar.values(panel.index, source).astype(np.float32)
         static = self.statics.encode(panel.statics, [self.key_text(k) for k in panel.keys])
         return ModelRows(
-            panel.values,
+            self.transformed_values(panel, lambdas),
             panel.starts,
             centers,
             scales,
@@ -135,20 +141,90 @@ class Preprocessing:
             static.astype(np.float32) if static is not None and static.shape[1] else None,
         )
 
-    def series_scaling(self, panel: Panel) -> tuple[np.ndarray, np.ndarray, list[bool]]:
-        """Every series' ``center`` and ``scale`` (``[series, columns]``) and whether it was
-        seen in training. A series the model never saw is scaled by a scaler of the same
-        kind fit on its own rows (the model is global; only the scale is per series)."""
+    def series_scaling(
+        self, panel: Panel, lambdas: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, list[bool]]:
+        """Every series' ``center`` and ``scale`` (``[series, columns]``, of the
+        transformed targets) and whether it was seen in training. A series the model never
+        saw is scaled by a scaler of the same kind fit on its own rows (the model is
+        global; only the scale is per series), transformed with ``lambdas`` (``[series,
+        targets]``, from ``lambdas``) first."""
         kind = next(iter(self.series_scalers.values())).kind
         centers, scales, seen = [], [], []
         for k, key in enumerate(panel.keys):
             scaler = self.series_scalers.get(key)
             seen.append(scaler is not None)
             if scaler is None:
-                scaler = fit_scaler(kind, panel.series(k).to_numpy(dtype=np.float64))
+                values = panel.series(k).to_numpy(dtype=np.float64)
+                if self.transform != "none":
+                    assert lambdas is not None, "a transform needs each series' lambdas"
+                    values = self._forward(values, lambdas[k])
+                scaler = fit_scaler(kind, values)
             centers.append(scaler.center)
             scales.append(scaler.scale)
         return np.stack(centers), np.stack(scales), seen
+
+    def lambdas(self, panel: Panel, source: str = "data") -> np.ndarray:
+        """``[series, targets]``: each series' Box-Cox lambdas (zeros for the other
+        transforms), after refusing a target value the transform cannot take. A series
+        the model never saw gets lambdas fit on its own rows."""
+        num_targets = len(self.targets)
+        if self.transform == "none":
+            return np.zeros((panel.num_series, num_targets))
+        transforms.check_domain(self.transform, panel, self.targets, source)
+        if self.transform != "box_cox":
+            return np.zeros((panel.num_series, num_targets))
+        found = []
+        for k, key in enumerate(panel.keys):
+            fitted = self.series_lambdas.get(key)
+            if fitted is None:
+                fitted = transforms.fit_lambdas(panel.values[panel.rows(k), :num_targets])
+            found.append(fitted)
+        return np.stack(found)
+
+    def transformed_values(self, panel: Panel, lambdas: np.ndarray) -> np.ndarray:
+        """``panel.values`` with the targets transformed, series by series (``lambdas``:
+        ``[series, targets]``); the values as held when there is no transform."""
+        if self.transform == "none":
+            return panel.values
+        num_targets = len(self.targets)
+        values = panel.values.copy()
+        series = panel.series_of_rows()
+        values[:, :num_targets] = self._forward(
+            panel.values[:, :num_targets].astype(np.float64), lambdas[series]
+        )
+        return values
+
+    def _forward(self, values: np.ndarray, lambdas: np.ndarray) -> np.ndarray:
+        """The first ``len(targets)`` columns of ``values`` transformed."""
+        num_targets = len(self.targets)
+        done = np.array(values, dtype=np.float64)
+        done[..., :num_targets] = transforms.forward(
+            self.transform, done[..., :num_targets], lambdas
+        )
+        return done
+
+    def restore(self, output: np.ndarray, lambdas: np.ndarray) -> np.ndarray:
+        """A forecast unscaled but still transformed, ``[N, H, T]`` (or a quantile head's
+        ``[N, H, T, Q]``), back in the original units; ``lambdas`` ``[N, targets]``, those
+        of each row's series. Each quantile is inverted alone: the inverse is monotone."""
+        if self.transform == "none":
+            return output
+        lambdas = lambdas[:, None, :, None] if output.ndim == 4 else lambdas[:, None, :]
+        return transforms.inverse(self.transform, output, lambdas)
+
+    def target_spread(
+        self, centers: np.ndarray, scales: np.ndarray, lambdas: np.ndarray
+    ) -> np.ndarray:
+        """Each target's spread in original units, what interval widths and scaled errors
+        are measured in (``centers``, ``scales`` and ``lambdas`` ``[..., targets]``): the
+        scaler's scale, or with a transform that scale times the inverse's slope at the
+        scaler's center (a spread near the series' typical level)."""
+        if self.transform == "none":
+            return scales
+        with np.errstate(invalid="ignore", over="ignore"):
+            spread = scales * transforms.slope(self.transform, centers, lambdas)
+        return np.where(np.isfinite(spread) & (spread > 0), spread, scales)
 
     def key_text(self, key: SeriesKey) -> str:
         """A series key as this preprocessing.json writes it (``key_format``); the series
@@ -207,6 +283,16 @@ class Preprocessing:
             | ({"calendar": self.calendar.to_dict()} if self.calendar else {})
             | ({"fallback": self.fallback} if self.fallback_steps else {})
             | ({"nonnegative": True} if self.nonnegative else {})
+            | ({"transform": self.transform} if self.transform != "none" else {})
+            | (
+                {
+                    "series_lambdas": {
+                        self.key_text(k): v.tolist() for k, v in self.series_lambdas.items()
+                    }
+                }
+                if self.series_lambdas
+                else {}
+            )
             | {
                 "id_columns": self.id_columns,
                 "key_format": self.key_format,
@@ -219,22 +305,36 @@ class Preprocessing:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Preprocessing:
-        skip = ("columns", "scaler", "series_scalers", "statics", "calibration", "calendar")
+        skip = (
+            "columns",
+            "scaler",
+            "series_scalers",
+            "series_lambdas",
+            "statics",
+            "calibration",
+            "calendar",
+        )
         fields = {k: v for k, v in data.items() if k not in skip}
         fields.setdefault("key_format", 1)  # written before keys were quoted where needed
         scalers = data.get("series_scalers") or {}
         if data.get("scaler"):  # written before one scaler per series held for wide data too
             scalers = {"": data["scaler"]}
         size = len(data.get("id_columns") or [])
+        lambdas = data.get("series_lambdas") or {}
         if fields["key_format"] == KEY_FORMAT:
-            keys = {text: [parse_key(text, size)] for text in scalers}
+            keys = {text: [parse_key(text, size)] for text in [*scalers, *lambdas]}
         else:  # " / " joined: a text two keys once shared stays with both of them
-            keys = {text: legacy_keys(text, size) for text in scalers}
+            keys = {text: legacy_keys(text, size) for text in [*scalers, *lambdas]}
         return cls(
             **fields,
             series_scalers={
                 key: Scaler.from_dict(value)
                 for text, value in scalers.items()
+                for key in keys[text]
+            },
+            series_lambdas={
+                key: np.asarray(value, dtype=np.float64)
+                for text, value in lambdas.items()
                 for key in keys[text]
             },
             statics=StaticEncoding.from_dict(data.get("statics") or {}),

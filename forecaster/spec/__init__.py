@@ -42,7 +42,7 @@ from forecaster.spec.model import (
     Normalization,
     RecurrentModelSpec,
 )
-from forecaster.spec.scaling import Scaling
+from forecaster.spec.scaling import Scaling, TargetTransform
 from forecaster.spec.train import (
     SCALE_FREE_LOSSES,
     ExponentialSchedule,
@@ -84,6 +84,7 @@ __all__ = [
     "Spec",
     "Split",
     "StepSplit",
+    "TargetTransform",
     "TrainSpec",
     "TrainingRange",
     "TuneSpec",

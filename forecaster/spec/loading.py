@@ -20,7 +20,7 @@ from forecaster.spec.errors import describe
 from forecaster.spec.evaluation import EvaluationSpec
 from forecaster.spec.intervals import IntervalSpec
 from forecaster.spec.model import MODEL_KINDS, ModelSection, RecurrentModelSpec
-from forecaster.spec.scaling import Scaling
+from forecaster.spec.scaling import Scaling, TargetTransform
 from forecaster.spec.train import SCHEDULE_KINDS, TrainSpec
 from forecaster.spec.tune import SearchValues, TuneSpec, field_paths
 from forecaster.spec.window import WindowSpec
@@ -46,6 +46,15 @@ class Spec(Strict):
         description="Scaler of every column (per series for long data), fit on the training "
         "rows only: `standard`, `minmax`, `robust`, `mean_abs` (divide by the mean absolute "
         "value, as DeepAR) or `none`.",
+    )
+    transform: TargetTransform = Field(
+        "none",
+        description="A transform of every target (per series for long data) before "
+        "`scaling`, fit on the training rows only and inverted on every forecast: `log`, "
+        "`log1p` (log(1 + y), for series with zeros), `box_cox` (a Box-Cox lambda per "
+        "series by maximum likelihood) or `none`. For positive series that grow or whose "
+        "seasonal swing grows with their level; `log` and `box_cox` need positive "
+        "targets, `log1p` nonnegative ones.",
     )
     model: ModelSection = Field(
         RecurrentModelSpec(),
@@ -110,6 +119,12 @@ class Spec(Strict):
                 "model.channel_independent forecasts each column from its own history only, "
                 "so data.covariates would be ignored; list them as data.targets or set "
                 "channel_independent: false"
+            )
+        if self.transform != "none" and self.train.loss == "smape":
+            raise ValueError(
+                f"train.loss: smape reads each window on the original scale, which "
+                f"transform: {self.transform} changes; use train.loss: mae (or mase), or "
+                "transform: none"
             )
         return self
 
