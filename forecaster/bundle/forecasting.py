@@ -154,10 +154,10 @@ class Forecaster:
         for k in range(panel.num_series):  # the time axis the model learnt, or a refusal
             index = panel.series_index(k)[-prep.lookback :]
             check_history(index, prep.time_style, prep.timezone, source)
-        lambdas = prep.lambdas(panel, source)  # [series, targets]: transform refusals first
-        centers, scales, _ = prep.series_scaling(panel, lambdas)  # [series, columns]
+        fit = prep.target_fit(panel, source)  # transform and season: refusals first
+        centers, scales, _ = prep.series_scaling(panel, fit)  # [series, columns]
         last_rows = panel.starts[1:, None] - prep.lookback + np.arange(prep.lookback)
-        recent = prep.model_rows(panel, source).take(last_rows)
+        recent = prep.model_rows(panel, source, fit).take(last_rows)
         # [series, lookback, columns + calendar + statics]
         times = future_times(panel, prep.frequency, prep.horizon)  # [series x H]
         known = future_inputs(prep, panel, times, centers, scales, future, future_source)
@@ -176,8 +176,11 @@ class Forecaster:
             output = output * spread[..., None] + center[..., None]
         else:
             output = output * spread + center
-        output = prep.restore(output, lambdas)  # transform inverted: original units
-        spread = prep.target_spread(center, spread, lambdas[:, None, :])  # [series, 1, T]
+        # season put back and transform inverted: original units; the first forecast
+        # step is local row ``length`` of each series
+        every = np.arange(panel.num_series)
+        output = fit.inverse(output, every, np.diff(panel.starts))
+        spread = fit.spread(center, spread, every)  # [series, 1, T], original units
         forecast, head = prep.split_output(output)
         if prep.fallback_steps:
             _check_fallback_history(prep, int(np.diff(panel.starts).min()), source)

@@ -123,9 +123,9 @@ def score_periods(
     # as held (float32 for long data): a float64 copy of every row would cost 8 bytes a
     # row; what is scored is read out in float64 below
     targets = panel.values[:, :num_targets]
-    lambdas = prep.lambdas(panel)  # [series, targets]: transform refusals first
-    centers, scales, _ = prep.series_scaling(panel, lambdas)  # [series, columns]
-    scaled = prep.model_rows(panel)
+    fit = prep.target_fit(panel)  # transform and season: refusals first
+    centers, scales, _ = prep.series_scaling(panel, fit)  # [series, columns]
+    scaled = prep.model_rows(panel, fit=fit)
     starts = panel.starts
     mase_scales = np.stack(
         [
@@ -142,11 +142,10 @@ def score_periods(
         output = predict_windows(model, scaled, origins, prep).astype(np.float64)
         spread = scales[series][:, None, :num_targets]  # [windows, 1, targets]
         center = centers[series][:, None, :num_targets]
-        point, head = prep.split_output(
-            prep.restore(unscale(output, spread, center), lambdas[series])
-        )
+        local = origins - starts[series]  # each window's first forecast row in its series
+        point, head = prep.split_output(fit.inverse(unscale(output, spread, center), series, local))
         # [windows, 1, targets]: in original units, as the errors are
-        spread = prep.target_spread(center, spread, lambdas[series][:, None, :])
+        spread = fit.spread(center, spread, series)
         point = with_fallback(prep, point, targets, origins)  # what the bundle forecasts
         forecasts = {
             "model": point,

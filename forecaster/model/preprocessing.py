@@ -3,7 +3,7 @@ trained (time column, columns, frequency, window sizes, missing-value policy, sc
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +14,12 @@ from forecaster.data.calendar import Calendar
 from forecaster.data.panel import KEY_SEPARATOR, Panel, SeriesKey, key_text, legacy_keys, parse_key
 from forecaster.data.reading import MissingPolicy, read_csv
 from forecaster.data.statics import StaticEncoding
-from forecaster.model import transforms
+from forecaster.model import seasonality, transforms
 from forecaster.model.scaling import Scaler, fit_scaler
+from forecaster.model.seasonality import SeasonalPattern
+from forecaster.model.targets import TargetFit
 from forecaster.model.windows import ModelRows
-from forecaster.spec import TargetTransform, quantile_pair
+from forecaster.spec import Deseasonalise, TargetTransform, quantile_pair
 
 KEY_FORMAT = 2  # preprocessing.json's series keys: panel.key_text
 
@@ -57,6 +59,10 @@ class Preprocessing:
     # none); box_cox: each series' lambda per target, by series key, beside its scaler
     transform: TargetTransform = "none"
     series_lambdas: dict[SeriesKey, np.ndarray] = field(default_factory=dict)
+    # deseasonalise: the seasonal pattern removed after the transform (bundles written
+    # before it: none), each series' indices over ``season`` positions by series key
+    deseasonalise: Deseasonalise = "none"
+    series_seasonality: dict[SeriesKey, SeasonalPattern] = field(default_factory=dict)
 
     def clip(self, values: np.ndarray) -> np.ndarray:
         """``values`` (forecasts, quantiles or interval bounds) clipped at zero when the
@@ -122,18 +128,22 @@ class Preprocessing:
                 columns[f"{target}_hi_{level}"] = upper[..., k]
         return columns
 
-    def model_rows(self, panel: Panel, source: str = "data") -> ModelRows:
+    def model_rows(
+        self, panel: Panel, source: str = "data", fit: TargetFit | None = None
+    ) -> ModelRows:
         """The model's input rows of ``panel``, scaled when taken: the targets transformed
-        (``transform``), every row by its own series' scaler, the calendar columns of its
-        timestamp, then the series' static covariates (codes and standardised numbers)."""
-        lambdas = self.lambdas(panel, source)
-        centers, scales, _ = self.series_scaling(panel, lambdas)
+        and deseasonalised (``transform``, ``deseasonalise``; ``fit``, the panel's
+        ``target_fit`` when already made), every row by its own series' scaler, the
+        calendar columns of its timestamp, then the series' static covariates (codes and
+        standardised numbers)."""
+        fit = fit or self.target_fit(panel, source)
+        centers, scales, _ = self.series_scaling(panel, fit)
         calendar = None
         if self.calendar:
             calendar = self.calendar.values(panel.index, source).astype(np.float32)
         static = self.statics.encode(panel.statics, [self.key_text(k) for k in panel.keys])
         return ModelRows(
-            self.transformed_values(panel, lambdas),
+            self.transformed_values(panel, fit),
             panel.starts,
             centers,
             scales,
@@ -142,13 +152,12 @@ class Preprocessing:
         )
 
     def series_scaling(
-        self, panel: Panel, lambdas: np.ndarray | None = None
+        self, panel: Panel, fit: TargetFit | None = None
     ) -> tuple[np.ndarray, np.ndarray, list[bool]]:
-        """Every series' ``center`` and ``scale`` (``[series, columns]``, of the
-        transformed targets) and whether it was seen in training. A series the model never
+        """Every series' ``center`` and ``scale`` (``[series, columns]``, of the targets as
+        ``fit`` leaves them) and whether it was seen in training. A series the model never
         saw is scaled by a scaler of the same kind fit on its own rows (the model is
-        global; only the scale is per series), transformed with ``lambdas`` (``[series,
-        targets]``, from ``lambdas``) first."""
+        global; only the scale is per series), after ``fit``."""
         kind = next(iter(self.series_scalers.values())).kind
         centers, scales, seen = [], [], []
         for k, key in enumerate(panel.keys):
@@ -156,75 +165,66 @@ class Preprocessing:
             seen.append(scaler is not None)
             if scaler is None:
                 values = panel.series(k).to_numpy(dtype=np.float64)
-                if self.transform != "none":
-                    assert lambdas is not None, "a transform needs each series' lambdas"
-                    values = self._forward(values, lambdas[k])
+                if fit is not None and not fit.is_identity:
+                    rows = np.arange(len(values))
+                    values[:, : len(self.targets)] = fit.forward(
+                        values[:, : len(self.targets)], np.full(len(values), k), rows
+                    )
                 scaler = fit_scaler(kind, values)
             centers.append(scaler.center)
             scales.append(scaler.scale)
         return np.stack(centers), np.stack(scales), seen
 
-    def lambdas(self, panel: Panel, source: str = "data") -> np.ndarray:
-        """``[series, targets]``: each series' Box-Cox lambdas (zeros for the other
-        transforms), after refusing a target value the transform cannot take. A series
-        the model never saw gets lambdas fit on its own rows."""
+    def target_fit(self, panel: Panel, source: str = "data") -> TargetFit:
+        """Each series' transform parameters and seasonal indices, after refusing a
+        target value the transform cannot take. A series the model never saw gets them
+        fit on its own rows (its pattern anchored at its last row)."""
         num_targets = len(self.targets)
-        if self.transform == "none":
-            return np.zeros((panel.num_series, num_targets))
-        transforms.check_domain(self.transform, panel, self.targets, source)
-        if self.transform != "box_cox":
-            return np.zeros((panel.num_series, num_targets))
-        found = []
+        lambdas = np.zeros((panel.num_series, num_targets))
+        if self.transform != "none":
+            transforms.check_domain(self.transform, panel, self.targets, source)
+        if self.transform == "box_cox":
+            found = []
+            for k, key in enumerate(panel.keys):
+                fitted = self.series_lambdas.get(key)
+                if fitted is None:
+                    fitted = transforms.fit_lambdas(panel.values[panel.rows(k), :num_targets])
+                found.append(fitted)
+            lambdas = np.stack(found)
+        fit = TargetFit(self.transform, lambdas)
+        if self.deseasonalise == "none":
+            return fit
+        multiplicative = self.deseasonalise == "classical_multiplicative"
+        patterns, offsets = [], []
         for k, key in enumerate(panel.keys):
-            fitted = self.series_lambdas.get(key)
-            if fitted is None:
-                fitted = transforms.fit_lambdas(panel.values[panel.rows(k), :num_targets])
-            found.append(fitted)
-        return np.stack(found)
+            index = panel.series_index(k)
+            pattern = self.series_seasonality.get(key)
+            if pattern is None:
+                rows = panel.values[panel.rows(k), :num_targets].astype(np.float64)
+                rows = transforms.forward(self.transform, rows, lambdas[k])
+                pattern = seasonality.fit_pattern(rows, self.season, multiplicative, index[-1])
+            patterns.append(pattern.indices)
+            offsets.append(seasonality.steps_between(pattern.anchor, index[0], self.frequency))
+        return replace(
+            fit,
+            deseasonalise=self.deseasonalise,
+            seasonal=np.stack(patterns),
+            offsets=np.asarray(offsets, dtype=np.int64),
+        )
 
-    def transformed_values(self, panel: Panel, lambdas: np.ndarray) -> np.ndarray:
-        """``panel.values`` with the targets transformed, series by series (``lambdas``:
-        ``[series, targets]``); the values as held when there is no transform."""
-        if self.transform == "none":
+    def transformed_values(self, panel: Panel, fit: TargetFit) -> np.ndarray:
+        """``panel.values`` with the targets as ``fit`` leaves them, series by series; the
+        values as held when it changes nothing."""
+        if fit.is_identity:
             return panel.values
         num_targets = len(self.targets)
         values = panel.values.copy()
         series = panel.series_of_rows()
-        values[:, :num_targets] = self._forward(
-            panel.values[:, :num_targets].astype(np.float64), lambdas[series]
+        local = np.arange(len(values)) - panel.starts[series]
+        values[:, :num_targets] = fit.forward(
+            panel.values[:, :num_targets].astype(np.float64), series, local
         )
         return values
-
-    def _forward(self, values: np.ndarray, lambdas: np.ndarray) -> np.ndarray:
-        """The first ``len(targets)`` columns of ``values`` transformed."""
-        num_targets = len(self.targets)
-        done = np.array(values, dtype=np.float64)
-        done[..., :num_targets] = transforms.forward(
-            self.transform, done[..., :num_targets], lambdas
-        )
-        return done
-
-    def restore(self, output: np.ndarray, lambdas: np.ndarray) -> np.ndarray:
-        """A forecast unscaled but still transformed, ``[N, H, T]`` (or a quantile head's
-        ``[N, H, T, Q]``), back in the original units; ``lambdas`` ``[N, targets]``, those
-        of each row's series. Each quantile is inverted alone: the inverse is monotone."""
-        if self.transform == "none":
-            return output
-        lambdas = lambdas[:, None, :, None] if output.ndim == 4 else lambdas[:, None, :]
-        return transforms.inverse(self.transform, output, lambdas)
-
-    def target_spread(
-        self, centers: np.ndarray, scales: np.ndarray, lambdas: np.ndarray
-    ) -> np.ndarray:
-        """Each target's spread in original units, what interval widths and scaled errors
-        are measured in (``centers``, ``scales`` and ``lambdas`` ``[..., targets]``): the
-        scaler's scale, or with a transform that scale times the inverse's slope at the
-        scaler's center (a spread near the series' typical level)."""
-        if self.transform == "none":
-            return scales
-        with np.errstate(invalid="ignore", over="ignore"):
-            spread = scales * transforms.slope(self.transform, centers, lambdas)
-        return np.where(np.isfinite(spread) & (spread > 0), spread, scales)
 
     def key_text(self, key: SeriesKey) -> str:
         """A series key as this preprocessing.json writes it (``key_format``); the series
@@ -293,6 +293,16 @@ class Preprocessing:
                 if self.series_lambdas
                 else {}
             )
+            | ({"deseasonalise": self.deseasonalise} if self.deseasonalise != "none" else {})
+            | (
+                {
+                    "series_seasonality": {
+                        self.key_text(k): v.to_dict() for k, v in self.series_seasonality.items()
+                    }
+                }
+                if self.series_seasonality
+                else {}
+            )
             | {
                 "id_columns": self.id_columns,
                 "key_format": self.key_format,
@@ -310,6 +320,7 @@ class Preprocessing:
             "scaler",
             "series_scalers",
             "series_lambdas",
+            "series_seasonality",
             "statics",
             "calibration",
             "calendar",
@@ -321,10 +332,12 @@ class Preprocessing:
             scalers = {"": data["scaler"]}
         size = len(data.get("id_columns") or [])
         lambdas = data.get("series_lambdas") or {}
+        patterns = data.get("series_seasonality") or {}
+        texts = [*scalers, *lambdas, *patterns]
         if fields["key_format"] == KEY_FORMAT:
-            keys = {text: [parse_key(text, size)] for text in [*scalers, *lambdas]}
+            keys = {text: [parse_key(text, size)] for text in texts}
         else:  # " / " joined: a text two keys once shared stays with both of them
-            keys = {text: legacy_keys(text, size) for text in [*scalers, *lambdas]}
+            keys = {text: legacy_keys(text, size) for text in texts}
         return cls(
             **fields,
             series_scalers={
@@ -335,6 +348,11 @@ class Preprocessing:
             series_lambdas={
                 key: np.asarray(value, dtype=np.float64)
                 for text, value in lambdas.items()
+                for key in keys[text]
+            },
+            series_seasonality={
+                key: SeasonalPattern.from_dict(value)
+                for text, value in patterns.items()
                 for key in keys[text]
             },
             statics=StaticEncoding.from_dict(data.get("statics") or {}),

@@ -19,11 +19,17 @@ from forecaster.data.panel import Panel
 from forecaster.errors import InputError
 from forecaster.spec import TargetTransform
 
-# what each transform needs of a value, and the fix when one breaks it
+# what each transform (and a multiplicative season) needs of a value: the spec field,
+# what it needs, and the fix when one breaks it
 _DOMAIN = {
-    "log": ("positive", "use transform: log1p for series with zeros"),
-    "box_cox": ("positive", "use transform: log1p for series with zeros"),
-    "log1p": ("nonnegative", "correct the data"),
+    "log": ("transform", "positive", "use transform: log1p for series with zeros"),
+    "box_cox": ("transform", "positive", "use transform: log1p for series with zeros"),
+    "log1p": ("transform", "nonnegative", "correct the data"),
+    "classical_multiplicative": (
+        "deseasonalise",
+        "positive",
+        "use deseasonalise: classical_additive",
+    ),
 }
 
 
@@ -84,22 +90,24 @@ def fit_lambdas(train_values: np.ndarray) -> np.ndarray:
 
 
 def check_domain(
-    kind: TargetTransform,
+    kind: str,
     panel: Panel,
     targets: list[str],
     source: str,
     row_counts: np.ndarray | None = None,
     where: str = "",
 ) -> None:
-    """Refuse a target value the transform cannot take (log and Box-Cox: <= 0; log1p:
-    < 0), naming the first one's series, time and value. ``row_counts``: only the first
-    ``row_counts[k]`` rows of series ``k`` are checked (its training rows); ``where``
-    says which rows those are."""
-    if kind == "none":
+    """Refuse a target value the transform ``kind`` cannot take (log and Box-Cox: <= 0;
+    log1p: < 0; a multiplicative season, ``classical_multiplicative``, <= 0), naming the
+    first one's series, time and value. ``row_counts``: only the first ``row_counts[k]``
+    rows of series ``k`` are checked (its training rows); ``where`` says which rows
+    those are."""
+    if kind not in _DOMAIN:  # none, or a deseasonalising any value takes
         return
+    option, needs, fix = _DOMAIN[kind]
     values = panel.values[:, : len(targets)]
     with np.errstate(invalid="ignore"):
-        bad = values <= 0 if _DOMAIN[kind][0] == "positive" else values < 0
+        bad = values <= 0 if needs == "positive" else values < 0
     rows = np.flatnonzero(bad.any(axis=1))
     series = np.searchsorted(panel.starts, rows, side="right") - 1
     if row_counts is not None:
@@ -111,11 +119,10 @@ def check_domain(
     column = int(np.argmax(bad[row]))
     time = panel.series_index(k)[row - int(panel.starts[k])]
     of = f" of {panel.name_of(k)}" if panel.id_columns else ""
-    needs, fix = _DOMAIN[kind]
     raise InputError(
-        f"{source}: transform: {kind} needs {needs} targets, but target "
+        f"{source}: {option}: {kind} needs {needs} targets, but target "
         f"{targets[column]!r}{of} is {values[row, column]:g} at {time}{where} "
-        f"({len(rows):,} such rows in all); fix: {fix}, or set transform: none"
+        f"({len(rows):,} such rows in all); fix: {fix}, or set {option}: none"
     )
 
 

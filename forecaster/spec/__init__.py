@@ -42,7 +42,7 @@ from forecaster.spec.model import (
     Normalization,
     RecurrentModelSpec,
 )
-from forecaster.spec.scaling import Scaling, TargetTransform
+from forecaster.spec.scaling import Deseasonalise, Scaling, TargetTransform
 from forecaster.spec.train import (
     SCALE_FREE_LOSSES,
     ExponentialSchedule,
@@ -65,6 +65,7 @@ __all__ = [
     "DataSpec",
     "DateSplit",
     "Decoder",
+    "Deseasonalise",
     "DuplicateKeyError",
     "EvaluationSpec",
     "ExponentialSchedule",
