@@ -159,9 +159,10 @@ class Forecaster:
         for k in range(panel.num_series):  # the time axis the model learnt, or a refusal
             index = panel.series_index(k)[read:]
             check_history(index, prep.time_style, prep.timezone, source)
-        centers, scales, _ = prep.series_scaling(panel)  # [series, columns]
+        fit = prep.target_fit(panel, source)  # transform and season: refusals first
+        centers, scales, _ = prep.series_scaling(panel, fit)  # [series, columns]
         last_rows = panel.starts[1:, None] - prep.lookback + np.arange(prep.lookback)
-        recent = prep.model_rows(panel).take(last_rows)
+        recent = prep.model_rows(panel, source, fit).take(last_rows)
         # [series, lookback, columns + calendar + statics]
         times = future_times(panel, prep.frequency, prep.horizon)  # [series x H]
         known = future_inputs(prep, panel, times, centers, scales, future, future_source)
@@ -180,6 +181,11 @@ class Forecaster:
             output = output * spread[..., None] + center[..., None]
         else:
             output = output * spread + center
+        # season put back and transform inverted: original units; the first forecast
+        # step is local row ``length`` of each series
+        every = np.arange(panel.num_series)
+        output = fit.inverse(output, every, np.diff(panel.starts))
+        spread = fit.spread(center, spread, every)  # [series, 1, T], original units
         forecast, head = prep.split_output(output)
         if prep.fallback_steps:
             _check_fallback_history(prep, int(np.diff(panel.starts).min()), source)

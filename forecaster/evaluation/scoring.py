@@ -59,7 +59,9 @@ class PeriodForecasts:
     series: np.ndarray | None = None  # the series of each window
     per_series: pd.DataFrame | None = None  # one row of scores per series
     window_scale: np.ndarray | None = None  # MASE scale of each window, [windows, 1, targets]
-    target_scale: np.ndarray | None = None  # scaler scale of each window, [windows, 1, targets]
+    # each window's spread in original units, [windows, 1, targets]: the scaler's scale
+    # (times the inverse transform's slope at its center with a transform)
+    target_scale: np.ndarray | None = None
     intervals: dict[str, Bounds] | None = None  # forecast -> level -> (lower, upper)
     quantiles: np.ndarray | None = None  # a quantile head's output, [windows, H, T, Q]
 
@@ -189,8 +191,9 @@ def score_periods(
     # as held (float32 for long data): a float64 copy of every row would cost 8 bytes a
     # row; what is scored is read out in float64 below
     targets = panel.values[:, :num_targets]
-    centers, scales, _ = prep.series_scaling(panel)  # [series, columns]
-    scaled = prep.model_rows(panel)
+    fit = prep.target_fit(panel)  # transform and season: refusals first
+    centers, scales, _ = prep.series_scaling(panel, fit)  # [series, columns]
+    scaled = prep.model_rows(panel, fit=fit)
     starts = panel.starts
     result: dict[str, PeriodForecasts] = {}
     for period in names:
@@ -210,14 +213,33 @@ def score_periods(
         spread = scales[series][:, None, :num_targets]  # [windows, 1, targets]
         center = centers[series][:, None, :num_targets]
         output, quantiles = prep.split_output(predict_windows(model, scaled, origins, prep))
-        head = None if quantiles is None else unscale(quantiles.astype(np.float64), spread, center)
         # the baselines and the actual values are read from the rows when used, and the
         # model's forecasts unscaled from its float32 output, rather than each held as
         # float64 for every window (LazyWindows); what is read is what was held before
         naives = baseline_forecasts(targets, origins, prep.horizon, prep.season)
         fallback = {h: naives[name] for h, name in prep.fallback_steps.items()}
+        if fit.is_identity:
+            model_forecast = ModelForecasts(output, spread, center, fallback)
+            head = (
+                None if quantiles is None else unscale(quantiles.astype(np.float64), spread, center)
+            )
+        else:  # a transform or seasonal pattern to put back over the horizon: the
+            # forecasts in original units are held (float64), the fallback read as above
+            local = origins - starts[series]  # each window's first forecast row in its series
+            point = fit.inverse(unscale(output.astype(np.float64), spread, center), series, local)
+            ones = np.ones_like(spread)
+            model_forecast = ModelForecasts(point, ones, np.zeros_like(spread), fallback)
+            head = (
+                None
+                if quantiles is None
+                else fit.inverse(
+                    unscale(quantiles.astype(np.float64), spread, center), series, local
+                )
+            )
+            # [windows, 1, targets]: in original units, as the errors are
+            spread = fit.spread(center, spread, series)
         forecasts: dict[str, Windows] = {
-            "model": ModelForecasts(output, spread, center, fallback),  # what the bundle forecasts
+            "model": model_forecast,  # what the bundle forecasts
             **naives,
         }
         for method in statistical:

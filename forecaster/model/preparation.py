@@ -7,7 +7,7 @@ own periods and scaler; series too short for a window in every period are left o
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from forecaster.data.streaming import read_file
 from forecaster.data.time_axis import time_style
 from forecaster.errors import InputError
 from forecaster.log import logger
+from forecaster.model import seasonality, transforms
 from forecaster.model.periods import (
     Periods,
     SeriesPeriods,
@@ -106,9 +107,11 @@ def prepare(
         )
     if spec.data.nonnegative:
         _check_nonnegative(panel, series_periods, list(spec.data.targets), source)
-    scalers = fit_series_scalers(
-        spec.scaling, panel.values, panel.starts, series_periods.train_ends
-    )
+    targets = list(spec.data.targets)
+    train_ends = series_periods.train_ends
+    for kind in (spec.transform, spec.deseasonalise):
+        transforms.check_domain(kind, panel, targets, source, train_ends, " in its training rows")
+    lambdas = transforms.fit_series_lambdas(spec.transform, panel, train_ends, len(targets))
     statics = fit_statics(panel.statics, panel.labels, spec.model.id_embedding)
     train_windows = series_periods.ranges("train", lookback, horizon)
     val_windows = series_periods.ranges("val", lookback, horizon)
@@ -133,13 +136,25 @@ def prepare(
         frequency,
         season,
         id_columns=panel.id_columns,
-        series_scalers=dict(zip(panel.keys, scalers, strict=True)),
+        series_lambdas=(
+            dict(zip(panel.keys, lambdas, strict=True)) if spec.transform == "box_cox" else {}
+        ),
         statics=statics,
+    )
+    if spec.deseasonalise != "none":
+        preprocessing = _with_seasonality(spec, preprocessing, panel, train_ends, source)
+    # each scaler fit on its series' transformed (and deseasonalised) training rows alone
+    fit = preprocessing.target_fit(panel, source)
+    scalers = fit_series_scalers(
+        spec.scaling, preprocessing.transformed_values(panel, fit), panel.starts, train_ends
+    )
+    preprocessing = replace(
+        preprocessing, series_scalers=dict(zip(panel.keys, scalers, strict=True))
     )
     first = series_periods.periods[0]
     preprocessing.calendar.check_frequency(frequency, source)
     preprocessing.calendar.check_varies(panel.series_index(0)[: first.train_end], source)
-    rows = preprocessing.model_rows(panel, source)
+    rows = preprocessing.model_rows(panel, source, fit)
     rows.check_finite(source)
     extras = None
     if spec.train.loss in SCALE_FREE_LOSSES and not preprocessing.quantiles:
@@ -211,8 +226,39 @@ def _preprocessing(
         future_covariates=list(spec.data.future_covariates),
         calendar=Calendar.from_spec(spec.data),
         nonnegative=spec.data.nonnegative,
+        transform=spec.transform,
+        deseasonalise=spec.deseasonalise,
         **scaling,
     )
+
+
+def _with_seasonality(
+    spec: Spec, preprocessing: Preprocessing, panel: Panel, train_ends: np.ndarray, source: str
+) -> Preprocessing:
+    """``preprocessing`` with each series' seasonal pattern (``deseasonalise``), fit by
+    classical decomposition on its transformed training rows alone and anchored at its
+    last training row."""
+    period = preprocessing.season
+    if period < 2:
+        raise InputError(
+            f"{source}: deseasonalise: {spec.deseasonalise} needs a seasonal period of 2 or "
+            f"more, but the season is {period} (evaluation.season, or the frequency "
+            f"{preprocessing.frequency!r}'s); fix: set evaluation.season, or deseasonalise: "
+            "none"
+        )
+    without = replace(preprocessing, deseasonalise="none")
+    values = without.transformed_values(panel, without.target_fit(panel, source))
+    multiplicative = spec.deseasonalise == "classical_multiplicative"
+    num_targets = len(preprocessing.targets)
+    patterns = {}
+    for k, key in enumerate(panel.keys):
+        end = int(train_ends[k])
+        train = values[panel.starts[k] : panel.starts[k] + end, :num_targets]
+        anchor = panel.series_index(k)[end - 1]
+        patterns[key] = seasonality.fit_pattern(
+            np.asarray(train, dtype=np.float64), period, multiplicative, anchor
+        )
+    return replace(preprocessing, series_seasonality=patterns)
 
 
 def _check_nonnegative(

@@ -3,7 +3,7 @@ trained (time column, columns, frequency, window sizes, missing-value policy, sc
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +14,12 @@ from forecaster.data.calendar import Calendar
 from forecaster.data.panel import KEY_SEPARATOR, Panel, SeriesKey, key_text, legacy_keys, parse_key
 from forecaster.data.reading import MissingPolicy, read_csv
 from forecaster.data.statics import StaticEncoding
+from forecaster.model import seasonality, transforms
 from forecaster.model.scaling import Scaler, fit_scaler
+from forecaster.model.seasonality import SeasonalPattern
+from forecaster.model.targets import TargetFit
 from forecaster.model.windows import ModelRows
-from forecaster.spec import quantile_pair
+from forecaster.spec import Deseasonalise, TargetTransform, quantile_pair
 
 KEY_FORMAT = 2  # preprocessing.json's series keys: panel.key_text
 
@@ -56,6 +59,14 @@ class Preprocessing:
     key_format: int = KEY_FORMAT
     # data.nonnegative: every forecast clipped at zero (bundles written before it: False)
     nonnegative: bool = False
+    # transform: every target's transform before scaling (bundles written before it:
+    # none); box_cox: each series' lambda per target, by series key, beside its scaler
+    transform: TargetTransform = "none"
+    series_lambdas: dict[SeriesKey, np.ndarray] = field(default_factory=dict)
+    # deseasonalise: the seasonal pattern removed after the transform (bundles written
+    # before it: none), each series' indices over ``season`` positions by series key
+    deseasonalise: Deseasonalise = "none"
+    series_seasonality: dict[SeriesKey, SeasonalPattern] = field(default_factory=dict)
 
     def clip(self, values: np.ndarray) -> np.ndarray:
         """``values`` (forecasts, quantiles or interval bounds) clipped at zero when the
@@ -126,17 +137,22 @@ class Preprocessing:
                 columns[f"{target}_hi_{level}"] = upper[..., k]
         return columns
 
-    def model_rows(self, panel: Panel, source: str = "data") -> ModelRows:
-        """The model's input rows of ``panel``, scaled when taken: every row by its own
-        series' scaler, the calendar columns of its timestamp, then the series' static
-        covariates (codes and standardised numbers)."""
-        centers, scales, _ = self.series_scaling(panel)
+    def model_rows(
+        self, panel: Panel, source: str = "data", fit: TargetFit | None = None
+    ) -> ModelRows:
+        """The model's input rows of ``panel``, scaled when taken: the targets transformed
+        and deseasonalised (``transform``, ``deseasonalise``; ``fit``, the panel's
+        ``target_fit`` when already made), every row by its own series' scaler, the
+        calendar columns of its timestamp, then the series' static covariates (codes and
+        standardised numbers)."""
+        fit = fit or self.target_fit(panel, source)
+        centers, scales, _ = self.series_scaling(panel, fit)
         calendar = None
         if self.calendar:
             calendar = self.calendar.values(panel.index, source).astype(np.float32)
         static = self.statics.encode(panel.statics, [self.key_text(k) for k in panel.keys])
         return ModelRows(
-            panel.values,
+            self.transformed_values(panel, fit),
             panel.starts,
             centers,
             scales,
@@ -144,20 +160,80 @@ class Preprocessing:
             static.astype(np.float32) if static is not None and static.shape[1] else None,
         )
 
-    def series_scaling(self, panel: Panel) -> tuple[np.ndarray, np.ndarray, list[bool]]:
-        """Every series' ``center`` and ``scale`` (``[series, columns]``) and whether it was
-        seen in training. A series the model never saw is scaled by a scaler of the same
-        kind fit on its own rows (the model is global; only the scale is per series)."""
+    def series_scaling(
+        self, panel: Panel, fit: TargetFit | None = None
+    ) -> tuple[np.ndarray, np.ndarray, list[bool]]:
+        """Every series' ``center`` and ``scale`` (``[series, columns]``, of the targets as
+        ``fit`` leaves them) and whether it was seen in training. A series the model never
+        saw is scaled by a scaler of the same kind fit on its own rows (the model is
+        global; only the scale is per series), after ``fit``."""
         kind = next(iter(self.series_scalers.values())).kind
         centers, scales, seen = [], [], []
         for k, key in enumerate(panel.keys):
             scaler = self.series_scalers.get(key)
             seen.append(scaler is not None)
             if scaler is None:
-                scaler = fit_scaler(kind, panel.series(k).to_numpy(dtype=np.float64))
+                values = panel.series(k).to_numpy(dtype=np.float64)
+                if fit is not None and not fit.is_identity:
+                    rows = np.arange(len(values))
+                    values[:, : len(self.targets)] = fit.forward(
+                        values[:, : len(self.targets)], np.full(len(values), k), rows
+                    )
+                scaler = fit_scaler(kind, values)
             centers.append(scaler.center)
             scales.append(scaler.scale)
         return np.stack(centers), np.stack(scales), seen
+
+    def target_fit(self, panel: Panel, source: str = "data") -> TargetFit:
+        """Each series' transform parameters and seasonal indices, after refusing a
+        target value the transform cannot take. A series the model never saw gets them
+        fit on its own rows (its pattern anchored at its last row)."""
+        num_targets = len(self.targets)
+        lambdas = np.zeros((panel.num_series, num_targets))
+        if self.transform != "none":
+            transforms.check_domain(self.transform, panel, self.targets, source)
+        if self.transform == "box_cox":
+            found = []
+            for k, key in enumerate(panel.keys):
+                fitted = self.series_lambdas.get(key)
+                if fitted is None:
+                    fitted = transforms.fit_lambdas(panel.values[panel.rows(k), :num_targets])
+                found.append(fitted)
+            lambdas = np.stack(found)
+        fit = TargetFit(self.transform, lambdas)
+        if self.deseasonalise == "none":
+            return fit
+        multiplicative = self.deseasonalise == "classical_multiplicative"
+        patterns, offsets = [], []
+        for k, key in enumerate(panel.keys):
+            index = panel.series_index(k)
+            pattern = self.series_seasonality.get(key)
+            if pattern is None:
+                rows = panel.values[panel.rows(k), :num_targets].astype(np.float64)
+                rows = transforms.forward(self.transform, rows, lambdas[k])
+                pattern = seasonality.fit_pattern(rows, self.season, multiplicative, index[-1])
+            patterns.append(pattern.indices)
+            offsets.append(seasonality.steps_between(pattern.anchor, index[0], self.frequency))
+        return replace(
+            fit,
+            deseasonalise=self.deseasonalise,
+            seasonal=np.stack(patterns),
+            offsets=np.asarray(offsets, dtype=np.int64),
+        )
+
+    def transformed_values(self, panel: Panel, fit: TargetFit) -> np.ndarray:
+        """``panel.values`` with the targets as ``fit`` leaves them, series by series; the
+        values as held when it changes nothing."""
+        if fit.is_identity:
+            return panel.values
+        num_targets = len(self.targets)
+        values = panel.values.copy()
+        series = panel.series_of_rows()
+        local = np.arange(len(values)) - panel.starts[series]
+        values[:, :num_targets] = fit.forward(
+            panel.values[:, :num_targets].astype(np.float64), series, local
+        )
+        return values
 
     def key_text(self, key: SeriesKey) -> str:
         """A series key as this preprocessing.json writes it (``key_format``); the series
@@ -217,6 +293,26 @@ class Preprocessing:
             | ({"fallback": self.fallback} if self.fallback_steps else {})
             | ({"combine": self.combine} if self.combine else {})
             | ({"nonnegative": True} if self.nonnegative else {})
+            | ({"transform": self.transform} if self.transform != "none" else {})
+            | (
+                {
+                    "series_lambdas": {
+                        self.key_text(k): v.tolist() for k, v in self.series_lambdas.items()
+                    }
+                }
+                if self.series_lambdas
+                else {}
+            )
+            | ({"deseasonalise": self.deseasonalise} if self.deseasonalise != "none" else {})
+            | (
+                {
+                    "series_seasonality": {
+                        self.key_text(k): v.to_dict() for k, v in self.series_seasonality.items()
+                    }
+                }
+                if self.series_seasonality
+                else {}
+            )
             | {
                 "id_columns": self.id_columns,
                 "key_format": self.key_format,
@@ -229,22 +325,44 @@ class Preprocessing:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Preprocessing:
-        skip = ("columns", "scaler", "series_scalers", "statics", "calibration", "calendar")
+        skip = (
+            "columns",
+            "scaler",
+            "series_scalers",
+            "series_lambdas",
+            "series_seasonality",
+            "statics",
+            "calibration",
+            "calendar",
+        )
         fields = {k: v for k, v in data.items() if k not in skip}
         fields.setdefault("key_format", 1)  # written before keys were quoted where needed
         scalers = data.get("series_scalers") or {}
         if data.get("scaler"):  # written before one scaler per series held for wide data too
             scalers = {"": data["scaler"]}
         size = len(data.get("id_columns") or [])
+        lambdas = data.get("series_lambdas") or {}
+        patterns = data.get("series_seasonality") or {}
+        texts = [*scalers, *lambdas, *patterns]
         if fields["key_format"] == KEY_FORMAT:
-            keys = {text: [parse_key(text, size)] for text in scalers}
+            keys = {text: [parse_key(text, size)] for text in texts}
         else:  # " / " joined: a text two keys once shared stays with both of them
-            keys = {text: legacy_keys(text, size) for text in scalers}
+            keys = {text: legacy_keys(text, size) for text in texts}
         return cls(
             **fields,
             series_scalers={
                 key: Scaler.from_dict(value)
                 for text, value in scalers.items()
+                for key in keys[text]
+            },
+            series_lambdas={
+                key: np.asarray(value, dtype=np.float64)
+                for text, value in lambdas.items()
+                for key in keys[text]
+            },
+            series_seasonality={
+                key: SeasonalPattern.from_dict(value)
+                for text, value in patterns.items()
                 for key in keys[text]
             },
             statics=StaticEncoding.from_dict(data.get("statics") or {}),

@@ -60,8 +60,16 @@ class Refit:
 
     def bundle_preprocessing(self, validated: Preprocessing) -> Preprocessing:
         """The validated bundle's preprocessing (its interval widths, in units of each
-        series' scale, and its validation gate's fallback) with the refit scalers."""
-        return replace(validated, series_scalers=self.preprocessing.series_scalers)
+        series' scale, and its validation gate's fallback) with what the refit network
+        reads its rows through, fit on every row: the scalers, and a transform's lambdas
+        and the seasonal indices of deseasonalise."""
+        fitted = self.preprocessing
+        return replace(
+            validated,
+            series_scalers=fitted.series_scalers,
+            series_lambdas=fitted.series_lambdas,
+            series_seasonality=fitted.series_seasonality,
+        )
 
 
 def refit(spec: Spec, fitted: FitResult, *, quiet: bool = False) -> Refit:

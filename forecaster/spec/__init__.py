@@ -42,7 +42,7 @@ from forecaster.spec.model import (
     Normalization,
     RecurrentModelSpec,
 )
-from forecaster.spec.scaling import Scaling
+from forecaster.spec.scaling import Deseasonalise, Scaling, TargetTransform
 from forecaster.spec.train import (
     MAX_ENSEMBLE_MEMBERS,
     SCALE_FREE_LOSSES,
@@ -68,6 +68,7 @@ __all__ = [
     "DataSpec",
     "DateSplit",
     "Decoder",
+    "Deseasonalise",
     "DuplicateKeyError",
     "EnsembleSpec",
     "EvaluationSpec",
@@ -88,6 +89,7 @@ __all__ = [
     "Spec",
     "Split",
     "StepSplit",
+    "TargetTransform",
     "TrainSpec",
     "TrainingRange",
     "TuneSpec",

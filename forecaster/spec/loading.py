@@ -20,7 +20,7 @@ from forecaster.spec.errors import describe
 from forecaster.spec.evaluation import EvaluationSpec
 from forecaster.spec.intervals import IntervalSpec
 from forecaster.spec.model import MODEL_KINDS, ModelSection, RecurrentModelSpec
-from forecaster.spec.scaling import Scaling
+from forecaster.spec.scaling import Deseasonalise, Scaling, TargetTransform
 from forecaster.spec.train import MAX_ENSEMBLE_MEMBERS, SCHEDULE_KINDS, TrainSpec
 from forecaster.spec.tune import SearchValues, TuneSpec, field_paths
 from forecaster.spec.window import WindowSpec
@@ -46,6 +46,25 @@ class Spec(Strict):
         description="Scaler of every column (per series for long data), fit on the training "
         "rows only: `standard`, `minmax`, `robust`, `mean_abs` (divide by the mean absolute "
         "value, as DeepAR) or `none`.",
+    )
+    transform: TargetTransform = Field(
+        "none",
+        description="A transform of every target (per series for long data) before "
+        "`scaling`, fit on the training rows only and inverted on every forecast: `log`, "
+        "`log1p` (log(1 + y), for series with zeros), `box_cox` (a Box-Cox lambda per "
+        "series by maximum likelihood) or `none`. For positive series that grow or whose "
+        "seasonal swing grows with their level; `log` and `box_cox` need positive "
+        "targets, `log1p` nonnegative ones.",
+    )
+    deseasonalise: Deseasonalise = Field(
+        "none",
+        description="Remove each series' seasonal pattern from its targets (after "
+        "`transform`, before `scaling`) and put it back on every forecast: "
+        "`classical_multiplicative` (targets divided by a seasonal index per season "
+        "position; positive targets) or `classical_additive` (an index subtracted), the "
+        "indices from a classical decomposition of each series' training rows over "
+        "`evaluation.season` (default: the frequency's season), or `none`. For series "
+        "whose seasonal patterns differ; with a `transform`, use `classical_additive`.",
     )
     model: ModelSection = Field(
         RecurrentModelSpec(),
@@ -122,6 +141,24 @@ class Spec(Strict):
                 "model.channel_independent forecasts each column from its own history only, "
                 "so data.covariates would be ignored; list them as data.targets or set "
                 "channel_independent: false"
+            )
+        if self.transform != "none" and self.deseasonalise == "classical_multiplicative":
+            raise ValueError(
+                f"deseasonalise: classical_multiplicative with transform: {self.transform}: "
+                "the transform already turns a multiplicative season into an additive one; "
+                "use deseasonalise: classical_additive, or transform: none"
+            )
+        if self.deseasonalise != "none" and self.train.loss == "smape":
+            raise ValueError(
+                f"train.loss: smape reads each window on the original scale, which "
+                f"deseasonalise: {self.deseasonalise} changes; use train.loss: mae (or "
+                "mase), or deseasonalise: none"
+            )
+        if self.transform != "none" and self.train.loss == "smape":
+            raise ValueError(
+                f"train.loss: smape reads each window on the original scale, which "
+                f"transform: {self.transform} changes; use train.loss: mae (or mase), or "
+                "transform: none"
             )
         return self
 

@@ -51,6 +51,8 @@ UNSEARCHABLE = {
     "data.filter": "other rows would make the trials' validation losses incomparable",
     "window.horizon": "another horizon would make the trials' validation losses incomparable",
     "scaling": "another scale would make the trials' validation losses incomparable",
+    "transform": "another transform would make the trials' validation losses incomparable",
+    "deseasonalise": "another pattern removed would make the trials' losses incomparable",
     "train.loss": "another loss would make the trials' objectives incomparable",
     "train.seed": "seeds are the noise the top trials are rerun over (tune.seeds)",
     "train.tensorboard": "it is where logs go, not how the model is built",
@@ -80,7 +82,8 @@ class TuneSpec(Strict):
         description="Dotted spec path -> a list of choices, or a `{min, max, log, step}` "
         "range (integers when min, max and step are). Fields that change what the "
         "validation loss measures (data.path, targets, split, window.horizon, scaling, "
-        "train.loss, train.seed, intervals, evaluation) are refused.",
+        "transform, deseasonalise, train.loss, train.seed, intervals, evaluation) are "
+        "refused.",
     )
     top: int = Field(3, ge=1, le=100, description="The best trials trained again on other seeds.")
     seeds: int = Field(
