@@ -20,8 +20,9 @@ from forecaster.data.time_axis import check_history
 from forecaster.errors import InputError
 from forecaster.log import logger
 from forecaster.model.baselines import naive_forecast, seasonal_naive_forecast
+from forecaster.model.periods import PADDED_INPUT_ROWS
 from forecaster.model.preprocessing import Preprocessing
-from forecaster.model.windows import ModelRows, window_dataset
+from forecaster.model.windows import ModelRows, padded_inputs, window_dataset
 from forecaster.spec import Spec
 
 if TYPE_CHECKING:
@@ -134,11 +135,14 @@ class Forecaster:
         prep = self.preprocessing
         panel = _select(panel, ids, source)
         lengths = np.diff(panel.starts)
-        short = [k for k, n in enumerate(lengths) if n < prep.lookback]
+        # window.pad: a shorter history is padded, as in training
+        need = min(prep.lookback, PADDED_INPUT_ROWS) if prep.pad else prep.lookback
+        short = [k for k, n in enumerate(lengths) if n < need]
         if short and not panel.id_columns:
             raise InputError(
                 f"{source}: has {lengths[0]} rows, the model needs the last {prep.lookback} "
-                f"(window.lookback); fix: pass a longer history"
+                "(window.lookback); fix: pass a longer history, or train with window.pad: "
+                "true to forecast from a shorter one"
             )
         if short:
             found = (
@@ -150,14 +154,18 @@ class Forecaster:
                 raise InputError(f"{found}; fix: pass a longer history")
             # one short series must not stop the forecast of thousands: say so, go on
             logger.warning(f"{found}; forecasting the other {panel.num_series - len(short)}")
-            panel = panel.subset([k for k, n in enumerate(lengths) if n >= prep.lookback])
+            panel = panel.subset([k for k, n in enumerate(lengths) if n >= need])
         for k in range(panel.num_series):  # the time axis the model learnt, or a refusal
             index = panel.series_index(k)[-prep.lookback :]
             check_history(index, prep.time_style, prep.timezone, source)
         centers, scales, _ = prep.series_scaling(panel)  # [series, columns]
         last_rows = panel.starts[1:, None] - prep.lookback + np.arange(prep.lookback)
-        recent = prep.model_rows(panel).take(last_rows)
-        # [series, lookback, columns + calendar + statics]
+        rows = prep.model_rows(panel)
+        if prep.pad:  # rows before a series' first are padded, as in training
+            recent = padded_inputs(rows, last_rows, panel.starts[:-1])
+        else:
+            recent = rows.take(last_rows)
+        # [series, lookback, columns + calendar (+ observed-row column) + statics]
         times = future_times(panel, prep.frequency, prep.horizon)  # [series x H]
         known = future_inputs(prep, panel, times, centers, scales, future, future_source)
         model_input = recent if known is None else [recent, known]

@@ -135,7 +135,7 @@ def score_periods(
     )  # [series, targets]
     result: dict[str, PeriodForecasts] = {}
     for period in names:
-        origins, series = series_periods.origins(period, prep.lookback, prep.horizon)
+        origins, series = series_periods.origins(period, prep.lookback, prep.horizon, pad=prep.pad)
         output = predict_windows(model, scaled, origins, prep).astype(np.float64)
         spread = scales[series][:, None, :num_targets]  # [windows, 1, targets]
         point, head = prep.split_output(

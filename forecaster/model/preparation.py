@@ -83,14 +83,14 @@ def prepare(spec: Spec, panel: Panel, given: SeriesPeriods | None = None) -> Pre
     validation. Series too short for a window in every period are left out (the one
     series of a wide CSV is refused instead, with what it lacks)."""
     source = str(spec.data.path)
-    lookback, horizon = spec.window.lookback, spec.window.horizon
+    lookback, horizon, pad = spec.window.lookback, spec.window.horizon, spec.window.pad
     longest = int(np.argmax(np.diff(panel.starts)))
     frequency = spec.data.frequency or infer_frequency(panel.series_index(longest), source)
     season = spec.evaluation.season or season_length(frequency)
     total = panel.num_series
     if given is None:
         panel, series_periods, left_out = scorable_series(
-            panel, spec.data.split, lookback, horizon, season, source
+            panel, spec.data.split, lookback, horizon, season, source, pad=pad
         )
     else:
         series_periods, left_out = given, {}
@@ -105,13 +105,17 @@ def prepare(spec: Spec, panel: Panel, given: SeriesPeriods | None = None) -> Pre
         spec.scaling, panel.values, panel.starts, series_periods.train_ends
     )
     statics = fit_statics(panel.statics, panel.labels, spec.model.id_embedding)
-    train_windows = series_periods.ranges("train", lookback, horizon)
-    val_windows = series_periods.ranges("val", lookback, horizon)
+    train_windows = series_periods.ranges("train", lookback, horizon, pad=pad)
+    val_windows = series_periods.ranges("val", lookback, horizon, pad=pad)
     for name, windows in (("train", train_windows), ("val", val_windows)):
         if len(windows) == 0:
+            window = f"window.lookback {lookback}, window.horizon {horizon}"
+            if pad:  # one observed input row before the first training target
+                after = " after one input row" if name == "train" else ""
+                window = f"window.horizon {horizon} rows{after}, window.pad"
             raise InputError(
                 f"{source}: no {name} window in any series: every {name} period is shorter "
-                f"than its window (window.lookback {lookback}, window.horizon {horizon}); "
+                f"than its window ({window}); "
                 "fix: use more data, a smaller window.lookback/window.horizon, or change "
                 "data.split"
             )
@@ -119,8 +123,11 @@ def prepare(spec: Spec, panel: Panel, given: SeriesPeriods | None = None) -> Pre
         check_calibration_windows(spec.intervals.levels, len(val_windows), panel.num_series, source)
     weights = None
     if spec.train.series_weights == "equal" and panel.num_series > 1:
-        # each series' windows share one unit of weight; the mean weight stays 1
-        weights = (len(train_windows) / panel.num_series) / train_windows.counts
+        # each series' windows share one unit of weight; the mean weight stays 1 (a
+        # window.pad series too short for a training window has none to weigh)
+        counts = train_windows.counts
+        share = len(train_windows) / np.count_nonzero(counts)
+        weights = np.divide(share, counts, out=np.zeros(len(counts)), where=counts > 0)
     preprocessing = _preprocessing(
         spec,
         panel.series_index(0),
@@ -205,6 +212,7 @@ def _preprocessing(
         future_covariates=list(spec.data.future_covariates),
         calendar=Calendar.from_spec(spec.data),
         nonnegative=spec.data.nonnegative,
+        pad=spec.window.pad,
         **scaling,
     )
 

@@ -52,6 +52,9 @@ class Preprocessing:
     key_format: int = KEY_FORMAT
     # data.nonnegative: every forecast clipped at zero (bundles written before it: False)
     nonnegative: bool = False
+    # window.pad: windows reaching before a series' first row are padded, and the model
+    # reads one more input column, 1 on observed rows (bundles written before it: False)
+    pad: bool = False
 
     def clip(self, values: np.ndarray) -> np.ndarray:
         """``values`` (forecasts, quantiles or interval bounds) clipped at zero when the
@@ -120,7 +123,8 @@ class Preprocessing:
     def model_rows(self, panel: Panel, source: str = "data") -> ModelRows:
         """The model's input rows of ``panel``, scaled when taken: every row by its own
         series' scaler, the calendar columns of its timestamp, then the series' static
-        covariates (codes and standardised numbers)."""
+        covariates (codes and standardised numbers). With ``pad`` windows are cut from
+        them by ``windows.padded_inputs``."""
         centers, scales, _ = self.series_scaling(panel)
         calendar = None
         if self.calendar:
@@ -133,6 +137,7 @@ class Preprocessing:
             scales,
             calendar,
             static.astype(np.float32) if static is not None and static.shape[1] else None,
+            pad=self.pad,
         )
 
     def series_scaling(self, panel: Panel) -> tuple[np.ndarray, np.ndarray, list[bool]]:
@@ -207,6 +212,7 @@ class Preprocessing:
             | ({"calendar": self.calendar.to_dict()} if self.calendar else {})
             | ({"fallback": self.fallback} if self.fallback_steps else {})
             | ({"nonnegative": True} if self.nonnegative else {})
+            | ({"pad": True} if self.pad else {})
             | {
                 "id_columns": self.id_columns,
                 "key_format": self.key_format,
