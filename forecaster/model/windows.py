@@ -107,9 +107,7 @@ class ModelRows:
                 )
 
 
-def padded_inputs(
-    rows: ModelRows | _ScaledArray, cut: np.ndarray, firsts: np.ndarray
-) -> np.ndarray:
+def padded_inputs(rows: ModelRows, cut: np.ndarray, firsts: np.ndarray) -> np.ndarray:
     """The rows ``cut`` (``[windows, steps]`` row numbers) of windows whose series start at
     row ``firsts`` (``[windows]``), padded where a window reaches before its series: a
     padded row is 0 in every scaled and calendar column (0 is the series' centre on the
@@ -220,7 +218,7 @@ def window_dataset(
             assert explicit is not None, "origins without ranges are an array of them"
             batch_origins, series = explicit[numbers], None
         cut = batch_origins[:, None] + offsets  # [B, L + H]
-        if pad:  # the origin's series: the target rows never leave it
+        if pad:  # a window's series is its origin's: its targets never leave it
             assert isinstance(source, ModelRows)
             window = padded_inputs(source, cut, source.series_firsts(batch_origins))
         else:
@@ -273,7 +271,6 @@ class _ScaledArray:
     """Rows already on the model's scale (a forecast's recent rows, a test's array)."""
 
     scaled: np.ndarray  # [rows, columns]
-    num_statics: int = 0
 
     @property
     def num_columns(self) -> int:

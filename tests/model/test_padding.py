@@ -113,3 +113,14 @@ def test_the_network_reads_padded_rows_as_padding(normalization: str) -> None:
     np.testing.assert_allclose(first, second, rtol=1e-5, atol=1e-6)
     window[0, 2, 0] += 1.0  # an observed row does
     assert not np.allclose(padded.predict_on_batch(window), first)
+
+
+def test_pad_is_off_by_default_and_refused_with_channel_independence() -> None:
+    from forecaster.spec import parse_spec
+
+    data = {"path": "x.csv", "targets": ["y"]}
+    assert parse_spec({"data": data}).window.pad is False
+    raw = {"data": data, "window": {"pad": True}, "model": {"channel_independent": True}}
+    with pytest.raises(InputError) as caught:
+        parse_spec(raw, source="s.yaml")
+    assert "window.pad" in str(caught.value) and "channel_independent: false" in str(caught.value)
