@@ -16,10 +16,12 @@ EXAMPLES_ARGS ?=
 BENCH_ARGS ?=
 # Extra arguments for benchmarks/profile_segments.py, e.g. PROFILE_ARGS='--units 128 256'
 PROFILE_ARGS ?=
+# Extra arguments for benchmarks/panels.py, e.g. PANELS_ARGS='--panels retail'
+PANELS_ARGS ?=
 # Extra arguments for benchmarks/scale.py, e.g. SCALE_ARGS='--sizes 100 1000' or '--command'
 SCALE_ARGS ?=
 
-.PHONY: install demo compare tune test lint typecheck schema docs docs-serve clean bench-examples bench-accuracy bench-profile bench-scale
+.PHONY: install demo compare tune test lint typecheck schema docs docs-serve clean bench-examples bench-accuracy bench-profile bench-scale bench-panels
 
 install: $(VENV)/.installed
 
@@ -79,6 +81,12 @@ bench-accuracy: install
 # Times the segment GRU's encoder and decoder apart; writes benchmarks/results/profile.md
 bench-profile: install
 	$(BIN)/python benchmarks/profile_segments.py $(PROFILE_ARGS)
+
+# The monthly panels (aus_retail, M1) against seasonal naive, AutoETS and Theta;
+# writes benchmarks/results/panels.md and .json
+bench-panels: install
+	$(BIN)/python -m pip install --quiet -e '.[panels]'
+	$(BIN)/python benchmarks/panels.py $(PANELS_ARGS)
 
 # Memory and throughput at 100 to 10,000 series; writes benchmarks/results/scale.md
 bench-scale: install

@@ -113,7 +113,7 @@ def score_periods(
 ) -> dict[str, PeriodForecasts]:
     """The model and both baselines (and the ``statistical`` ones) on every window of
     each named period of every series: each series on its own scale and with its own MASE
-    scale (its in-sample seasonal-naive MAE on its training rows), pooled over all
+    scale (its seasonal-naive MAE over its history before the period), pooled over all
     windows and scored per series. ``statistical`` adds statsforecast baselines, fit per
     series on its training rows."""
     prep = preprocessing
@@ -124,17 +124,20 @@ def score_periods(
     centers, scales, _ = prep.series_scaling(panel)  # [series, columns]
     scaled = prep.model_rows(panel)
     starts = panel.starts
-    mase_scales = np.stack(
-        [
-            mase_scale(
-                targets[starts[k] : starts[k] + periods.train_end].astype(np.float64),
-                prep.season,
-            )
-            for k, periods in enumerate(series_periods.periods)
-        ]
-    )  # [series, targets]
     result: dict[str, PeriodForecasts] = {}
     for period in names:
+        # MASE's scale as the M4 and Tourism competitions define it: the seasonal-naive
+        # MAE over each series' whole history before the period (its forecast origin):
+        # the training rows for validation, training and validation rows for the test
+        mase_scales = np.stack(
+            [
+                mase_scale(
+                    targets[starts[k] : starts[k] + periods.bounds(period)[0]].astype(np.float64),
+                    prep.season,
+                )
+                for k, periods in enumerate(series_periods.periods)
+            ]
+        )  # [series, targets]
         origins, series = series_periods.origins(period, prep.lookback, prep.horizon, pad=prep.pad)
         output = predict_windows(model, scaled, origins, prep).astype(np.float64)
         spread = scales[series][:, None, :num_targets]  # [windows, 1, targets]
@@ -211,6 +214,10 @@ def per_series_scores(
     over that series' windows (M-competition definitions; MASE on the series' own scale)."""
     count = np.bincount(series, minlength=panel.num_series)
     table = panel.ids.copy()
+    if len(table.columns) == 1 and table.columns[0] == "series":
+        table = table.iloc[:, :0]  # one id column named `series`: the key is its value
+    # an id column named like a column of this table keeps its values under another name
+    table.columns = [f"{column} (id)" if _reserved(column) else column for column in table]
     table.insert(0, "series", panel.labels)
     table["windows"] = count
 
@@ -229,6 +236,16 @@ def per_series_scores(
         table[f"{name}_smape"] = 100 * mean_by_series(ratio)
         table[f"{name}_mase"] = mean_by_series(np.abs(error) / window_scale)
     return table
+
+
+def _reserved(column: object) -> bool:
+    name = str(column)
+    return name in ("series", "windows") or name.rsplit("_", 1)[-1] in (
+        "mae",
+        "rmse",
+        "smape",
+        "mase",
+    )
 
 
 def series_summary(table: pd.DataFrame, baselines: Sequence[str]) -> dict[str, Any]:
