@@ -20,10 +20,11 @@ from forecaster.data.time_axis import check_history
 from forecaster.errors import InputError
 from forecaster.log import logger
 from forecaster.model.baselines import naive_forecast, seasonal_naive_forecast
+from forecaster.model.periods import PADDED_INPUT_ROWS
 from forecaster.model.preprocessing import Preprocessing
 from forecaster.model.statistical import LABELS as STATISTICAL_LABELS
 from forecaster.model.statistical import statistical_forecast
-from forecaster.model.windows import ModelRows, window_dataset
+from forecaster.model.windows import ModelRows, padded_inputs, window_dataset
 from forecaster.spec import Spec
 
 if TYPE_CHECKING:
@@ -136,11 +137,14 @@ class Forecaster:
         prep = self.preprocessing
         panel = _select(panel, ids, source)
         lengths = np.diff(panel.starts)
-        short = [k for k, n in enumerate(lengths) if n < prep.lookback]
+        # window.pad: a shorter history is padded, as in training
+        need = min(prep.lookback, PADDED_INPUT_ROWS) if prep.pad else prep.lookback
+        short = [k for k, n in enumerate(lengths) if n < need]
         if short and not panel.id_columns:
             raise InputError(
                 f"{source}: has {lengths[0]} rows, the model needs the last {prep.lookback} "
-                f"(window.lookback); fix: pass a longer history"
+                "(window.lookback); fix: pass a longer history, or train with window.pad: "
+                "true to forecast from a shorter one"
             )
         if short:
             found = (
@@ -152,7 +156,7 @@ class Forecaster:
                 raise InputError(f"{found}; fix: pass a longer history")
             # one short series must not stop the forecast of thousands: say so, go on
             logger.warning(f"{found}; forecasting the other {panel.num_series - len(short)}")
-            panel = panel.subset([k for k, n in enumerate(lengths) if n >= prep.lookback])
+            panel = panel.subset([k for k, n in enumerate(lengths) if n >= need])
         # the rows read: the network's lookback; every row when statistical baselines,
         # fit on the whole history, are combined with it (evaluation.combine)
         read = 0 if prep.combine else -prep.lookback
@@ -162,8 +166,12 @@ class Forecaster:
         fit = prep.target_fit(panel, source)  # transform and season: refusals first
         centers, scales, _ = prep.series_scaling(panel, fit)  # [series, columns]
         last_rows = panel.starts[1:, None] - prep.lookback + np.arange(prep.lookback)
-        recent = prep.model_rows(panel, source, fit).take(last_rows)
-        # [series, lookback, columns + calendar + statics]
+        rows = prep.model_rows(panel, source, fit)
+        if prep.pad:  # rows before a series' first are padded, as in training
+            recent = padded_inputs(rows, last_rows, panel.starts[:-1])
+        else:
+            recent = rows.take(last_rows)
+        # [series, lookback, columns + calendar (+ observed-row column) + statics]
         times = future_times(panel, prep.frequency, prep.horizon)  # [series x H]
         known = future_inputs(prep, panel, times, centers, scales, future, future_source)
         model_input = recent if known is None else [recent, known]

@@ -238,7 +238,14 @@ def _check_model_fits(folder: Path, model: keras.Model, preprocessing: Preproces
     feeds it and reads back: another bundle's model.keras, with its checksum rewritten."""
     prep = preprocessing
     known = len(prep.known_columns)
-    columns = [*prep.targets, *prep.covariates, *prep.known_columns, *prep.statics.names]
+    observed = ["observed row (window.pad)"] if prep.pad else []
+    columns = [
+        *prep.targets,
+        *prep.covariates,
+        *prep.known_columns,
+        *observed,
+        *prep.statics.names,
+    ]
     expected_inputs = [(prep.lookback, len(columns))]
     if known:
         expected_inputs.append((prep.horizon, known))

@@ -133,9 +133,16 @@ def _evaluate(
             "data; fix: evaluate on data with the training frequency"
         )
     panel, series_periods, left_out = scorable_series(
-        panel, spec.data.split, prep.lookback, prep.horizon, prep.season, str(path), ("test",)
+        panel,
+        spec.data.split,
+        prep.lookback,
+        prep.horizon,
+        prep.season,
+        str(path),
+        ("test",),
+        pad=prep.pad,
     )
-    has_val = series_periods.ranges("val", prep.lookback, prep.horizon).counts.all()
+    has_val = series_periods.ranges("val", prep.lookback, prep.horizon, pad=prep.pad).counts.all()
     names: tuple[Period, ...] = ("val", "test") if has_val else ("test",)
     combined = prep.combined_baselines  # evaluation.combine: scored, then combined
 

@@ -191,7 +191,7 @@ def run_backtest(
     frequency = spec.data.frequency or infer_frequency(panel.series_index(longest), source)
     season = spec.evaluation.season or season_length(frequency)
     panel, series_periods, left_out = scorable_series(
-        panel, spec.data.split, lookback, horizon, season, source
+        panel, spec.data.split, lookback, horizon, season, source, pad=spec.window.pad
     )
     evaluation = spec.evaluation
     layouts = [

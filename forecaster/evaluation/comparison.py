@@ -100,9 +100,10 @@ def count_params(spec: Spec, model_spec: ModelSpec) -> int:
         model_spec,
         spec.window.lookback,
         spec.window.horizon,
-        len(spec.data.columns) + generated,
+        len(spec.data.columns) + generated + int(spec.window.pad),
         len(spec.data.targets),
         num_known=len(spec.data.future_covariates) + generated,
+        padded=spec.window.pad,
     )
     return int(model.count_params())
 

@@ -209,7 +209,7 @@ def score_periods(
                 for k, periods in enumerate(series_periods.periods)
             ]
         )  # [series, targets]
-        origins, series = series_periods.origins(period, prep.lookback, prep.horizon)
+        origins, series = series_periods.origins(period, prep.lookback, prep.horizon, pad=prep.pad)
         spread = scales[series][:, None, :num_targets]  # [windows, 1, targets]
         center = centers[series][:, None, :num_targets]
         output, quantiles = prep.split_output(predict_windows(model, scaled, origins, prep))

@@ -33,6 +33,7 @@ def build_model(
     static_sizes: Sequence[int] = (),
     quantiles: Sequence[float] = (),
     num_known: int = 0,
+    padded: bool = False,
 ) -> keras.Model:
     """The spec's network: optional per-window normalisation, optional channel
     independence and segment input around the LSTM/GRU core, then a dense or a
@@ -47,6 +48,11 @@ def build_model(
     covariates, calendar, holidays): they join every step's inputs after the
     normalisation, and the model takes a second input ``future`` ``[batch, horizon,
     num_known]`` with their values over the horizon (see ``_known_effect``).
+
+    ``padded`` (``window.pad``): the column after the known ones (before the static ones)
+    is 1 on observed rows and 0 on padded ones; the normalisation reads the observed rows
+    alone, padded rows are 0 after it whatever they held, and the column joins every
+    step's inputs.
 
     With ``quantiles`` the output is ``[batch, horizon, targets, quantiles]``: a quantile
     head whose quantiles cannot cross (see ``_ordered_quantiles``); else
@@ -64,27 +70,40 @@ def build_model(
     inputs = keras.Input(shape=(lookback, num_features), name="history")
     future = keras.Input(shape=(horizon, num_known), name="future") if num_known else None
     num_dynamic = num_features - len(static_sizes)
-    num_observed = num_dynamic - num_known
+    num_observed = num_dynamic - num_known - int(padded)
     # [B, L, F]: the observed columns (targets, past covariates)
     dynamic = inputs[:, :, :num_observed] if num_observed < num_features else inputs
     x = dynamic
+    # [B, L, 1]: 1 on observed rows; a window without padding is observed throughout
+    observed = inputs[:, :, num_dynamic - 1 : num_dynamic] if padded else None
     if spec.normalization == "instance":
         # Each window is standardised by its own mean and spread and the forecast is
         # mapped back with them (RevIN without the learned affine): the network only
         # models the shape of what comes next, so a level shift between training and
         # test periods does not push it out of the range it was trained on.
-        level = ops.mean(dynamic, axis=1, keepdims=True)
-        spread = ops.sqrt(ops.var(dynamic, axis=1, keepdims=True) + INSTANCE_EPSILON)
-        x = (dynamic - level) / spread
+        if observed is None:
+            level = ops.mean(dynamic, axis=1, keepdims=True)
+            spread = ops.sqrt(ops.var(dynamic, axis=1, keepdims=True) + INSTANCE_EPSILON)
+            x = (dynamic - level) / spread
+        else:  # over the observed rows alone
+            count = ops.sum(observed, axis=1, keepdims=True)  # [B, 1, 1]
+            level = ops.sum(dynamic * observed, axis=1, keepdims=True) / count
+            deviation = (dynamic - level) * observed
+            variance = ops.sum(deviation * deviation, axis=1, keepdims=True) / count
+            spread = ops.sqrt(variance + INSTANCE_EPSILON)
+            x = deviation / spread
     elif spec.normalization == "last":
         # The same idea with the last observed value as the level and no rescaling
         # (as SegRNN does without RevIN): forecasts are moves away from where the
         # window ends, and the freshest observation is never averaged away.
         level = dynamic[:, -1:, :]
         x = dynamic - level
-    if num_known:
-        # known inputs join as they are: a window's own level and spread must not move
-        # the hour of day or a holiday flag. [B, L, F] + [B, L, K] -> [B, L, F + K]
+    if observed is not None:  # whatever a padded row holds never reaches the core
+        x = x * observed
+    if num_observed < num_dynamic:
+        # known inputs (and the observed-row column) join as they are: a window's own
+        # level and spread must not move the hour of day or a holiday flag.
+        # [B, L, F] + [B, L, K] -> [B, L, F + K]
         x = ops.concatenate([x, inputs[:, :, num_observed:num_dynamic]], axis=-1)
     if static_sizes:
         static = _static_inputs(inputs[:, 0, num_dynamic:], static_sizes, layers, ops)

@@ -6,6 +6,11 @@ scored at all.
 A window is named by its *origin* ``t``: the row of its first forecast step; a period's
 windows are the origins whose whole horizon lies inside the period (``windows`` cuts
 them).
+
+With ``window.pad`` a window's input may reach before the series' first row (it is
+padded): a window needs only ``PADDED_INPUT_ROWS`` observed rows before its origin, and a
+series needs a window in the validation and test periods and a season of training rows,
+not a training window of its own.
 """
 
 from __future__ import annotations
@@ -28,6 +33,10 @@ Split = FractionSplit | DateSplit | StepSplit
 
 Period = Literal["train", "val", "test"]
 PERIODS: tuple[Period, ...] = ("train", "val", "test")  # training, validation, test
+
+# window.pad: the observed rows a padded window reads at least, the one before its origin
+# (what the naive baseline repeats)
+PADDED_INPUT_ROWS = 1
 
 
 @dataclass(frozen=True)
@@ -85,23 +94,34 @@ def split_boundaries(split: Split) -> Callable[[pd.Index], list[int]]:
     return boundaries
 
 
-def window_origins(start: int, stop: int, lookback: int, horizon: int) -> np.ndarray:
-    """Origins whose targets lie in rows ``[start, stop)`` and whose input starts at row >= 0."""
-    first, count = _first_and_count(start, stop, lookback, horizon)
+def window_origins(
+    start: int, stop: int, lookback: int, horizon: int, *, pad: bool = False
+) -> np.ndarray:
+    """Origins whose targets lie in rows ``[start, stop)`` and whose input starts at row >= 0
+    (``pad``: whose input holds at least ``PADDED_INPUT_ROWS`` rows of the series)."""
+    first, count = _first_and_count(start, stop, lookback, horizon, pad=pad)
     return np.arange(first, first + count, dtype=np.int64)
 
 
-def _first_and_count(start: int, stop: int, lookback: int, horizon: int) -> tuple[int, int]:
-    first = max(start, lookback)
+def _first_and_count(
+    start: int, stop: int, lookback: int, horizon: int, *, pad: bool = False
+) -> tuple[int, int]:
+    first = max(start, min(lookback, PADDED_INPUT_ROWS) if pad else lookback)
     last = stop - horizon  # inclusive
     return first, max(0, last - first + 1)
 
 
 def period_origins(
-    periods: Periods, period: Period, lookback: int, horizon: int, source: str
+    periods: Periods,
+    period: Period,
+    lookback: int,
+    horizon: int,
+    source: str,
+    *,
+    pad: bool = False,
 ) -> np.ndarray:
     start, stop = periods.bounds(period)
-    origins = window_origins(start, stop, lookback, horizon)
+    origins = window_origins(start, stop, lookback, horizon, pad=pad)
     if len(origins) == 0:
         if period == "train":
             need, reach = lookback + horizon, f"lookback + horizon = {lookback} + {horizon}"
@@ -123,15 +143,25 @@ def check_periods(
     season: int,
     source: str,
     required: Sequence[Period] = ("train", "val", "test"),
+    *,
+    pad: bool = False,
 ) -> Periods:
     """The split's periods, checked before any training: each ``required`` one holds at
     least one window, and the seasonal-naive baseline has a season of history before
-    every scored window."""
+    every scored window. With ``pad`` the training period needs rows, not a window of
+    its own (the model may learn from other series)."""
     periods = split_periods(index, split)
     if isinstance(split, DateSplit):
         _check_dates(index, split, periods, source)
+    if pad and periods.train_end < 1:
+        raise InputError(
+            f"{source}: no training rows: the train period has 0 rows, needs at least 1 "
+            "to scale the series by; fix: use more data or change data.split"
+        )
+    windowed = [period for period in required if not (pad and period == "train")]
     origins = {
-        period: period_origins(periods, period, lookback, horizon, source) for period in required
+        period: period_origins(periods, period, lookback, horizon, source, pad=pad)
+        for period in windowed
     }
     scored: Period = "val" if "val" in origins else "test"
     first_scored = int(origins[scored][0])
@@ -140,8 +170,8 @@ def check_periods(
         raise InputError(
             f"{source}: the first {name} window starts at row {first_scored}; the "
             f"seasonal-naive baseline scored beside the model needs a season ({season} rows) "
-            "of history before it; fix: use more training rows (a later data.split) or a "
-            f"window.lookback of at least {season}"
+            "of history before it; fix: use more training rows (a later data.split)"
+            + ("" if pad else f" or a window.lookback of at least {season}")
         )
     return periods
 
@@ -175,17 +205,23 @@ class SeriesPeriods:
     starts: np.ndarray  # [num_series]
     periods: tuple[Periods, ...]
 
-    def origins(self, period: Period, lookback: int, horizon: int) -> tuple[np.ndarray, np.ndarray]:
+    def origins(
+        self, period: Period, lookback: int, horizon: int, *, pad: bool = False
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Every window of ``period`` in every series, as rows of the stacked panel, and
-        the series of each: ``([windows], [windows])``. No window crosses two series."""
-        ranges = self.ranges(period, lookback, horizon)
+        the series of each: ``([windows], [windows])``. No window crosses two series (a
+        ``pad`` window's input is padded where it would)."""
+        ranges = self.ranges(period, lookback, horizon, pad=pad)
         return ranges.locate(np.arange(len(ranges)))
 
-    def ranges(self, period: Period, lookback: int, horizon: int) -> WindowRanges:
+    def ranges(
+        self, period: Period, lookback: int, horizon: int, *, pad: bool = False
+    ) -> WindowRanges:
         """``origins`` without the per-window arrays."""
         firsts, counts = [], []
         for start, periods in zip(self.starts, self.periods, strict=True):
-            first, count = _first_and_count(*periods.bounds(period), lookback, horizon)
+            bounds = periods.bounds(period)
+            first, count = _first_and_count(*bounds, lookback, horizon, pad=pad)
             firsts.append(int(start) + first)
             counts.append(count)
         return WindowRanges(np.array(firsts, np.int64), np.array(counts, np.int64))
@@ -203,6 +239,8 @@ def check_series_periods(
     season: int,
     source: str,
     required: Sequence[Period] = ("train", "val", "test"),
+    *,
+    pad: bool = False,
 ) -> tuple[list[int], list[Periods], list[str]]:
     """Each series' periods, checked like ``check_periods``. Returns the series that have
     a window in every period (their positions and periods) and, for every other one, why
@@ -210,7 +248,9 @@ def check_series_periods(
     kept, periods, reasons = [], [], []
     for position, index in enumerate(indexes):
         try:
-            periods.append(check_periods(index, split, lookback, horizon, season, source, required))
+            periods.append(
+                check_periods(index, split, lookback, horizon, season, source, required, pad=pad)
+            )
             kept.append(position)
         except InputError as error:
             if len(indexes) == 1:  # the one series of a wide CSV: what it lacks, as found
@@ -219,8 +259,9 @@ def check_series_periods(
             if not kept and len(reasons) == len(indexes):
                 raise InputError(
                     f"{source}: no series has a window in every period; the first: "
-                    f"{reasons[0]}; fix: use a smaller window.lookback/window.horizon or "
-                    "shorter validation and test periods"
+                    f"{reasons[0]}; fix: use a smaller window.lookback/window.horizon"
+                    + ("" if pad else ", window.pad: true,")
+                    + " or shorter validation and test periods"
                 ) from None
     return kept, periods, reasons
 
@@ -233,13 +274,16 @@ def scorable_series(
     season: int,
     source: str,
     required: Sequence[Period] = ("train", "val", "test"),
+    *,
+    pad: bool = False,
 ) -> tuple[Panel, SeriesPeriods, dict[str, str]]:
-    """The series of ``panel`` with a window in every ``required`` period, their periods,
-    and why each other series is left out (by series key)."""
+    """The series of ``panel`` with a window in every ``required`` period (``pad``: see
+    ``check_periods``), their periods, and why each other series is left out (by series
+    key)."""
     # one series' index at a time: a list of them all would be a per-row time index again
     indexes = panel.series_indexes()
     kept, periods, reasons = check_series_periods(
-        indexes, split, lookback, horizon, season, source, required
+        indexes, split, lookback, horizon, season, source, required, pad=pad
     )
     dropped = [label for k, label in enumerate(panel.labels) if k not in kept]
     panel = panel.subset(kept)

@@ -89,14 +89,14 @@ def prepare(
     ``validation=False`` (a refit on every row, ``given`` periods whose training rows are
     all of them) asks for no validation window and calibrates nothing."""
     source = str(spec.data.path)
-    lookback, horizon = spec.window.lookback, spec.window.horizon
+    lookback, horizon, pad = spec.window.lookback, spec.window.horizon, spec.window.pad
     longest = int(np.argmax(np.diff(panel.starts)))
     frequency = spec.data.frequency or infer_frequency(panel.series_index(longest), source)
     season = spec.evaluation.season or season_length(frequency)
     total = panel.num_series
     if given is None:
         panel, series_periods, left_out = scorable_series(
-            panel, spec.data.split, lookback, horizon, season, source
+            panel, spec.data.split, lookback, horizon, season, source, pad=pad
         )
     else:
         series_periods, left_out = given, {}
@@ -113,14 +113,18 @@ def prepare(
         transforms.check_domain(kind, panel, targets, source, train_ends, " in its training rows")
     lambdas = transforms.fit_series_lambdas(spec.transform, panel, train_ends, len(targets))
     statics = fit_statics(panel.statics, panel.labels, spec.model.id_embedding)
-    train_windows = series_periods.ranges("train", lookback, horizon)
-    val_windows = series_periods.ranges("val", lookback, horizon)
+    train_windows = series_periods.ranges("train", lookback, horizon, pad=pad)
+    val_windows = series_periods.ranges("val", lookback, horizon, pad=pad)
     checked = (("train", train_windows), ("val", val_windows))[: 2 if validation else 1]
     for name, windows in checked:
         if len(windows) == 0:
+            window = f"window.lookback {lookback}, window.horizon {horizon}"
+            if pad:  # one observed input row before the first training target
+                after = " after one input row" if name == "train" else ""
+                window = f"window.horizon {horizon} rows{after}, window.pad"
             raise InputError(
                 f"{source}: no {name} window in any series: every {name} period is shorter "
-                f"than its window (window.lookback {lookback}, window.horizon {horizon}); "
+                f"than its window ({window}); "
                 "fix: use more data, a smaller window.lookback/window.horizon, or change "
                 "data.split"
             )
@@ -128,8 +132,11 @@ def prepare(
         check_calibration_windows(spec.intervals.levels, len(val_windows), panel.num_series, source)
     weights = None
     if spec.train.series_weights == "equal" and panel.num_series > 1:
-        # each series' windows share one unit of weight; the mean weight stays 1
-        weights = (len(train_windows) / panel.num_series) / train_windows.counts
+        # each series' windows share one unit of weight; the mean weight stays 1 (a
+        # window.pad series too short for a training window has none to weigh)
+        counts = train_windows.counts
+        share = len(train_windows) / np.count_nonzero(counts)
+        weights = np.divide(share, counts, out=np.zeros(len(counts)), where=counts > 0)
     preprocessing = _preprocessing(
         spec,
         panel.series_index(0),
@@ -228,6 +235,7 @@ def _preprocessing(
         nonnegative=spec.data.nonnegative,
         transform=spec.transform,
         deseasonalise=spec.deseasonalise,
+        pad=spec.window.pad,
         **scaling,
     )
 

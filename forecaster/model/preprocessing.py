@@ -67,6 +67,9 @@ class Preprocessing:
     # before it: none), each series' indices over ``season`` positions by series key
     deseasonalise: Deseasonalise = "none"
     series_seasonality: dict[SeriesKey, SeasonalPattern] = field(default_factory=dict)
+    # window.pad: windows reaching before a series' first row are padded, and the model
+    # reads one more input column, 1 on observed rows (bundles written before it: False)
+    pad: bool = False
 
     def clip(self, values: np.ndarray) -> np.ndarray:
         """``values`` (forecasts, quantiles or interval bounds) clipped at zero when the
@@ -144,7 +147,8 @@ class Preprocessing:
         and deseasonalised (``transform``, ``deseasonalise``; ``fit``, the panel's
         ``target_fit`` when already made), every row by its own series' scaler, the
         calendar columns of its timestamp, then the series' static covariates (codes and
-        standardised numbers)."""
+        standardised numbers). With ``pad`` windows are cut from them by
+        ``windows.padded_inputs``."""
         fit = fit or self.target_fit(panel, source)
         centers, scales, _ = self.series_scaling(panel, fit)
         calendar = None
@@ -158,6 +162,7 @@ class Preprocessing:
             scales,
             calendar,
             static.astype(np.float32) if static is not None and static.shape[1] else None,
+            pad=self.pad,
         )
 
     def series_scaling(
@@ -313,6 +318,7 @@ class Preprocessing:
                 if self.series_seasonality
                 else {}
             )
+            | ({"pad": True} if self.pad else {})
             | {
                 "id_columns": self.id_columns,
                 "key_format": self.key_format,

@@ -190,8 +190,9 @@ def compiled_model(
     spec: Spec, num_columns: int, static_sizes: Sequence[int] = (), num_known: int = 0
 ) -> keras.Model:
     """The spec's network over ``num_columns`` inputs (the last ``len(static_sizes)``
-    static, the ``num_known`` before them known over the horizon too), compiled with its
-    optimiser and loss."""
+    static, the ``num_known`` before them known over the horizon too, then
+    ``window.pad``'s observed-row column between them), compiled with its optimiser and
+    loss."""
     quantiles = spec.intervals.quantiles if spec.intervals is not None else []
     model = build_model(
         spec.model,
@@ -202,6 +203,7 @@ def compiled_model(
         static_sizes,
         quantiles,
         num_known,
+        padded=spec.window.pad,
     )
     num_targets = len(spec.data.targets)
     loss = {

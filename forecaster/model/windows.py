@@ -8,6 +8,10 @@ validation), as the usual benchmark protocols do. The series is never copied onc
 window: NumPy gets strided views, and training cuts each batch when it is drawn, from the
 rows as read (``ModelRows`` scales them then), with the windows counted per series
 (``WindowRanges``) rather than listed.
+
+With ``window.pad`` (``ModelRows.pad``) a window's input may reach before its series'
+first row: those rows are padded (``padded_inputs``) and one more input column tells the
+model which rows were observed.
 """
 
 from __future__ import annotations
@@ -138,14 +142,28 @@ class ModelRows:
     scales: np.ndarray  # [num_series, columns]
     calendar: np.ndarray | None = None  # [rows, calendar columns] float32
     statics: np.ndarray | None = None  # [num_series, static columns] float32
+    # window.pad: windows are cut by ``padded_inputs``, with the observed-row column
+    pad: bool = False
 
     @property
     def num_columns(self) -> int:
+        """The model's input columns: what ``take`` gives, and the observed-row column
+        when ``pad``."""
         extra = [part.shape[1] for part in (self.calendar, self.statics) if part is not None]
-        return self.values.shape[1] + sum(extra)
+        return self.values.shape[1] + sum(extra) + int(self.pad)
+
+    @property
+    def num_statics(self) -> int:
+        return 0 if self.statics is None else self.statics.shape[1]
+
+    def series_firsts(self, rows: np.ndarray) -> np.ndarray:
+        """The first row of the series each of ``rows`` lies in (same shape)."""
+        return self.starts[np.searchsorted(self.starts, rows, side="right") - 1]
 
     def take(self, rows: np.ndarray) -> np.ndarray:
-        """``rows`` (any shape of row numbers) -> ``[*rows.shape, num_columns]`` float32."""
+        """``rows`` (any shape of row numbers) -> ``[*rows.shape, columns]`` float32: the
+        scaled values, calendar and static columns (without ``pad``'s observed-row
+        column, which ``padded_inputs`` adds)."""
         series = np.searchsorted(self.starts, rows, side="right") - 1
         scaled = ((self.values[rows] - self.centers[series]) / self.scales[series]).astype(
             np.float32
@@ -169,6 +187,21 @@ class ModelRows:
                     f"{source}: values too large for the model's 32-bit numbers after "
                     "scaling; fix: set scaling: standard, or rescale the columns"
                 )
+
+
+def padded_inputs(rows: ModelRows, cut: np.ndarray, firsts: np.ndarray) -> np.ndarray:
+    """The rows ``cut`` (``[windows, steps]`` row numbers) of windows whose series start at
+    row ``firsts`` (``[windows]``), padded where a window reaches before its series: a
+    padded row is 0 in every scaled and calendar column (0 is the series' centre on the
+    scaled ones) and keeps the series' static columns; an observed-row column, 1 on rows
+    of the series and 0 on padded ones, comes after the calendar columns and before the
+    static ones. ``[windows, steps, columns]`` -> ``[windows, steps, columns + 1]``."""
+    observed = cut >= firsts[:, None]  # [W, S]
+    taken = rows.take(np.where(observed, cut, firsts[:, None]))  # [W, S, C]
+    dynamic = taken.shape[-1] - rows.num_statics
+    padded = np.where(observed[..., None], taken[..., :dynamic], np.float32(0.0))
+    mask = observed[..., None].astype(np.float32)  # [W, S, 1]
+    return np.concatenate([padded, mask, taken[..., dynamic:]], axis=-1)
 
 
 @dataclass(frozen=True)
@@ -279,6 +312,7 @@ def window_dataset(
     assert target_extras is None or ranges is not None
     count = len(origins)
     offsets = np.arange(-lookback, horizon, dtype=np.int64)  # input rows, then target rows
+    pad = isinstance(source, ModelRows) and source.pad
 
     def batch(numbers: np.ndarray) -> tuple[Any, ...]:
         if ranges is not None:
@@ -286,7 +320,12 @@ def window_dataset(
         else:
             assert explicit is not None, "origins without ranges are an array of them"
             batch_origins, series = explicit[numbers], None
-        window = source.take(batch_origins[:, None] + offsets)  # [B, L + H, F]
+        cut = batch_origins[:, None] + offsets  # [B, L + H]
+        if pad:  # a window's series is its origin's: its targets never leave it
+            assert isinstance(source, ModelRows)
+            window = padded_inputs(source, cut, source.series_firsts(batch_origins))
+        else:
+            window = source.take(cut)  # [B, L + H, F]
         past, targets = window[:, :lookback], window[:, lookback:, :num_targets]
         inputs: np.ndarray | tuple[np.ndarray, np.ndarray] = past
         if known is not None:

@@ -225,8 +225,14 @@ def method(prep: Preprocessing) -> str:
         for text in (
             f"Windows: a forecast starts at every row (stride 1) whose whole {prep.horizon}-step "
             f"horizon lies inside the period scored; its {prep.lookback} input rows may reach "
-            "back into the period before. Every score is a mean over windows x steps x "
-            "targets, on the targets' original scale.",
+            "back into the period before"
+            + (
+                " (window.pad: those before a series' first row are padded, and marked so)"
+                if prep.pad
+                else ""
+            )
+            + ". Every score is a mean over windows x steps x targets, on the targets' "
+            "original scale.",
             "Baselines, on exactly the same windows: naive repeats the last observed value; "
             f"seasonal naive forecasts step h (0-based) with y[t + h - {m}·(⌊h/{m}⌋ + 1)], the "
             f"value one season (m = {m} steps) before, from the last observed season.",

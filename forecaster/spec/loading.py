@@ -136,6 +136,12 @@ class Spec(Strict):
                 "so data.future_covariates, calendar and holidays would be ignored; remove "
                 "them or set channel_independent: false"
             )
+        if self.model.channel_independent and self.window.pad:
+            raise ValueError(
+                "window.pad adds an input column that marks padded rows, and "
+                "model.channel_independent reads each column alone, so padded rows would "
+                "look observed; set window.pad: false or channel_independent: false"
+            )
         if self.model.channel_independent and self.data.covariates:
             raise ValueError(
                 "model.channel_independent forecasts each column from its own history only, "
