@@ -31,7 +31,7 @@ from forecaster.model.training import FitResult, fit, retracing_muted
 from forecaster.reports.model import write_model_report
 from forecaster.reports.series import write_per_series
 from forecaster.spec import Spec
-from forecaster.storage.files import file_sha256
+from forecaster.storage.files import file_sha256, write_csv
 from forecaster.storage.folders import BUNDLE, check_replaceable
 from forecaster.storage.staging import is_sealed
 
@@ -209,7 +209,7 @@ def save_members(folder: Path, spec: Spec, fitted: FitResult) -> None:
         path = folder / member_file(member.index)
         path.parent.mkdir(parents=True)
         member_model(fitted.model, member.index).save(path)
-        member_fit.history.to_csv(path.parent / HISTORY_FILE, index=False)
+        write_csv(member_fit.history, path.parent / HISTORY_FILE)
 
 
 def evaluate_fitted(spec: Spec, fitted: FitResult, manifest: dict[str, Any]) -> ModelEvaluation:
