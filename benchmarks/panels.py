@@ -5,6 +5,7 @@ seasonal naive, AutoETS and Theta on the same series and the same test months.
     python benchmarks/panels.py                           # both panels, models/retail-gru.yaml
     python benchmarks/panels.py --panels retail           # one panel; the others kept from the file
     python benchmarks/panels.py --specs models/retail-gru.yaml my-spec.yaml
+    python benchmarks/panels.py --validation-only --specs benchmarks/specs/panels/*.yaml
 
 Panels:
 
@@ -21,6 +22,10 @@ Each panel's test period is one forecast from one origin per series (``test_step
 ``metrics.json``: choices the spec makes (early stopping, the validation gate, a
 combination's weights) are made on the validation months only; the test months are read
 once. Writes ``benchmarks/results/panels.md`` and ``.json`` with commit, date and hardware.
+
+``--validation-only`` is how a spec is chosen: it records the validation months' scores
+alone (into ``benchmarks/results/panels-validation.md`` and ``.json``), so candidate
+specs are compared without reading their test months.
 """
 
 from __future__ import annotations
@@ -131,8 +136,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--panels", nargs="*", choices=list(PANELS), default=list(PANELS))
     parser.add_argument("--specs", nargs="*", default=DEFAULT_SPECS, help="spec files")
-    parser.add_argument("--out", type=Path, default=RESULTS / "panels", help="no suffix")
+    parser.add_argument("--out", type=Path, default=None, help="no suffix")
+    parser.add_argument(
+        "--validation-only",
+        action="store_true",
+        help="record the validation months' scores alone (choosing a spec)",
+    )
     args = parser.parse_args(argv)
+    periods = ("val",) if args.validation_only else ("val", "test")
+    if args.out is None:
+        args.out = RESULTS / ("panels-validation" if args.validation_only else "panels")
 
     import forecaster
 
@@ -162,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
                     "train_seconds": manifest["training"]["train_seconds"],
                     "epochs_run": manifest["training"]["epochs_run"],
                     "left_out_series": len(result.fitted.left_out),
-                    "metrics": {p: kept_scores(result.metrics[p]) for p in ("val", "test")},
+                    "metrics": {p: kept_scores(result.metrics[p]) for p in periods},
                 }
                 path.write_text(json.dumps(report, indent=2) + "\n")
                 args.out.with_suffix(".md").write_text(render_markdown(report))
@@ -196,11 +209,14 @@ def render_markdown(report: dict[str, Any]) -> str:
         "Written by `make bench-panels` (`benchmarks/panels.py`): each spec carried "
         "unchanged to each panel (its data fields and horizon swapped), trained with "
         "`forecaster.train`, and scored from the bundle's `metrics.json` on one forecast "
-        "per series from the test origin, as the competitions score it; every baseline on "
-        "the same series and months. MASE on each series' in-sample seasonal-naive scale "
-        "(season 12); sMAPE and MAPE in percent. Choices are made on the validation months "
-        "(the horizon's length before the test) only; the test months are read once.",
+        "per series from the origin, as the competitions score it; every baseline on "
+        "the same series and months. MASE on each series' seasonal-naive MAE over its "
+        "history before the origin (season 12), as the M4 competition defines it; sMAPE and "
+        "MAPE in percent. Choices are made on the validation months (the horizon's length "
+        "before the test) only; the test months are read once.",
     ]
+    if all("test" not in run["metrics"] for run in report["runs"].values()):
+        return render_validation(lines, report)
     for run in report["runs"].values():
         test, val = run["metrics"]["test"], run["metrics"]["val"]
         env = run["environment"]
@@ -232,9 +248,58 @@ def render_markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def render_validation(lines: list[str], report: dict[str, Any]) -> str:
+    """Candidate specs on the validation months alone: one table per panel."""
+    lines[0] = "# Monthly panels: choosing the spec on validation"
+    lines += [
+        "",
+        "Written by `benchmarks/panels.py --validation-only`: the test months are not "
+        "recorded. *spec* is what the spec forecasts (with `evaluation.combine`, the "
+        "combination), *network* the network alone.",
+    ]
+    for panel in dict.fromkeys(run["panel"] for run in report["runs"].values()):
+        runs = [run for run in report["runs"].values() if run["panel"] == panel]
+        first = runs[0]["metrics"]["val"]
+        lines += [
+            "",
+            f"## {panel}: validation months",
+            "",
+            f"{runs[0]['source']}; horizon {runs[0]['horizon']}. Classical methods on the "
+            "same months (for the series each spec scores): "
+            + "; ".join(
+                f"{LABELS[name].split(' ')[0]} MASE {first[name]['mase']:.3f}"
+                for name in ("seasonal_naive", *CLASSICAL)
+                if name in first
+            )
+            + ".",
+            "",
+            "| spec | series scored | spec MASE | spec sMAPE | network MASE | network sMAPE "
+            "| AutoETS MASE | Theta MASE | train s | commit |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+        ]
+        for run in runs:
+            val = run["metrics"]["val"]
+            network = val.get("network", val["model"])
+            lines.append(
+                f"| `{run['spec']}` | {val['series']:,} | {val['model']['mase']:.3f} | "
+                f"{val['model']['smape']:.2f} | {network['mase']:.3f} | {network['smape']:.2f} "
+                f"| {val['auto_ets']['mase']:.3f} | {val['theta']['mase']:.3f} | "
+                f"{run['train_seconds']:.0f} | `{run['environment']['commit']}` |"
+            )
+    return "\n".join(lines) + "\n"
+
+
 def verdict(test: dict[str, Any]) -> str:
-    """Where the spec's forecast stands against the classical methods, said plainly."""
-    ours = test["model"]
+    """Where the spec's forecast (and the network alone, when combined) stands against the
+    classical methods, said plainly."""
+    said = [_verdict(test, "model", "The spec's forecast")]
+    if "network" in test:
+        said.append(_verdict(test, "network", "The network alone"))
+    return "\n\n".join(said)
+
+
+def _verdict(test: dict[str, Any], forecast: str, label: str) -> str:
+    ours = test[forecast]
     parts = []
     for name in CLASSICAL:
         if name not in test:
@@ -247,13 +312,11 @@ def verdict(test: dict[str, Any]) -> str:
                 f"{score.upper() if score == 'mase' else 'sMAPE'} {abs(gap):.1%} {word} "
                 f"{LABELS[name].split(' ')[0]}"
             )
-    won = all(
-        test["model"][s] <= test[n][s] for n in CLASSICAL if n in test for s in ("mase", "smape")
-    )
+    won = all(ours[s] <= test[n][s] for n in CLASSICAL if n in test for s in ("mase", "smape"))
     head = (
-        "**The spec's forecast beats AutoETS and Theta**"
+        f"**{label} beats AutoETS and Theta**"
         if won
-        else ("**The spec's forecast does not beat both AutoETS and Theta**")
+        else f"**{label} does not beat both AutoETS and Theta**"
     )
     return f"{head} on the test months: " + "; ".join(parts) + "."
 
