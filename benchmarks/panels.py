@@ -163,7 +163,9 @@ def main(argv: list[str] | None = None) -> int:
                 carried_path = folder / f"{name}.yaml"
                 carried_path.write_text(yaml.safe_dump(carried, sort_keys=False))
                 print(f"{panel_name}: forecast train {spec_path} ...", file=sys.stderr, flush=True)
-                run_environment = environment(["forecaster", "models", "data", "benchmarks"])
+                run_environment = environment(
+                    ["forecaster", "models", "data", "benchmarks/panels.py", "benchmarks/specs"]
+                )
                 result = forecaster.train(carried_path, out=folder / name, quiet=True)
                 manifest = json.loads((result.bundle / "manifest.json").read_text())
                 report["runs"][f"{panel_name}: {spec_path}"] = {
