@@ -44,7 +44,8 @@ from forecaster.evaluation.verdict import (
     long_horizon_mae,
     long_horizon_steps,
 )
-from forecaster.log import notes_muted
+from forecaster.log import logger, notes_muted
+from forecaster.model.ensemble import single_spec
 from forecaster.model.preparation import load_data
 from forecaster.model.training import fit, retracing_muted
 from forecaster.reports.comparison import write_comparison_report
@@ -87,10 +88,13 @@ def compare(
             "from seed noise; fix: use --seeds 2 or more (3 is the default)"
         )
     if spec.train.ensemble is not None:
-        raise InputError(
-            "spec: train.ensemble is set; forecast compare trains single models over "
-            "seeds to compare cells or directions; fix: compare without train.ensemble"
+        # the comparison's seeds are what an ensemble of seeds would combine: each run is
+        # one network, so a difference between cells is not hidden inside a median
+        logger.warning(
+            "spec: train.ensemble is left out: forecast compare trains one network per seed "
+            f"and cell ({num_seeds} seeds each); the bundles it saves are single networks"
         )
+        spec = single_spec(spec)
     out_dir = Path(out_dir)
     check_replaceable(out_dir, COMPARISON)
     panel = load_data(spec)

@@ -24,10 +24,13 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from pydantic import ValidationError
 
 from forecaster.commands.train import TrainResult, train
 from forecaster.errors import ForecasterError, InputError
 from forecaster.evaluation.tuning import START, seed_check, top_trials
+from forecaster.log import logger
+from forecaster.model.ensemble import single_spec
 from forecaster.model.training import retracing_muted
 from forecaster.model.tuning import (
     OBJECTIVE,
@@ -40,7 +43,7 @@ from forecaster.model.tuning import (
     trial_spec,
 )
 from forecaster.reports.tuning import write_tuning_report
-from forecaster.spec import SearchRange, Spec
+from forecaster.spec import EnsembleSpec, SearchRange, Spec
 from forecaster.storage.files import write_csv, write_json
 from forecaster.storage.folders import TUNING, check_replaceable, write_marker
 from forecaster.version import __version__
@@ -71,17 +74,21 @@ def tune(
     """Search, or resume the search in ``out_dir``; rerun the best trials and the
     starting spec on ``tune.seeds`` seeds; write the results (and with ``train_best``
     the best spec's bundle)."""
+    ensemble = spec.train.ensemble
+    if ensemble is not None:
+        # every trial one network: an ensemble would multiply each trial's cost, and the
+        # settings that make a good member make a good ensemble
+        logger.warning(
+            "spec: train.ensemble is left out of the search: every trial trains one network; "
+            "the best spec keeps train.ensemble"
+            + (", and --train-best trains it as an ensemble" if train_best else "")
+        )
+        spec = single_spec(spec)
     if spec.tune is None:
         raise InputError(
             "spec: has no tune section; fix: add tune.space with the fields to search, e.g. "
             "tune: {space: {model.units: [[32], [64]], train.learning_rate: {min: 1.0e-4, "
             "max: 3.0e-3, log: true}}}"
-        )
-    if spec.train.ensemble is not None:
-        raise InputError(
-            "spec: train.ensemble is set; forecast tune searches one model's settings, and "
-            "an ensemble would multiply every trial's cost; fix: tune without "
-            "train.ensemble, then add it to the best spec"
         )
     out_dir = Path(out_dir)
     check_replaceable(out_dir, TUNING)
@@ -117,6 +124,8 @@ def tune(
 
     best_values = {} if check["best"] == START else _trial(rows, check["best"])["values"]
     best_spec = trial_spec(spec, best_values, "best trial")
+    if ensemble is not None:
+        best_spec = with_ensemble(best_spec, ensemble)
     results = {
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "forecaster_version": __version__,
@@ -207,3 +216,19 @@ def trials_table(rows: list[dict[str, Any]], keys: list[str]) -> pd.DataFrame:
 def _cell(value: Any) -> str:
     """A value as YAML and JSON write it: [64, 64], null, 0.001."""
     return json.dumps(value)
+
+
+def with_ensemble(spec: Spec, ensemble: EnsembleSpec) -> Spec:
+    """The best trial's spec with the starting spec's ``train.ensemble`` back, validated
+    again: a searched ``window.lookback`` shorter than an ensemble lookback is refused."""
+    raw = spec.model_dump(mode="json")
+    raw["train"]["ensemble"] = ensemble.model_dump(mode="json")
+    try:
+        return Spec.model_validate(raw)
+    except ValidationError as error:
+        found = error.errors()[0]["msg"].removeprefix("Value error, ")
+        raise InputError(
+            f"spec: the best trial's settings do not fit train.ensemble ({found}); fix: "
+            "search window.lookback only over values at least every train.ensemble.lookbacks "
+            "entry, or tune without train.ensemble"
+        ) from None

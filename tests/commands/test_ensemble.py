@@ -233,27 +233,42 @@ def test_backtest_refits_every_member_in_every_fold(
     assert len(backtest["per_fold"]) == 2 and backtest["pooled"]["model"]["mase"] > 0
 
 
-@pytest.mark.parametrize(
-    ("command", "words"),
-    [
-        (["compare", "--seeds", "2"], ["train.ensemble", "compare without train.ensemble"]),
-        (["tune"], ["train.ensemble", "tune without train.ensemble"]),
-    ],
-)
-def test_compare_and_tune_refuse_an_ensemble_in_one_line(
-    tmp_path: Path, series_csv: Path, command: list[str], words: list[str]
+def test_compare_trains_one_network_per_seed_and_cell_of_an_ensemble_spec(
+    tmp_path: Path, series_csv: Path
+) -> None:
+    spec = write_spec(
+        tmp_path / "s.yaml", series_csv, train={"epochs": 1, "ensemble": {"seeds": 2}}
+    )
+    out = tmp_path / "cmp"
+    result = runner.invoke(app, ["compare", str(spec), "--seeds", "2", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "train.ensemble is left out" in result.output
+    variants = json.loads((out / "results.json").read_text())["variants"]
+    assert {name: len(v["runs"]) for name, v in variants.items()} == {"lstm": 2, "gru": 2}
+    for variant in variants.values():  # single networks: no members folder
+        for run in variant["runs"]:
+            assert (out / run["bundle"] / "model.keras").is_file()
+            assert not (out / run["bundle"] / "members").exists()
+
+
+def test_tune_searches_single_networks_and_the_best_spec_keeps_the_ensemble(
+    tmp_path: Path, series_csv: Path
 ) -> None:
     spec = write_spec(
         tmp_path / "s.yaml",
         series_csv,
-        train={"ensemble": {"seeds": 2}},
-        tune={"space": {"train.learning_rate": [0.001, 0.01]}},
+        train={"epochs": 1, "ensemble": {"seeds": 2}},
+        tune={
+            "tuner": "random",
+            "max_trials": 2,
+            "top": 1,
+            "seeds": 2,
+            "space": {"train.learning_rate": [0.001, 0.01]},
+        },
     )
-    name, *options = command
-    result = runner.invoke(app, [name, str(spec), *options, "--out", str(tmp_path / "out")])
-    assert result.exit_code != 0
-    message = result.output.strip()
-    assert len(message.splitlines()) == 1, message
-    for word in words:
-        assert word in message, f"{word!r} not in {message!r}"
-    assert not (tmp_path / "out").exists()
+    out = tmp_path / "tuned"
+    result = runner.invoke(app, ["tune", str(spec), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "train.ensemble is left out of the search" in result.output
+    best = load_spec(out / "best.yaml")
+    assert best.train.ensemble is not None and best.train.ensemble.seeds == 2
