@@ -29,3 +29,22 @@ def test_the_demo_table_is_the_results_files() -> None:
         assert cells[1:4] == expected, f"{cells[0]}: README {cells[1:4]}, results {expected}"
         seen.add(forecast)
     assert seen == set(ROWS.values())
+
+
+def test_the_panel_scores_are_the_panels_results_file() -> None:
+    """The many-series section's test scores are those `make bench-panels` wrote."""
+    runs = json.loads((ROOT / "benchmarks/results/panels.json").read_text())["runs"]
+    retail = runs["retail: models/retail-gru.yaml"]["metrics"]["test"]
+    m1 = runs["m1: models/retail-gru.yaml"]["metrics"]["test"]
+    section = README[README.index("## Many series") : README.index("## LSTM or GRU?")]
+    text = " ".join(section.split())
+    forecasts = ("model", "auto_ets", "theta")
+    retail_mase = [f"{retail[name]['mase']:.3f}" for name in forecasts]
+    retail_smape = [f"{retail[name]['smape']:.2f}" for name in forecasts]
+    m1_mase = [f"{m1[name]['mase']:.3f}" for name in forecasts]
+    assert (
+        f"MASE is {retail_mase[0]} against AutoETS's {retail_mase[1]} and Theta's "
+        f"{retail_mase[2]} (sMAPE {retail_smape[0]} against {retail_smape[1]} and "
+        f"{retail_smape[2]})"
+    ) in text
+    assert f"scores MASE {m1_mase[0]} against {m1_mase[1]} and {m1_mase[2]}" in text
