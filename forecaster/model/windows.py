@@ -231,8 +231,10 @@ class WindowRanges:
 
 # Up to this many windows an epoch's order is TensorFlow's stateless shuffle of every
 # window's number (two int32 copies while it runs); beyond it, NumPy shuffles one int32
-# array in place, half the memory, with the same (seed, epoch) determinism.
-EXACT_SHUFFLE_LIMIT = 1 << 22
+# array in place, half the memory, with the same (seed, epoch) determinism. About a
+# million: a panel this large is where 4 bytes a window start to weigh beside its values
+# (a window a row), and every smaller one keeps the order it was trained in before.
+EXACT_SHUFFLE_LIMIT = 1 << 20
 
 
 def epoch_order(count: int, seed: int, epoch: int) -> np.ndarray:
