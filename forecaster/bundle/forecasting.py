@@ -157,9 +157,10 @@ class Forecaster:
             # one short series must not stop the forecast of thousands: say so, go on
             logger.warning(f"{found}; forecasting the other {panel.num_series - len(short)}")
             panel = panel.subset([k for k, n in enumerate(lengths) if n >= need])
-        # the rows read: the network's lookback; every row when statistical baselines,
-        # fit on the whole history, are combined with it (evaluation.combine)
-        read = 0 if prep.combine else -prep.lookback
+        # the rows read: the network's lookback (and the longest lag before it,
+        # window.lags); every row when statistical baselines, fit on the whole history,
+        # are combined with it (evaluation.combine)
+        read = 0 if prep.combine else -(prep.lookback + max(prep.lags, default=0))
         for k in range(panel.num_series):  # the time axis the model learnt, or a refusal
             index = panel.series_index(k)[read:]
             check_history(index, prep.time_style, prep.timezone, source)

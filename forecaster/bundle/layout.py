@@ -239,10 +239,12 @@ def _check_model_fits(folder: Path, model: keras.Model, preprocessing: Preproces
     prep = preprocessing
     known = len(prep.known_columns)
     observed = ["observed row (window.pad)"] if prep.pad else []
+    lagged = [f"{target} lag {lag}" for lag in prep.lags for target in prep.targets]
     columns = [
         *prep.targets,
         *prep.covariates,
         *prep.known_columns,
+        *lagged,
         *observed,
         *prep.statics.names,
     ]

@@ -236,6 +236,7 @@ def _preprocessing(
         transform=spec.transform,
         deseasonalise=spec.deseasonalise,
         pad=spec.window.pad,
+        lags=list(spec.window.lags),
         **scaling,
     )
 

@@ -70,6 +70,9 @@ class Preprocessing:
     # window.pad: windows reaching before a series' first row are padded, and the model
     # reads one more input column, 1 on observed rows (bundles written before it: False)
     pad: bool = False
+    # window.lags: each target's value that many rows earlier, an input column per lag and
+    # target after the calendar columns (bundles written before it: none)
+    lags: list[int] = field(default_factory=list)
 
     def clip(self, values: np.ndarray) -> np.ndarray:
         """``values`` (forecasts, quantiles or interval bounds) clipped at zero when the
@@ -163,6 +166,8 @@ class Preprocessing:
             calendar,
             static.astype(np.float32) if static is not None and static.shape[1] else None,
             pad=self.pad,
+            lags=tuple(self.lags),
+            num_targets=len(self.targets),
         )
 
     def series_scaling(
@@ -319,6 +324,7 @@ class Preprocessing:
                 else {}
             )
             | ({"pad": True} if self.pad else {})
+            | ({"lags": list(self.lags)} if self.lags else {})
             | {
                 "id_columns": self.id_columns,
                 "key_format": self.key_format,

@@ -144,13 +144,18 @@ class ModelRows:
     statics: np.ndarray | None = None  # [num_series, static columns] float32
     # window.pad: windows are cut by ``padded_inputs``, with the observed-row column
     pad: bool = False
+    # window.lags: each target's scaled value this many rows earlier in its series, a
+    # column per lag and target after the calendar columns (0 before the series' first row)
+    lags: tuple[int, ...] = ()
+    num_targets: int = 0
 
     @property
     def num_columns(self) -> int:
         """The model's input columns: what ``take`` gives, and the observed-row column
         when ``pad``."""
         extra = [part.shape[1] for part in (self.calendar, self.statics) if part is not None]
-        return self.values.shape[1] + sum(extra) + int(self.pad)
+        lagged = len(self.lags) * self.num_targets
+        return self.values.shape[1] + sum(extra) + lagged + int(self.pad)
 
     @property
     def num_statics(self) -> int:
@@ -171,9 +176,26 @@ class ModelRows:
         parts = [scaled]
         if self.calendar is not None:
             parts.append(self.calendar[rows])
+        if self.lags:
+            parts.append(self._lagged(rows, series))
         if self.statics is not None:
             parts.append(self.statics[series])
         return np.concatenate(parts, axis=-1) if len(parts) > 1 else scaled
+
+    def _lagged(self, rows: np.ndarray, series: np.ndarray) -> np.ndarray:
+        """``[*rows.shape, lags x targets]`` float32: each target's scaled value ``lag``
+        rows earlier in the same series, lag by lag; 0 (the series' centre) where that row
+        is before the series' first."""
+        first = self.starts[series]
+        targets = slice(0, self.num_targets)
+        parts = []
+        for lag in self.lags:
+            earlier = rows - lag
+            inside = earlier >= first
+            values = self.values[np.where(inside, earlier, rows), targets]
+            scaled = (values - self.centers[series, targets]) / self.scales[series, targets]
+            parts.append(np.where(inside[..., None], scaled, 0.0).astype(np.float32))
+        return np.concatenate(parts, axis=-1)
 
     def check_finite(self, source: str) -> None:
         """Refuse values that leave float32's range once scaled, a block of rows at a time."""

@@ -130,6 +130,12 @@ class Spec(Strict):
                 "model.channel_independent reads each column alone, so data.static_covariates "
                 "would be ignored; remove them or set channel_independent: false"
             )
+        if self.model.channel_independent and self.window.lags:
+            raise ValueError(
+                "model.channel_independent reads each column alone, so window.lags (the "
+                "targets' earlier values beside each row) would be mixed in; remove "
+                "window.lags or set channel_independent: false"
+            )
         if self.model.channel_independent and self.data.has_known_inputs:
             raise ValueError(
                 "model.channel_independent forecasts each column from its own history only, "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from forecaster.spec.base import Strict
 
@@ -29,3 +29,21 @@ class WindowSpec(Strict):
         "the lookback. False: a series without lookback + horizon rows in every period is "
         "left out.",
     )
+    lags: list[int] = Field(
+        default_factory=list,
+        max_length=8,
+        description="Seasonal lag inputs, as DeepAR has them: for each lag L, every input "
+        "row also carries each target's scaled value L rows earlier in its series (0, the "
+        "series' centre, where that row is before the series' first), so the network reads "
+        "last year's value beside this month's at every step; e.g. [12, 24] for monthly "
+        "data. Empty: none.",
+    )
+
+    @field_validator("lags")
+    @classmethod
+    def _lags_positive_and_distinct(cls, lags: list[int]) -> list[int]:
+        if any(lag < 1 or lag > 100_000 for lag in lags):
+            raise ValueError(f"every lag is a number of rows from 1 to 100000; found {lags}")
+        if len(set(lags)) != len(lags):
+            raise ValueError(f"a lag appears twice in {lags}; list each once")
+        return lags
