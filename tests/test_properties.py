@@ -16,8 +16,9 @@ from hypothesis import strategies as st
 from forecaster.data.reading import read_csv
 from forecaster.model.periods import Periods, split_periods, window_origins
 from forecaster.model.scaling import fit_series_scalers
-from forecaster.model.windows import ModelRows, input_windows, target_windows
+from forecaster.model.windows import ModelRows
 from forecaster.spec import DateSplit, FractionSplit
+from tests.reference_windows import input_windows, target_windows
 
 finite = st.floats(-1e12, 1e12, allow_nan=False, allow_infinity=False, width=64)
 

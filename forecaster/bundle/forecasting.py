@@ -19,7 +19,7 @@ from forecaster.data.rows import read_panel
 from forecaster.data.time_axis import check_history
 from forecaster.errors import InputError
 from forecaster.log import logger
-from forecaster.model.baselines import naive_forecast, seasonal_naive_forecast
+from forecaster.model.baselines import baseline_windows
 from forecaster.model.periods import PADDED_INPUT_ROWS
 from forecaster.model.preprocessing import Preprocessing
 from forecaster.model.statistical import LABELS as STATISTICAL_LABELS
@@ -281,18 +281,12 @@ def with_fallback(
     steps = preprocessing.fallback_steps
     if not steps:
         return point
-    horizon = preprocessing.horizon
-    baselines = {
-        "naive": lambda: naive_forecast(targets, origins, horizon),
-        "seasonal_naive": lambda: seasonal_naive_forecast(
-            targets, origins, horizon, preprocessing.season
-        ),
-    }
     combined = np.array(point, dtype=np.float64)
-    for name in sorted(set(steps.values())):
-        baseline = baselines[name]()
-        chosen = [h for h, choice in steps.items() if choice == name]
-        combined[:, chosen] = baseline[:, chosen]
+    for h, name in steps.items():  # only the steps handed over are read
+        baseline = baseline_windows(
+            name, targets, origins, preprocessing.horizon, preprocessing.season
+        )
+        combined[:, h] = baseline.read(slice(None), [h])[:, 0]
     return combined
 
 

@@ -29,6 +29,8 @@ from forecaster.spec import Spec
 if TYPE_CHECKING:
     import keras
 
+    from forecaster.model.targets import TargetFit
+
 
 def score_forecasts(
     y_true: Windows,
@@ -122,9 +124,11 @@ def unscale(output: np.ndarray, scale: np.ndarray, center: np.ndarray) -> np.nda
 
 class ModelForecasts(LazyWindows):
     """A model's forecasts ``[windows, horizon, targets]`` on the original scale, unscaled
-    from its float32 ``output`` when read (``unscale``), with the steps ``fallback`` hands
-    to a baseline read from it (``with_fallback``): the values both give, from the 4 bytes
-    a value of the output instead of an 8-byte copy."""
+    from its float32 ``output`` when read (``unscale``; with a transform or a seasonal
+    pattern, ``restore`` puts them back, window ``w``'s first step being local row
+    ``local[w]`` of series ``series[w]``), with the steps ``fallback`` hands to a baseline
+    read from it: the values all give, from the 4 bytes a value of the output instead of
+    an 8-byte copy."""
 
     def __init__(
         self,
@@ -132,10 +136,14 @@ class ModelForecasts(LazyWindows):
         spread: np.ndarray,
         center: np.ndarray,
         fallback: Mapping[int, LazyWindows],
+        restore: TargetFit | None = None,
+        series: np.ndarray | None = None,
+        local: np.ndarray | None = None,
     ) -> None:
         self.output = output  # [windows, horizon, targets] as the model gave it
         self.spread, self.center = spread, center  # [windows, 1, targets]
         self.fallback = dict(fallback)  # step (0-based) -> the baseline forecasting it
+        self.restore, self.series, self.local = restore, series, local
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -145,7 +153,12 @@ class ModelForecasts(LazyWindows):
     def read(self, windows: Any = slice(None), steps: Any = slice(None)) -> np.ndarray:
         output = self.output[windows][:, steps].astype(np.float64)
         values = unscale(output, self.spread[windows], self.center[windows])
-        for j, h in enumerate(np.arange(self.output.shape[1])[steps]):
+        at = np.arange(self.output.shape[1])[steps]
+        if self.restore is not None:
+            assert self.series is not None and self.local is not None
+            rows = self.local[windows][:, None] + at  # [windows, steps]
+            values = self.restore.inverse_at(values, self.series[windows], rows)
+        for j, h in enumerate(at):
             if int(h) in self.fallback:
                 values[:, j] = self.fallback[int(h)].read(windows, [h])[:, 0]
         return values
@@ -218,26 +231,15 @@ def score_periods(
         # float64 for every window (LazyWindows); what is read is what was held before
         naives = baseline_forecasts(targets, origins, prep.horizon, prep.season)
         fallback = {h: naives[name] for h, name in prep.fallback_steps.items()}
-        if fit.is_identity:
-            model_forecast = ModelForecasts(output, spread, center, fallback)
-            head = (
-                None if quantiles is None else unscale(quantiles.astype(np.float64), spread, center)
-            )
-        else:  # a transform or seasonal pattern to put back over the horizon: the
-            # forecasts in original units are held (float64), the fallback read as above
-            local = origins - starts[series]  # each window's first forecast row in its series
-            point = fit.inverse(unscale(output.astype(np.float64), spread, center), series, local)
-            ones = np.ones_like(spread)
-            model_forecast = ModelForecasts(point, ones, np.zeros_like(spread), fallback)
-            head = (
-                None
-                if quantiles is None
-                else fit.inverse(
-                    unscale(quantiles.astype(np.float64), spread, center), series, local
-                )
-            )
-            # [windows, 1, targets]: in original units, as the errors are
-            spread = fit.spread(center, spread, series)
+        restore = None if fit.is_identity else fit  # a transform or seasonal pattern
+        local = origins - starts[series]  # each window's first forecast row in its series
+        model_forecast = ModelForecasts(output, spread, center, fallback, restore, series, local)
+        head = None
+        if quantiles is not None:
+            head = unscale(quantiles.astype(np.float64), spread, center)
+            head = head if restore is None else restore.inverse(head, series, local)
+        if restore is not None:  # [windows, 1, targets]: in original units, as the errors are
+            spread = restore.spread(center, spread, series)
         forecasts: dict[str, Windows] = {
             "model": model_forecast,  # what the bundle forecasts
             **naives,

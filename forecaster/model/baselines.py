@@ -11,8 +11,7 @@ BASELINES = ("naive", "seasonal_naive")
 
 def naive_forecast(targets: np.ndarray, origins: np.ndarray, horizon: int) -> np.ndarray:
     """The last observed value (row ``t - 1``) repeated over the horizon."""
-    last = targets[origins - 1].astype(np.float64, copy=False)  # long data hold float32
-    return np.repeat(last[:, None, :], horizon, axis=1)
+    return np.asarray(baseline_windows("naive", targets, origins, horizon, season=1))
 
 
 def seasonal_naive_forecast(
@@ -20,9 +19,7 @@ def seasonal_naive_forecast(
 ) -> np.ndarray:
     """Step ``h`` (0-based) takes ``y[t + h - season * (h // season + 1)]``: the value one
     season before, from the last observed season for steps beyond the first season."""
-    rows = origins[:, None] + seasonal_offsets(horizon, season)[None, :]
-    _check_season(rows.min(), origins, season)
-    return targets[rows].astype(np.float64, copy=False)  # long data hold float32
+    return np.asarray(baseline_windows("seasonal_naive", targets, origins, horizon, season))
 
 
 def seasonal_offsets(horizon: int, season: int) -> np.ndarray:
@@ -31,25 +28,26 @@ def seasonal_offsets(horizon: int, season: int) -> np.ndarray:
     return steps - season * (steps // season + 1)
 
 
-def _check_season(first_row: int, origins: np.ndarray, season: int) -> None:
-    if first_row < 0:
+def baseline_windows(
+    name: str, targets: np.ndarray, origins: np.ndarray, horizon: int, season: int
+) -> WindowValues:
+    """Baseline ``name`` for the windows starting at ``origins``, read from ``targets``
+    ([rows, targets], the whole series on the original scale) as float64 when asked for
+    (``WindowValues``): naive reads row ``t - 1`` at every step, seasonal naive the rows
+    ``seasonal_offsets`` gives."""
+    origins = np.asarray(origins, dtype=np.int64)
+    if name == "naive":
+        return WindowValues(targets, origins, np.full(horizon, -1))
+    offsets = seasonal_offsets(horizon, season)
+    if len(origins) and origins.min() + offsets.min() < 0:
         raise ValueError(
             f"seasonal naive needs {season} rows before the first window; origin {origins.min()}"
         )
+    return WindowValues(targets, origins, offsets)
 
 
 def baseline_forecasts(
     targets: np.ndarray, origins: np.ndarray, horizon: int, season: int
 ) -> dict[str, WindowValues]:
-    """Both baselines for the windows starting at ``origins``, read from ``targets``
-    ([rows, targets], the whole series on the original scale) when asked for: the same
-    float64 values as ``naive_forecast`` and ``seasonal_naive_forecast``, without holding
-    either for every window (``WindowValues``)."""
-    origins = np.asarray(origins, dtype=np.int64)
-    offsets = seasonal_offsets(horizon, season)
-    if len(origins):
-        _check_season(int(origins.min() + offsets.min()), origins, season)
-    return {
-        "naive": WindowValues(targets, origins, np.full(horizon, -1)),
-        "seasonal_naive": WindowValues(targets, origins, offsets),
-    }
+    """Both baselines for the windows starting at ``origins`` (``baseline_windows``)."""
+    return {name: baseline_windows(name, targets, origins, horizon, season) for name in BASELINES}

@@ -47,14 +47,18 @@ class TargetFit:
 
     def inverse(self, output: np.ndarray, series: np.ndarray, first: np.ndarray) -> np.ndarray:
         """Forecasts ``[N, H, T]`` (or a quantile head's ``[N, H, T, Q]``) unscaled, back in
-        original units: the seasonal pattern put back over the horizon (row ``first[n] +
-        h`` of series ``series[n]`` at step ``h``), then the transform inverted. Both are
-        increasing, so quantiles stay in order."""
+        original units, step ``h`` being row ``first[n] + h`` of series ``series[n]``."""
+        return self.inverse_at(output, series, first[:, None] + np.arange(output.shape[1]))
+
+    def inverse_at(self, output: np.ndarray, series: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Forecasts ``[N, S, T]`` (or ``[N, S, T, Q]``) at local rows ``rows`` (``[N, S]``)
+        of series ``series`` (``[N]``) back in original units: the seasonal pattern put
+        back, then the transform inverted. Both are increasing, so quantiles stay in
+        order."""
         quantiles = output.ndim == 4
         if self.seasonal is not None:
-            horizon = output.shape[1]
-            factors = self.factors(series[:, None], first[:, None] + np.arange(horizon))
-            factors = factors[..., None] if quantiles else factors  # [N, H, T(, 1)]
+            factors = self.factors(series[:, None], rows)  # [N, S, T]
+            factors = factors[..., None] if quantiles else factors
             output = seasonality.reseasonalised(output, factors, self.multiplicative)
         lambdas = self.lambdas[series][:, None, :]
         return transforms.inverse(

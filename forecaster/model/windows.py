@@ -22,30 +22,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.lib.mixins import NDArrayOperatorsMixin
-from numpy.lib.stride_tricks import sliding_window_view
 
 from forecaster.errors import InputError
 
 if TYPE_CHECKING:
     import tensorflow as tf
-
-
-def input_windows(series: np.ndarray, origins: np.ndarray, lookback: int) -> np.ndarray:
-    """``[len(origins), lookback, columns]``; a view when the origins are consecutive."""
-    views = sliding_window_view(series, lookback, axis=0).transpose(0, 2, 1)
-    return _take(views, origins - lookback)
-
-
-def target_windows(series: np.ndarray, origins: np.ndarray, horizon: int) -> np.ndarray:
-    """``[len(origins), horizon, columns]``; a view when the origins are consecutive."""
-    views = sliding_window_view(series, horizon, axis=0).transpose(0, 2, 1)
-    return _take(views, origins)
-
-
-def _take(views: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    if len(starts) and np.all(np.diff(starts) == 1):
-        return views[starts[0] : starts[-1] + 1]
-    return views[starts]
 
 
 class LazyWindows(NDArrayOperatorsMixin):

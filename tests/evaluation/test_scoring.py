@@ -39,3 +39,30 @@ def test_held_periods_keep_arrays_of_their_own() -> None:
     assert all(isinstance(values, np.ndarray) for values in held.forecasts.values())
     np.testing.assert_array_equal(held.actual[:, :, 0], [[10, 11, 12], [11, 12, 13]])
     np.testing.assert_array_equal(held.forecasts["naive"][:, :, 0], [[9, 9, 9], [10, 10, 10]])
+
+
+def test_model_forecasts_put_a_transform_and_a_season_back_for_any_windows_and_steps() -> None:
+    """Read a few windows and steps at a time, the forecasts of a log-transformed,
+    deseasonalised target are what inverting every window at once gives."""
+    from forecaster.model.targets import TargetFit
+
+    rng = np.random.default_rng(4)
+    windows, horizon = 6, 5
+    fit = TargetFit(
+        "log",
+        np.zeros((2, 1)),
+        "classical_additive",
+        seasonal=rng.normal(0.0, 0.1, (2, 4, 1)),  # [series, period, targets]
+        offsets=np.array([1, 3]),
+    )
+    output = rng.normal(size=(windows, horizon, 1)).astype(np.float32)
+    spread, center = np.full((windows, 1, 1), 0.5), np.full((windows, 1, 1), 2.0)
+    series, local = np.array([0, 0, 1, 1, 0, 1]), np.array([7, 8, 3, 9, 11, 4])
+    lazy = ModelForecasts(output, spread, center, {}, fit, series, local)
+    whole = fit.inverse(unscale(output.astype(np.float64), spread, center), series, local)
+    np.testing.assert_allclose(np.asarray(lazy), whole)
+    np.testing.assert_allclose(lazy[[1, 4], 2:4], whole[[1, 4], 2:4])
+    np.testing.assert_allclose(lazy[3, 4], whole[3, 4])
+    # the seasonal index of step 2 of window 2 (series 1, local row 5, offset 3): position 0
+    expected = np.exp(2.0 + 0.5 * output[2, 2, 0] + fit.seasonal[1, 0, 0])
+    np.testing.assert_allclose(lazy[2, 2, 0], expected)

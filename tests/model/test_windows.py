@@ -17,11 +17,10 @@ from forecaster.model.windows import (
     WindowRanges,
     WindowValues,
     epoch_order,
-    input_windows,
-    target_windows,
     window_dataset,
 )
 from forecaster.spec import DateSplit, FractionSplit
+from tests.reference_windows import input_windows, target_windows
 
 INDEX = pd.date_range("2024-01-01", periods=100, freq="h")
 
@@ -48,17 +47,6 @@ def test_origins_keep_the_whole_horizon_inside_the_period() -> None:
 def test_too_short_period_is_a_clear_error() -> None:
     with pytest.raises(InputError, match="too few rows for one test window.*needs at least 6"):
         period_origins(Periods(80, 97, 100), "test", lookback=10, horizon=6, source="d.csv")
-
-
-def test_windows_are_views_with_the_target_right_after_the_input() -> None:
-    series = np.arange(40, dtype=np.float32).reshape(20, 2)  # row r holds [2r, 2r + 1]
-    origins = np.arange(5, 12)
-    inputs = input_windows(series, origins, lookback=3)
-    targets = target_windows(series, origins, horizon=2)
-    assert inputs.shape == (7, 3, 2) and targets.shape == (7, 2, 2)
-    assert np.shares_memory(inputs, series) and np.shares_memory(targets, series)
-    np.testing.assert_array_equal(inputs[0, :, 0], [4, 6, 8])  # rows 2, 3, 4
-    np.testing.assert_array_equal(targets[0, :, 0], [10, 12])  # rows 5, 6
 
 
 def test_dataset_matches_the_numpy_windows() -> None:
