@@ -3,6 +3,7 @@ trained (time column, columns, frequency, window sizes, missing-value policy, sc
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -304,25 +305,9 @@ class Preprocessing:
             | ({"combine": self.combine} if self.combine else {})
             | ({"nonnegative": True} if self.nonnegative else {})
             | ({"transform": self.transform} if self.transform != "none" else {})
-            | (
-                {
-                    "series_lambdas": {
-                        self.key_text(k): v.tolist() for k, v in self.series_lambdas.items()
-                    }
-                }
-                if self.series_lambdas
-                else {}
-            )
+            | self._by_series("series_lambdas", self.series_lambdas, lambda v: v.tolist())
             | ({"deseasonalise": self.deseasonalise} if self.deseasonalise != "none" else {})
-            | (
-                {
-                    "series_seasonality": {
-                        self.key_text(k): v.to_dict() for k, v in self.series_seasonality.items()
-                    }
-                }
-                if self.series_seasonality
-                else {}
-            )
+            | self._by_series("series_seasonality", self.series_seasonality, lambda v: v.to_dict())
             | ({"pad": True} if self.pad else {})
             | ({"lags": list(self.lags)} if self.lags else {})
             | {
@@ -334,6 +319,13 @@ class Preprocessing:
                 "statics": self.statics.to_dict(),
             }
         )
+
+    def _by_series(
+        self, name: str, table: Mapping[SeriesKey, Any], encode: Callable[[Any], Any]
+    ) -> dict[str, Any]:
+        """``{name: {key text: encode(value)}}`` for a per-series table; nothing when it is
+        empty (a bundle without the option it belongs to)."""
+        return {name: {self.key_text(k): encode(v) for k, v in table.items()}} if table else {}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Preprocessing:
