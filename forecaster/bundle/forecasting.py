@@ -23,7 +23,7 @@ from forecaster.model.baselines import baseline_windows
 from forecaster.model.periods import PADDED_INPUT_ROWS
 from forecaster.model.preprocessing import Preprocessing
 from forecaster.model.statistical import LABELS as STATISTICAL_LABELS
-from forecaster.model.statistical import statistical_forecast
+from forecaster.model.statistical import SeriesFitError, series_statistical_forecasts
 from forecaster.model.windows import ModelRows, padded_inputs, window_dataset
 from forecaster.spec import Spec
 
@@ -230,22 +230,27 @@ class Forecaster:
         prep = self.preprocessing
         values = panel.values[:, : len(prep.targets)].astype(np.float64)
         members = {"network": network}
+        lengths = np.diff(panel.starts)
         for method in prep.combined_baselines:
-            blocks = []
-            for k in range(panel.num_series):
-                rows = values[panel.starts[k] : panel.starts[k + 1]]
-                try:
-                    forecast = statistical_forecast(
-                        method, rows, len(rows), np.array([len(rows)]), prep.horizon, prep.season
-                    )
-                except ValueError as error:
-                    raise InputError(
-                        f"{source}: {STATISTICAL_LABELS[method]}, which the bundle combines "
-                        f"with the network (evaluation.combine), cannot forecast "
-                        f"{panel.name_of(k, 'the history')}: {error}; fix: check its rows"
-                    ) from error
-                blocks.append(forecast)
-            members[method] = prep.clip(np.concatenate(blocks))
+            try:
+                forecast = series_statistical_forecasts(
+                    method,
+                    values,
+                    panel.starts,
+                    lengths,  # each fit on all its rows, forecasting after the last
+                    panel.starts[1:],
+                    np.arange(panel.num_series),
+                    prep.horizon,
+                    prep.season,
+                )
+            except SeriesFitError as error:
+                raise InputError(
+                    f"{source}: {STATISTICAL_LABELS[method]}, which the bundle combines "
+                    f"with the network (evaluation.combine), cannot forecast "
+                    f"{panel.name_of(error.series, 'the history')}: {error}; fix: check its "
+                    "rows"
+                ) from error
+            members[method] = prep.clip(forecast)
         return combined_forecast(prep.combine, members)
 
     def _read_panel(

@@ -69,15 +69,13 @@ def train(
         fitted = fit_ensemble(
             spec, panel, quiet=quiet, force_cpu=force_cpu, checkpoint_of=checkpoint_of
         )
-        result = save_fitted(spec, fitted, out_dir)
-        shutil.rmtree(checkpoint_folder(out_dir), ignore_errors=True)  # every member's
-        remove_worker_folder(out_dir, requested)
-        return result
-    checkpoint = Checkpoint(out_dir, spec, file_sha256(spec.data.path))
-    checkpoint.prepare(resume)
-    fitted = fit(spec, panel, quiet=quiet, force_cpu=force_cpu, checkpoint=checkpoint)
+    else:
+        checkpoint = Checkpoint(out_dir, spec, file_sha256(spec.data.path))
+        checkpoint.prepare(resume)
+        fitted = fit(spec, panel, quiet=quiet, force_cpu=force_cpu, checkpoint=checkpoint)
     result = save_fitted(spec, fitted, out_dir, refit_rows=spec.train.refit, quiet=quiet)
-    checkpoint.remove()
+    # the run's checkpoint (an ensemble's: every member's) goes once the bundle is saved
+    shutil.rmtree(checkpoint_folder(out_dir), ignore_errors=True)
     remove_worker_folder(out_dir, requested)
     return result
 

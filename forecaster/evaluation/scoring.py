@@ -22,7 +22,7 @@ from forecaster.evaluation.metrics import mase_scale, scaled_errors, score, skil
 from forecaster.model.baselines import baseline_forecasts
 from forecaster.model.periods import Period, Periods, SeriesPeriods
 from forecaster.model.preprocessing import Preprocessing
-from forecaster.model.statistical import statistical_forecast
+from forecaster.model.statistical import series_statistical_forecasts
 from forecaster.model.windows import LazyWindows, Windows, WindowValues
 from forecaster.spec import Spec
 
@@ -245,8 +245,15 @@ def score_periods(
             **naives,
         }
         for method in statistical:
-            forecasts[method] = _per_series_statistical(
-                method, targets, panel, series_periods, origins, series, prep
+            forecasts[method] = series_statistical_forecasts(
+                method,
+                targets,
+                starts,
+                series_periods.train_ends,
+                origins,
+                series,
+                prep.horizon,
+                prep.season,
             )
         if prep.nonnegative:  # data.nonnegative: what the bundle forecasts, the baselines
             # alike for a fair comparison
@@ -288,32 +295,6 @@ def scored_period(
     return PeriodForecasts(
         origins, actual, forecasts, metrics, series, table, window_scale, spread, None, head
     )
-
-
-def _per_series_statistical(
-    method: str,
-    targets: np.ndarray,
-    panel: Panel,
-    series_periods: SeriesPeriods,
-    origins: np.ndarray,
-    series: np.ndarray,
-    prep: Preprocessing,
-) -> np.ndarray:
-    blocks = []
-    for k, periods in enumerate(series_periods.periods):
-        start, stop = int(panel.starts[k]), int(panel.starts[k + 1])
-        mine = origins[series == k] - start
-        blocks.append(
-            statistical_forecast(
-                method,
-                targets[start:stop].astype(np.float64),
-                periods.train_end,
-                mine,
-                prep.horizon,
-                prep.season,
-            )
-        )
-    return np.concatenate(blocks)
 
 
 def per_series_scores(

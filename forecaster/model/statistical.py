@@ -15,6 +15,43 @@ STATISTICAL = ("auto_ets", "theta")
 LABELS = {"auto_ets": "AutoETS (statsforecast)", "theta": "AutoTheta (statsforecast)"}
 
 
+class SeriesFitError(ValueError):
+    """A statistical method that could not forecast one series of a panel (``series``, its
+    position), with the reason."""
+
+    def __init__(self, series: int, reason: ValueError) -> None:
+        super().__init__(str(reason))
+        self.series = series
+
+
+def series_statistical_forecasts(
+    method: str,
+    targets: np.ndarray,
+    starts: np.ndarray,
+    train_ends: np.ndarray,
+    origins: np.ndarray,
+    series: np.ndarray,
+    horizon: int,
+    season: int,
+) -> np.ndarray:
+    """``statistical_forecast`` over a panel: ``[len(origins), horizon, targets]`` for the
+    windows starting at rows ``origins`` of ``targets`` (every series' rows, series ``k``
+    rows ``starts[k]:starts[k + 1]``), grouped by their series ``series`` in order, each
+    series' model fit on its first ``train_ends[k]`` rows."""
+    blocks = []
+    for k in range(len(starts) - 1):
+        start, stop = int(starts[k]), int(starts[k + 1])
+        rows = targets[start:stop].astype(np.float64)
+        mine = origins[series == k] - start
+        try:
+            blocks.append(
+                statistical_forecast(method, rows, int(train_ends[k]), mine, horizon, season)
+            )
+        except ValueError as error:
+            raise SeriesFitError(k, error) from error
+    return np.concatenate(blocks)
+
+
 def statistical_forecast(
     method: str,
     targets: np.ndarray,
