@@ -8,7 +8,13 @@ import numpy as np
 import pytest
 
 from forecaster.evaluation.metrics import mae
-from forecaster.model.statistical import LABELS, STATISTICAL, statistical_forecast
+from forecaster.model.statistical import (
+    LABELS,
+    STATISTICAL,
+    SeriesFitError,
+    series_statistical_forecasts,
+    statistical_forecast,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -114,3 +120,23 @@ def test_bad_arguments_are_refused() -> None:
 def test_importing_the_module_does_not_import_statsforecast() -> None:
     code = "import sys, forecaster.model.statistical; assert 'statsforecast' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def test_a_panel_is_forecast_series_by_series_and_a_failing_series_is_named() -> None:
+    first, second = seasonal(60), seasonal(48, seed=1) + 5.0
+    targets = np.concatenate([first, second])
+    starts = np.array([0, 60, 108])
+    origins = np.array([50, 55, 100])  # two windows of series 0, one of series 1
+    series = np.array([0, 0, 1])
+    panel = series_statistical_forecasts(
+        "theta", targets, starts, np.array([50, 40]), origins, series, 4, 12
+    )
+    alone = statistical_forecast("theta", second, 40, np.array([40]), 4, 12)
+    assert panel.shape == (3, 4, 1)
+    np.testing.assert_allclose(panel[2], alone[0])
+    # series 1 fit on 60 rows of its 48: refused, naming it by position
+    with pytest.raises(SeriesFitError) as caught:
+        series_statistical_forecasts(
+            "theta", targets, starts, np.array([50, 60]), origins, series, 4, 12
+        )
+    assert caught.value.series == 1
