@@ -160,17 +160,19 @@ class Spec(Strict):
                 "the transform already turns a multiplicative season into an additive one; "
                 "use deseasonalise: classical_additive, or transform: none"
             )
-        if self.deseasonalise != "none" and self.train.loss == "smape":
-            raise ValueError(
-                f"train.loss: smape reads each window on the original scale, which "
-                f"deseasonalise: {self.deseasonalise} changes; use train.loss: mae (or "
-                "mase), or deseasonalise: none"
+        changed = [
+            f"{name}: {value}"
+            for name, value in (
+                ("transform", self.transform),
+                ("deseasonalise", self.deseasonalise),
             )
-        if self.transform != "none" and self.train.loss == "smape":
+            if value != "none"
+        ]
+        if changed and self.train.loss == "smape":
             raise ValueError(
                 f"train.loss: smape reads each window on the original scale, which "
-                f"transform: {self.transform} changes; use train.loss: mae (or mase), or "
-                "transform: none"
+                f"{changed[-1]} changes; use train.loss: mae (or mase), or "
+                f"{changed[-1].split(':')[0]}: none"
             )
         return self
 
