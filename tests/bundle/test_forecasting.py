@@ -10,9 +10,8 @@ import pytest
 from forecaster.bundle.forecasting import Forecaster, predict_windows
 from forecaster.errors import InputError
 from forecaster.model.network import build_model
-from forecaster.model.preprocessing import Preprocessing
-from forecaster.model.scaling import Scaler
 from forecaster.spec import ModelSpec, parse_spec
+from tests.bundle_helpers import hourly_preprocessing
 from tests.conftest import synthetic_frame
 
 LOOKBACK, HORIZON = 12, 4
@@ -24,17 +23,7 @@ def forecaster_() -> Forecaster:
 
     keras.utils.set_random_seed(3)
     model = build_model(ModelSpec(units=[4]), LOOKBACK, HORIZON, 2, 1)
-    prep = Preprocessing(
-        time_column="timestamp",
-        targets=["y"],
-        covariates=["x"],
-        frequency="h",
-        lookback=LOOKBACK,
-        horizon=HORIZON,
-        missing="error",
-        season=24,
-        series_scalers={(): Scaler("standard", np.array([10.0, 0.0]), np.array([2.0, 1.0]))},
-    )
+    prep = hourly_preprocessing(LOOKBACK, HORIZON, [10.0, 0.0], [2.0, 1.0])
     spec = parse_spec(
         {
             "data": {"path": "series.csv", "targets": ["y"], "covariates": ["x"]},

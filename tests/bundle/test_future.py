@@ -14,9 +14,8 @@ from forecaster.bundle.forecasting import Forecaster, predict_windows
 from forecaster.data.calendar import Calendar
 from forecaster.errors import InputError
 from forecaster.model.network import build_model
-from forecaster.model.preprocessing import Preprocessing
-from forecaster.model.scaling import Scaler
 from forecaster.spec import ModelSpec, parse_spec
+from tests.bundle_helpers import hourly_preprocessing
 from tests.conftest import synthetic_frame, synthetic_panel, write_panel_spec
 
 LOOKBACK, HORIZON = 12, 4
@@ -40,18 +39,11 @@ def forecaster_() -> Forecaster:
     model = build_model(
         ModelSpec(units=[4]), LOOKBACK, HORIZON, 3 + len(CALENDAR.columns), 1, (), (), known
     )
-    prep = Preprocessing(
-        time_column="timestamp",
-        targets=["y"],
-        covariates=["x"],
-        frequency="h",
-        lookback=LOOKBACK,
-        horizon=HORIZON,
-        missing="error",
-        season=24,
-        series_scalers={
-            (): Scaler("standard", np.array([10.0, 0.0, 1.0]), np.array([2.0, 1.0, 0.5]))
-        },
+    prep = hourly_preprocessing(
+        LOOKBACK,
+        HORIZON,
+        [10.0, 0.0, 1.0],
+        [2.0, 1.0, 0.5],
         future_covariates=["z"],
         calendar=CALENDAR,
     )

@@ -9,9 +9,8 @@ import pytest
 from forecaster.bundle.forecasting import Forecaster
 from forecaster.errors import InputError
 from forecaster.model.network import build_model
-from forecaster.model.preprocessing import Preprocessing
-from forecaster.model.scaling import Scaler
 from forecaster.spec import ModelSpec, parse_spec
+from tests.bundle_helpers import hourly_preprocessing
 from tests.conftest import synthetic_frame
 
 LOOKBACK, HORIZON = 12, 4
@@ -23,18 +22,7 @@ def tiny_forecaster(pad: bool) -> Forecaster:
     keras.utils.set_random_seed(3)
     # y and x, and with pad the observed-row column
     model = build_model(ModelSpec(units=[4]), LOOKBACK, HORIZON, 2 + pad, 1, padded=pad)
-    prep = Preprocessing(
-        time_column="timestamp",
-        targets=["y"],
-        covariates=["x"],
-        frequency="h",
-        lookback=LOOKBACK,
-        horizon=HORIZON,
-        missing="error",
-        season=24,
-        series_scalers={(): Scaler("standard", np.array([10.0, 0.0]), np.array([2.0, 1.0]))},
-        pad=pad,
-    )
+    prep = hourly_preprocessing(LOOKBACK, HORIZON, [10.0, 0.0], [2.0, 1.0], pad=pad)
     spec = parse_spec(
         {
             "data": {"path": "series.csv", "targets": ["y"], "covariates": ["x"]},

@@ -18,6 +18,7 @@ from forecaster.model.network import mase_loss, smape_loss
 from forecaster.model.preparation import prepare
 from forecaster.model.training import fit
 from forecaster.spec import parse_spec
+from tests.bundle_helpers import long_spec
 from tests.conftest import synthetic_frame, synthetic_panel
 
 
@@ -39,19 +40,7 @@ def _wide_panel(rows: int = 300) -> Panel:
 
 
 def _long_spec(loss: str) -> object:
-    return parse_spec(
-        {
-            "data": {
-                "path": "stores.csv",
-                "id_columns": ["store"],
-                "targets": ["sales"],
-                "split": {"val_steps": 14, "test_steps": 14},
-            },
-            "window": {"lookback": 14, "horizon": 7},
-            "model": {"units": [4]},
-            "train": {"epochs": 2, "batch_size": 16, "seed": 3, "loss": loss},
-        }
-    )
+    return long_spec(train={"epochs": 2, "batch_size": 16, "seed": 3, "loss": loss})
 
 
 def _long_panel() -> Panel:

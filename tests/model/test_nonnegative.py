@@ -19,8 +19,8 @@ from forecaster.evaluation.scoring import PeriodForecasts, score_periods
 from forecaster.model.network import build_model
 from forecaster.model.preparation import prepare
 from forecaster.model.preprocessing import Preprocessing
-from forecaster.model.scaling import Scaler
 from forecaster.spec import ModelSpec, parse_spec
+from tests.bundle_helpers import hourly_preprocessing, long_panel, long_spec, model_forecasting
 from tests.conftest import synthetic_frame, synthetic_panel
 
 LOOKBACK, HORIZON = 12, 4
@@ -38,37 +38,6 @@ def _wide_spec(**data: object) -> object:
 
 def _wide_panel(frame: pd.DataFrame) -> Panel:
     return Panel.single(prepare_frame(frame, time_column="timestamp", columns=["y", "x"]))
-
-
-def _long_panel(frame: pd.DataFrame) -> Panel:
-    from forecaster.data.rows import read_panel
-
-    return read_panel(
-        frame,
-        lambda i: f"row {i}",
-        "stores.csv",
-        id_columns=["store"],
-        static_covariates=[],
-        time_column="date",
-        columns=["sales"],
-        missing="error",
-    )
-
-
-def _long_spec(nonnegative: bool = True) -> object:
-    return parse_spec(
-        {
-            "data": {
-                "path": "stores.csv",
-                "id_columns": ["store"],
-                "targets": ["sales"],
-                "split": {"val_steps": 14, "test_steps": 14},
-                "nonnegative": nonnegative,
-            },
-            "window": {"lookback": 14, "horizon": 7},
-            "model": {"units": [4]},
-        }
-    )
 
 
 def _positive_frame(rows: int = 200) -> pd.DataFrame:
@@ -104,7 +73,7 @@ def test_many_series_name_the_series_holding_the_negative_value() -> None:
     frame = synthetic_panel((60, 50))
     frame.loc[(frame.store == "s1").to_numpy().nonzero()[0][3], "sales"] = -0.25
     with pytest.raises(InputError, match=r"target 'sales' of series 's1' is -0.25 at 2020-01-11"):
-        prepare(_long_spec(), _long_panel(frame))
+        prepare(long_spec({"nonnegative": True}), long_panel(frame))
 
 
 def test_preprocessing_json_stores_it_and_old_bundles_read_as_false() -> None:
@@ -117,46 +86,16 @@ def test_preprocessing_json_stores_it_and_old_bundles_read_as_false() -> None:
     assert "nonnegative" not in replace(prep, nonnegative=False).to_dict()
 
 
-def _model_forecasting(values: list[float], quantiles: tuple[float, ...] = ()) -> object:
-    """A model whose output is ``values`` (one per horizon step, on the model's scale)
-    whatever its input: the head's weights zeroed, its bias set."""
-    import keras
-
-    keras.utils.set_random_seed(1)
-    model = build_model(
-        ModelSpec(units=[4], normalization="none"), LOOKBACK, HORIZON, 2, 1, quantiles=quantiles
-    )
-    head = model.get_layer("head")
-    kernel, _ = head.get_weights()
-    bias = np.asarray(values, dtype=np.float32)
-    if quantiles:  # [H, T=1, Q]: the median's raw value, zeros (softplus: ln 2) elsewhere
-        raw = np.zeros((HORIZON, 1, len(quantiles)), np.float32)
-        raw[:, 0, list(quantiles).index(0.5)] = bias
-        bias = raw.reshape(-1)
-    head.set_weights([np.zeros_like(kernel), bias])
-    return model
-
-
 def _forecaster(model: object, nonnegative: bool, **prep: object) -> Forecaster:
-    preprocessing = Preprocessing(
-        time_column="timestamp",
-        targets=["y"],
-        covariates=["x"],
-        frequency="h",
-        lookback=LOOKBACK,
-        horizon=HORIZON,
-        missing="error",
-        season=24,
-        series_scalers={(): Scaler("standard", np.array([10.0, 0.0]), np.array([2.0, 1.0]))},
-        nonnegative=nonnegative,
-        **prep,  # type: ignore[arg-type]
+    preprocessing = hourly_preprocessing(
+        LOOKBACK, HORIZON, [10.0, 0.0], [2.0, 1.0], nonnegative=nonnegative, **prep
     )
     return Forecaster(model, _wide_spec(nonnegative=nonnegative), preprocessing)  # type: ignore[arg-type]
 
 
 def test_predict_clips_the_forecast_and_the_interval_bounds_at_zero() -> None:
     # scaled -10 and 0.5: -10 x 2 + 10 = -10 and 0.5 x 2 + 10 = 11 in the target's units
-    model = _model_forecasting([-10.0, 0.5, -10.0, 0.5])
+    model = model_forecasting([-10.0, 0.5, -10.0, 0.5], LOOKBACK, HORIZON)
     widths = {80: np.full((HORIZON, 1), 0.5)}  # 0.5 scales = 1 unit either side
     history = synthetic_frame(50)
     free = _forecaster(model, False, calibration=widths).predict(history)
@@ -171,7 +110,7 @@ def test_predict_clips_the_forecast_and_the_interval_bounds_at_zero() -> None:
 
 def test_predict_clips_a_quantile_head_at_zero() -> None:
     quantiles = (0.1, 0.5, 0.9)
-    model = _model_forecasting([-10.0, 0.5, -10.0, 0.5], quantiles)
+    model = model_forecasting([-10.0, 0.5, -10.0, 0.5], LOOKBACK, HORIZON, quantiles)
     widths = {80: np.zeros((HORIZON, 1))}  # the head's own 0.1-0.9 range
     history = synthetic_frame(50)
     step = 2 * np.log(2.0)  # softplus(0) scaled by 2: each quantile's distance to the median
@@ -191,7 +130,7 @@ def test_scores_are_of_the_clipped_forecasts_for_one_series_and_for_many() -> No
     # one series: a model forecasting far below zero forecasts 0 once clipped
     frame = _positive_frame()
     prepared = prepare(_wide_spec(nonnegative=True), _wide_panel(frame))
-    model = _model_forecasting([-50.0] * HORIZON)
+    model = model_forecasting([-50.0] * HORIZON, LOOKBACK, HORIZON)
     periods = prepared.series_periods
     clipped = score_periods(model, prepared.preprocessing, prepared.panel, periods, ("test",))
     test = clipped["test"]
@@ -209,7 +148,7 @@ def test_scores_are_of_the_clipped_forecasts_for_one_series_and_for_many() -> No
 
     # many series: each on its own scale, every forecast clipped
     panel_frame = synthetic_panel((60, 50))
-    prepared = prepare(_long_spec(), _long_panel(panel_frame))
+    prepared = prepare(long_spec({"nonnegative": True}), long_panel(panel_frame))
     keras.utils.set_random_seed(1)
     model = build_model(ModelSpec(units=[4], normalization="none"), 14, 7, 1, 1)
     head = model.get_layer("head")

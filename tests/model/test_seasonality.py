@@ -18,8 +18,9 @@ from forecaster.model.preparation import prepare
 from forecaster.model.preprocessing import Preprocessing
 from forecaster.model.seasonality import SeasonalPattern
 from forecaster.spec import parse_spec
+from tests.bundle_helpers import long_panel, long_spec, model_forecasting
 from tests.conftest import synthetic_frame, synthetic_panel
-from tests.model.test_transforms import HORIZON, _forecaster, _long_panel, _model_forecasting
+from tests.model.test_transforms import HORIZON, LOOKBACK, _forecaster
 
 SEASON = np.array([0.8, 0.9, 1.0, 1.1, 1.2, 1.0, 0.9, 0.8, 1.0, 1.1, 1.2, 1.0])
 
@@ -120,20 +121,8 @@ def test_after_a_log_the_additive_pattern_is_removed_from_the_logs() -> None:
 
 def test_many_series_each_get_their_own_pattern_stored_in_preprocessing_json() -> None:
     frame = synthetic_panel((120, 100))  # weekly sines of amplitude 1 and 2, daily rows
-    spec = parse_spec(
-        {
-            "data": {
-                "path": "stores.csv",
-                "id_columns": ["store"],
-                "targets": ["sales"],
-                "split": {"val_steps": 14, "test_steps": 14},
-            },
-            "window": {"lookback": 14, "horizon": 7},
-            "model": {"units": [4]},
-            "deseasonalise": "classical_additive",
-        }
-    )
-    prepared = prepare(spec, _long_panel(frame))
+    spec = long_spec(deseasonalise="classical_additive")
+    prepared = prepare(spec, long_panel(frame))
     prep = prepared.preprocessing
     ranges = {key: np.ptp(p.indices) for key, p in prep.series_seasonality.items()}
     assert prep.season == 7 and set(ranges) == {("s0",), ("s1",)}
@@ -154,7 +143,7 @@ def test_many_series_each_get_their_own_pattern_stored_in_preprocessing_json() -
 
 
 def test_predict_puts_the_pattern_back_at_the_forecast_times() -> None:
-    model = _model_forecasting([-1.0, 0.0, 1.0, 2.0])
+    model = model_forecasting([-1.0, 0.0, 1.0, 2.0], LOOKBACK, HORIZON)
     # hourly, season 24: index j for the hour j steps after midnight of the first day
     pattern = SeasonalPattern(pd.Timestamp("2024-01-01 00:00:00"), np.arange(24.0)[:, None])
     forecaster = _forecaster(

@@ -21,8 +21,8 @@ from forecaster.model import transforms
 from forecaster.model.network import build_model
 from forecaster.model.preparation import prepare
 from forecaster.model.preprocessing import Preprocessing
-from forecaster.model.scaling import Scaler
 from forecaster.spec import ModelSpec, parse_spec
+from tests.bundle_helpers import hourly_preprocessing, long_panel, long_spec, model_forecasting
 from tests.conftest import synthetic_frame, synthetic_panel
 
 LOOKBACK, HORIZON = 12, 4
@@ -42,37 +42,6 @@ def _wide_spec(transform: str = "log", **sections: object) -> object:
 
 def _wide_panel(frame: pd.DataFrame) -> Panel:
     return Panel.single(prepare_frame(frame, time_column="timestamp", columns=["y", "x"]))
-
-
-def _long_panel(frame: pd.DataFrame) -> Panel:
-    from forecaster.data.rows import read_panel
-
-    return read_panel(
-        frame,
-        lambda i: f"row {i}",
-        "stores.csv",
-        id_columns=["store"],
-        static_covariates=[],
-        time_column="date",
-        columns=["sales"],
-        missing="error",
-    )
-
-
-def _long_spec(transform: str) -> object:
-    return parse_spec(
-        {
-            "data": {
-                "path": "stores.csv",
-                "id_columns": ["store"],
-                "targets": ["sales"],
-                "split": {"val_steps": 14, "test_steps": 14},
-            },
-            "window": {"lookback": 14, "horizon": 7},
-            "model": {"units": [4]},
-            "transform": transform,
-        }
-    )
 
 
 def _growing_frame(rows: int = 200) -> pd.DataFrame:
@@ -140,7 +109,7 @@ def test_log_scaler_is_fit_on_the_log_of_the_training_rows_alone() -> None:
 
 def test_box_cox_lambdas_are_per_series_on_training_rows_and_stored() -> None:
     frame = synthetic_panel((60, 50))
-    prepared = prepare(_long_spec("box_cox"), _long_panel(frame))
+    prepared = prepare(long_spec(transform="box_cox"), long_panel(frame))
     prep = prepared.preprocessing
     for k, key in enumerate(prepared.panel.keys):
         rows = frame[frame.store == f"s{k}"]["sales"].to_numpy()
@@ -181,7 +150,7 @@ def test_a_value_the_transform_cannot_take_is_refused_in_one_line() -> None:
     panel = synthetic_panel((60, 50))
     panel.loc[(panel.store == "s1").to_numpy().nonzero()[0][3], "sales"] = -0.25
     with pytest.raises(InputError) as caught:
-        prepare(_long_spec("box_cox"), _long_panel(panel))
+        prepare(long_spec(transform="box_cox"), long_panel(panel))
     message = str(caught.value)
     assert "\n" not in message
     assert message.startswith(
@@ -196,46 +165,16 @@ def test_smape_loss_with_a_transform_is_refused() -> None:
     _wide_spec("log", train={"loss": "mase"})
 
 
-def _model_forecasting(values: list[float], quantiles: tuple[float, ...] = ()) -> object:
-    """A model whose output is ``values`` (one per horizon step, on the model's scale)
-    whatever its input: the head's weights zeroed, its bias set."""
-    import keras
-
-    keras.utils.set_random_seed(1)
-    model = build_model(
-        ModelSpec(units=[4], normalization="none"), LOOKBACK, HORIZON, 2, 1, quantiles=quantiles
-    )
-    head = model.get_layer("head")
-    kernel, _ = head.get_weights()
-    bias = np.asarray(values, dtype=np.float32)
-    if quantiles:  # [H, T=1, Q]: the median's raw value, zeros (softplus: ln 2) elsewhere
-        raw = np.zeros((HORIZON, 1, len(quantiles)), np.float32)
-        raw[:, 0, list(quantiles).index(0.5)] = bias
-        bias = raw.reshape(-1)
-    head.set_weights([np.zeros_like(kernel), bias])
-    return model
-
-
 def _forecaster(model: object, transform: str, **prep: object) -> Forecaster:
     # the log's scaler: center 2, scale 0.5; the covariate's: as it is
-    preprocessing = Preprocessing(
-        time_column="timestamp",
-        targets=["y"],
-        covariates=["x"],
-        frequency="h",
-        lookback=LOOKBACK,
-        horizon=HORIZON,
-        missing="error",
-        season=24,
-        series_scalers={(): Scaler("standard", np.array([2.0, 0.0]), np.array([0.5, 1.0]))},
-        transform=transform,  # type: ignore[arg-type]
-        **prep,  # type: ignore[arg-type]
+    preprocessing = hourly_preprocessing(
+        LOOKBACK, HORIZON, [2.0, 0.0], [0.5, 1.0], transform=transform, **prep
     )
     return Forecaster(model, _wide_spec(transform), preprocessing)  # type: ignore[arg-type]
 
 
 def test_predict_inverts_the_forecast_and_widens_intervals_in_original_units() -> None:
-    model = _model_forecasting([-1.0, 0.0, 1.0, 2.0])
+    model = model_forecasting([-1.0, 0.0, 1.0, 2.0], LOOKBACK, HORIZON)
     widths = {80: np.full((HORIZON, 1), 0.5)}  # 0.5 spreads either side
     history = _growing_frame(50)
     table = _forecaster(model, "log", calibration=widths).predict(history)
@@ -254,7 +193,7 @@ def test_predict_inverts_the_forecast_and_widens_intervals_in_original_units() -
 
 def test_predict_inverts_every_quantile_of_a_quantile_head() -> None:
     quantiles = (0.1, 0.5, 0.9)
-    model = _model_forecasting([0.0, 1.0, 0.0, 1.0], quantiles)
+    model = model_forecasting([0.0, 1.0, 0.0, 1.0], LOOKBACK, HORIZON, quantiles)
     widths = {80: np.zeros((HORIZON, 1))}  # the head's own 0.1-0.9 range
     prep = {"calibration": widths, "quantiles": list(quantiles)}
     table = _forecaster(model, "log", **prep).predict(_growing_frame(50))
@@ -266,7 +205,7 @@ def test_predict_inverts_every_quantile_of_a_quantile_head() -> None:
 
 
 def test_predict_refuses_history_the_transform_cannot_take() -> None:
-    model = _model_forecasting([0.0] * HORIZON)
+    model = model_forecasting([0.0] * HORIZON, LOOKBACK, HORIZON)
     history = _growing_frame(50)
     history.loc[45, "y"] = -3.0
     with pytest.raises(InputError) as caught:
@@ -281,7 +220,7 @@ def test_predict_refuses_history_the_transform_cannot_take() -> None:
 def test_scores_are_of_forecasts_on_the_original_scale_for_one_series_and_many() -> None:
     frame = _growing_frame()
     prepared = prepare(_wide_spec("log"), _wide_panel(frame))
-    model = _model_forecasting([0.5] * HORIZON)
+    model = model_forecasting([0.5] * HORIZON, LOOKBACK, HORIZON)
     test = score_periods(
         model, prepared.preprocessing, prepared.panel, prepared.series_periods, ("test",)
     )["test"]
@@ -294,7 +233,7 @@ def test_scores_are_of_forecasts_on_the_original_scale_for_one_series_and_many()
 
     import keras
 
-    panel = prepare(_long_spec("box_cox"), _long_panel(synthetic_panel((60, 50))))
+    panel = prepare(long_spec(transform="box_cox"), long_panel(synthetic_panel((60, 50))))
     keras.utils.set_random_seed(1)
     model = build_model(ModelSpec(units=[4], normalization="none"), 14, 7, 1, 1)
     head = model.get_layer("head")
